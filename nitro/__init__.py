@@ -1,0 +1,95 @@
+"""nitro: file-routed Python servers that run on any platform.
+
+Everything a route, middleware or plugin needs is importable from here::
+
+    from nitro import define_handler, read_body, HTTPError
+
+Configuration helpers live in `nitro.config`, the test client in `nitro.testing`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .core.app import NitroApp as NitroApp
+from .core.app import use_nitro_app as use_nitro_app
+from .core.errors import HTTPError as HTTPError
+from .core.errors import create_error as create_error
+from .core.errors import is_error as is_error
+from .core.event import Event as Event
+from .core.event import use_event as use_event
+from .core.handlers import define_handler as define_handler
+from .core.handlers import define_middleware as define_middleware
+from .core.handlers import define_plugin as define_plugin
+from .core.runtime_config import use_runtime_config as use_runtime_config
+from .core.utils.body import read_body as read_body
+from .core.utils.body import read_form_data as read_form_data
+from .core.utils.body import read_raw_body as read_raw_body
+from .core.utils.body import read_validated_body as read_validated_body
+from .core.utils.cookies import delete_cookie as delete_cookie
+from .core.utils.cookies import get_cookie as get_cookie
+from .core.utils.cookies import parse_cookies as parse_cookies
+from .core.utils.cookies import set_cookie as set_cookie
+from .core.utils.cors import handle_cors as handle_cors
+from .core.utils.proxy import proxy_request as proxy_request
+from .core.utils.request import get_query as get_query
+from .core.utils.request import get_request_header as get_request_header
+from .core.utils.request import get_request_headers as get_request_headers
+from .core.utils.request import get_request_host as get_request_host
+from .core.utils.request import get_request_ip as get_request_ip
+from .core.utils.request import get_request_protocol as get_request_protocol
+from .core.utils.request import get_request_url as get_request_url
+from .core.utils.request import get_router_param as get_router_param
+from .core.utils.request import get_router_params as get_router_params
+from .core.utils.request import get_validated_query as get_validated_query
+from .core.utils.response import append_response_header as append_response_header
+from .core.utils.response import html as html
+from .core.utils.response import redirect as redirect
+from .core.utils.response import send_stream as send_stream
+from .core.utils.response import set_response_header as set_response_header
+from .core.utils.response import set_response_headers as set_response_headers
+from .core.utils.response import set_response_status as set_response_status
+from .core.utils.sse import create_event_stream as create_event_stream
+
+__all__ = [
+    "Event",
+    "HTTPError",
+    "NitroApp",
+    "__version__",
+    "append_response_header",
+    "create_error",
+    "create_event_stream",
+    "define_handler",
+    "define_middleware",
+    "define_plugin",
+    "delete_cookie",
+    "get_cookie",
+    "get_query",
+    "get_request_header",
+    "get_request_headers",
+    "get_request_host",
+    "get_request_ip",
+    "get_request_protocol",
+    "get_request_url",
+    "get_router_param",
+    "get_router_params",
+    "get_validated_query",
+    "handle_cors",
+    "html",
+    "is_error",
+    "parse_cookies",
+    "proxy_request",
+    "read_body",
+    "read_form_data",
+    "read_raw_body",
+    "read_validated_body",
+    "redirect",
+    "send_stream",
+    "set_cookie",
+    "set_response_header",
+    "set_response_headers",
+    "set_response_status",
+    "use_event",
+    "use_nitro_app",
+    "use_runtime_config",
+]

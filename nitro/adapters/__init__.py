@@ -1,0 +1,10 @@
+"""One module per platform; each only translates between the platform and ASGI.
+
+Registry: adapter name -> module, imported on demand.
+"""
+
+from __future__ import annotations
+
+ADAPTERS: dict[str, str] = {
+    "uvicorn": "nitro.adapters.uvicorn",
+}

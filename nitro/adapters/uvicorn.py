@@ -1,0 +1,55 @@
+"""Serving a `NitroApp` with uvicorn (dev, preview, the server and docker presets).
+
+Port and host come from `NITRO_PORT`/`NITRO_HOST`, then `PORT`/`HOST`. On SIGTERM or
+SIGINT uvicorn stops accepting, lets in-flight requests finish (up to
+`NITRO_SHUTDOWN_TIMEOUT` seconds, default 30), then nitro runs its `close` hooks.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+from starlette.types import ASGIApp
+
+__all__ = ["log_config", "resolve_bind", "serve"]
+
+
+def resolve_bind(host: str | None = None, port: int | None = None) -> tuple[str, int]:
+    """Host and port from the arguments, else the environment, else 0.0.0.0:3000."""
+    env = os.environ
+    host = host or env.get("NITRO_HOST") or env.get("HOST") or "0.0.0.0"
+    raw_port = port or env.get("NITRO_PORT") or env.get("PORT") or 3000
+    try:
+        return host, int(raw_port)
+    except ValueError:
+        raise SystemExit(f"[nitro] invalid port {raw_port!r} (NITRO_PORT / PORT)") from None
+
+
+def log_config(level: str = "info") -> dict[str, Any]:
+    """uvicorn's logging config plus the `nitro` logger, all to stderr."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    config["loggers"]["nitro"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    return config
+
+
+def serve(app: ASGIApp, *, host: str | None = None, port: int | None = None, log_level: str = "info") -> None:
+    """Run `app` on uvicorn until SIGTERM/SIGINT (uvloop and httptools when installed)."""
+    import uvicorn
+
+    bind_host, bind_port = resolve_bind(host, port)
+    uvicorn.run(
+        app,
+        host=bind_host,
+        port=bind_port,
+        lifespan="on",
+        access_log=False,
+        log_config=log_config(log_level),
+        log_level=log_level,
+        timeout_graceful_shutdown=int(float(os.environ.get("NITRO_SHUTDOWN_TIMEOUT", "30"))),
+        server_header=False,
+    )

@@ -1,0 +1,71 @@
+"""The `nitro` command. Each sub-command lives in its own module, imported when run.
+
+stdout carries only a command's result; progress and logs go to stderr; errors
+exit 1, bad arguments exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nitro", description="File-routed Python servers for every platform.")
+    parser.add_argument("--version", action="store_true", help="print the nitro version")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, description=help)
+
+    def project_dir(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("dir", nargs="?", default=".", help="project directory (default: .)")
+
+    init = command("init", "create a new project")
+    init.add_argument("dir", help="directory to create")
+    init.add_argument("--force", action="store_true", help="write into a non-empty directory")
+
+    dev = command("dev", "run the dev server (reloads on change)")
+    project_dir(dev)
+    dev.add_argument("--port", type=int, help="port (default: $NITRO_PORT, $PORT or 3000)")
+    dev.add_argument("--host", help="host (default: 127.0.0.1)")
+
+    build = command("build", "build the project for a platform")
+    project_dir(build)
+    build.add_argument("--preset", help="target platform (default: config `preset`, $NITRO_PRESET or server)")
+
+    preview = command("preview", "serve the built output locally through its platform entry")
+    project_dir(preview)
+    preview.add_argument("--port", type=int, help="port (default: $NITRO_PORT, $PORT or 3000)")
+    preview.add_argument("--host", help="host (default: 127.0.0.1)")
+
+    routes = command("routes", "print the route table")
+    project_dir(routes)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `nitro` command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from .. import __version__
+
+        print(__version__)
+        return 0
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    module = importlib.import_module(f"nitro.cli.{args.command}")
+    try:
+        return int(module.run(args, parser) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from ._errors import report
+
+        return report(exc)

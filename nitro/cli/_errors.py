@@ -1,0 +1,28 @@
+"""Turning failures into one clear line on stderr (and exit code 1)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+
+def report(exc: BaseException) -> int:
+    from ..build.output import BuildError
+    from ..build.scan import ScanError
+    from ..config import ConfigError
+    from ..core.app import StartupError
+    from ..core.loader import LoadError
+
+    if isinstance(exc, ScanError):
+        print("[nitro] the project has files nitro cannot serve:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+    elif isinstance(exc, (ConfigError, BuildError, StartupError, LoadError, ProjectError)):
+        print(str(exc), file=sys.stderr)
+    else:
+        traceback.print_exception(exc, file=sys.stderr)
+    return 1
+
+
+class ProjectError(Exception):
+    """The project directory given on the command line cannot be used."""

@@ -1,0 +1,32 @@
+"""`nitro build [DIR] --preset P`: scan, then write the preset's output and check it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ..build.output import reset_dir
+    from ..build.scan import scan_project
+    from ..config import load_config
+    from ..deploy import BuildContext, get_preset, preset_names
+    from ._project import log, project_root
+
+    root = project_root(args.dir)
+    config = load_config(root)
+    name = args.preset or config.preset or os.environ.get("NITRO_PRESET") or "server"
+    try:
+        preset = get_preset(name)
+    except KeyError:
+        parser.error(f"unknown preset {name!r} (choose from {', '.join(preset_names())})")
+    started = time.perf_counter()
+    log(f"building {root.name} for {preset.name}")
+    manifest = scan_project(root)
+    log(f"{len(manifest.routes)} routes, {len(manifest.middleware)} middleware, {len(manifest.plugins)} plugins, {len(manifest.tasks)} tasks")
+    out = root / ".output"
+    reset_dir(out)
+    preset.build(BuildContext(root=root, config=config, manifest=manifest, out=out, log=log))
+    log(f"done in {time.perf_counter() - started:.1f}s: {out.relative_to(root)}/")
+    return 0

@@ -1,0 +1,144 @@
+"""`define_nitro_config` and the options it accepts (Nitro's, in snake_case)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+__all__ = ["ConfigError", "NitroConfig", "define_nitro_config"]
+
+DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """`nitro.config.py` is invalid; the message names the option and the fix."""
+
+
+@dataclass(frozen=True)
+class NitroConfig:
+    """A project's configuration. Make it with `define_nitro_config` in `nitro.config.py`."""
+
+    route_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runtime_config: dict[str, Any] = field(default_factory=dict)
+    storage: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dev_storage: dict[str, dict[str, Any]] = field(default_factory=dict)
+    database: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dev_database: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scheduled_tasks: dict[str, str | list[str]] = field(default_factory=dict)
+    preset: str | None = None
+    base_url: str = "/"
+    public_assets: list[dict[str, Any]] = field(default_factory=list)
+    compress_public_assets: bool = False
+    prerender: dict[str, Any] = field(default_factory=dict)
+    error_handler: Callable[..., Any] | None = None
+    max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
+    openapi: dict[str, Any] = field(default_factory=dict)
+    dev_proxy: dict[str, Any] = field(default_factory=dict)
+    aws_lambda: dict[str, Any] = field(default_factory=dict)
+    gcp_functions: dict[str, Any] = field(default_factory=dict)
+    azure_functions: dict[str, Any] = field(default_factory=dict)
+    vercel: dict[str, Any] = field(default_factory=dict)
+    docker: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+def define_nitro_config(**options: Any) -> NitroConfig:
+    """Declare the project's configuration (in `nitro.config.py`).
+
+    Example::
+
+        from nitro.config import define_nitro_config
+
+        config = define_nitro_config(
+            runtime_config={"api_token": "dev-token", "public": {"api_base": "/api"}},
+            route_rules={"/blog/**": {"swr": 600}},
+            max_body_size=1024 * 1024,
+        )
+
+    An unknown option is an error naming the nearest valid one.
+    """
+    names = NitroConfig.option_names()
+    for name in options:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; valid options: {', '.join(names)}"
+            raise ConfigError(f"[nitro:config] unknown option {name!r}{hint}")
+    normalized = {name: _check(name, value) for name, value in options.items()}
+    return NitroConfig(**normalized)
+
+
+_MAPPINGS = {
+    "route_rules",
+    "runtime_config",
+    "storage",
+    "dev_storage",
+    "database",
+    "dev_database",
+    "scheduled_tasks",
+    "prerender",
+    "openapi",
+    "dev_proxy",
+    "aws_lambda",
+    "gcp_functions",
+    "azure_functions",
+    "vercel",
+    "docker",
+}
+
+
+def _check(name: str, value: Any) -> Any:
+    if name in _MAPPINGS:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"[nitro:config] {name} must be a dict, got {type(value).__name__}")
+        value = dict(value)
+    if name == "max_body_size" and value is not None:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ConfigError("[nitro:config] max_body_size must be a positive number of bytes, or None")
+    if name == "base_url":
+        if not isinstance(value, str) or not value.startswith("/"):
+            raise ConfigError("[nitro:config] base_url must be a path starting with '/'")
+    if name == "error_handler" and value is not None and not callable(value):
+        raise ConfigError("[nitro:config] error_handler must be a function (error, event) -> response | None")
+    if name == "preset" and value is not None and not isinstance(value, str):
+        raise ConfigError("[nitro:config] preset must be a preset name such as 'aws-lambda'")
+    if name == "public_assets":
+        value = _public_assets(value)
+    if name == "compress_public_assets" and not isinstance(value, bool):
+        raise ConfigError("[nitro:config] compress_public_assets must be True or False")
+    if name == "scheduled_tasks":
+        for cron, tasks in value.items():
+            if not isinstance(cron, str) or not isinstance(tasks, (str, list, tuple)):
+                raise ConfigError(
+                    "[nitro:config] scheduled_tasks maps a cron string to a task name or a list of names"
+                )
+    if name == "route_rules":
+        for pattern, rule in value.items():
+            if not isinstance(pattern, str) or not isinstance(rule, Mapping):
+                raise ConfigError("[nitro:config] route_rules maps a path pattern to a dict of rules")
+    return value
+
+
+def _public_assets(value: Any) -> list[dict[str, Any]]:
+    items = [value] if isinstance(value, Mapping) else list(value or [])
+    out: list[dict[str, Any]] = []
+    allowed = {"dir", "base_url", "max_age"}
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise ConfigError("[nitro:config] public_assets entries are dicts: {'dir', 'base_url', 'max_age'}")
+        unknown = set(item) - allowed
+        if unknown:
+            raise ConfigError(
+                f"[nitro:config] public_assets: unknown key {sorted(unknown)[0]!r} (use dir, base_url, max_age)"
+            )
+        max_age = item.get("max_age")
+        if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0):
+            raise ConfigError("[nitro:config] public_assets max_age must be seconds (an int >= 0)")
+        out.append({"dir": item.get("dir", "public"), "base_url": item.get("base_url", "/"), "max_age": max_age})
+    return out

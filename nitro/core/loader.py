@@ -1,0 +1,96 @@
+"""Loading a project's modules by file path, on demand.
+
+Route files such as ``routes/users/[id].get.py`` are not importable names, so
+they are loaded with `importlib.util.spec_from_file_location`, each under a
+module name unique to its project and path. The project root is on `sys.path`,
+so route modules import the project's own modules absolutely (``from lib import db``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import sys
+import threading
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+__all__ = ["LoadError", "ModuleRef", "load_module"]
+
+_lock = threading.RLock()
+
+
+class LoadError(Exception):
+    """A project module could not be loaded or has no usable export; names the file."""
+
+
+def _module_name(root: Path, file: str) -> str:
+    digest = hashlib.blake2s(f"{root}\0{file}".encode(), digest_size=4).hexdigest()
+    stem = re.sub(r"\W+", "_", file.removesuffix(".py")).strip("_")
+    return f"_nitro_project_{digest}_{stem}"
+
+
+def load_module(root: Path, file: str) -> ModuleType:
+    """Import ``root / file`` once per process and return the module."""
+    name = _module_name(root, file)
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    with _lock:
+        module = sys.modules.get(name)
+        if module is not None:
+            return module
+        path = root / file
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise LoadError(f"[nitro] cannot load {file}: not a Python file")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return module
+
+
+class ModuleRef:
+    """An attribute of a project module, loaded on first use.
+
+    `export` names the attribute (the scanner found it); when it is None the module
+    must hold exactly one object of one of `kinds`.
+    """
+
+    __slots__ = ("export", "file", "kinds", "root")
+
+    def __init__(self, root: Path, file: str, export: str | None, kinds: tuple[type, ...]) -> None:
+        self.root = root
+        self.file = file
+        self.export = export
+        self.kinds = kinds
+
+    def load(self) -> Any:
+        module = load_module(self.root, self.file)
+        if self.export is not None:
+            try:
+                return getattr(module, self.export)
+            except AttributeError:
+                raise LoadError(f"[nitro] {self.file} has no attribute {self.export!r}") from None
+        found = [
+            value
+            for name, value in vars(module).items()
+            if isinstance(value, self.kinds) and not name.startswith("__")
+        ]
+        unique = list({id(v): v for v in found}.values())
+        if len(unique) != 1:
+            kinds = " or ".join(k.__name__ for k in self.kinds)
+            raise LoadError(
+                f"[nitro] {self.file} must define exactly one {kinds} "
+                f"(found {len(unique)})"
+            )
+        return unique[0]
+
+    def __repr__(self) -> str:
+        return f"<ModuleRef {self.file}:{self.export or '?'}>"

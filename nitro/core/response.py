@@ -1,0 +1,192 @@
+"""Turning what a handler returns into a response, and sending it.
+
+dict/list/number/bool/pydantic model/dataclass -> JSON; str -> text/plain;
+bytes -> application/octet-stream; None -> 204 (unless a status was staged);
+a sync or async iterator -> streamed; a Starlette `Response` -> as is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import inspect
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import Response, StreamingResponse
+
+if TYPE_CHECKING:
+    from starlette.types import Message, Receive, Scope, Send
+
+    from .event import Event
+
+__all__ = ["encode_json", "make_response", "send_response", "to_response"]
+
+JSON_TYPE = b"application/json"
+TEXT_TYPE = b"text/plain; charset=utf-8"
+HTML_TYPE = b"text/html; charset=utf-8"
+BINARY_TYPE = b"application/octet-stream"
+
+_plain_call = Response.__call__
+_new_response = object.__new__
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, decimal.Decimal, PurePath)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    dump = getattr(value, "model_dump", None)  # pydantic models, without importing pydantic
+    if dump is not None:
+        return dump(mode="json")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default).encode
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact JSON as UTF-8 bytes; understands datetimes, UUIDs, enums, dataclasses, models."""
+    return _encode(value).encode()
+
+
+def make_response(
+    body: bytes, status: int, content_type: bytes | None, event: Event | None = None
+) -> Response:
+    """A plain Starlette `Response` built without Starlette's header re-parsing (hot path)."""
+    response: Response = _new_response(Response)
+    response.status_code = status
+    response.background = None
+    response.body = body
+    staged = event._res if event is not None else None
+    if staged is not None and staged.raw_headers:
+        headers = [h for h in staged.raw_headers if h[0] != b"content-length"]
+        if content_type is not None and not any(h[0] == b"content-type" for h in headers):
+            headers.append((b"content-type", content_type))
+    elif content_type is not None:
+        headers = [(b"content-type", content_type)]
+    else:
+        headers = []
+    if status >= 200 and status not in (204, 304):
+        headers.append((b"content-length", str(len(body)).encode()))
+    response.raw_headers = headers
+    return response
+
+
+async def to_response(event: Event, value: Any) -> Response:
+    """Convert a handler's return value, applying the staged status and headers."""
+    staged = event._res
+    status = staged._status if staged is not None else 200
+    kind = type(value)
+    if kind is dict or kind is list:
+        return make_response(_encode(value).encode(), status, JSON_TYPE, event)
+    if kind is str:
+        return make_response(value.encode(), status, TEXT_TYPE, event)
+    if value is None:
+        if staged is None or not staged.status_set:
+            status = 204
+        return make_response(b"", status, None, event)
+    if isinstance(value, Response):
+        if staged is not None and staged.raw_headers:
+            _merge_defaults(value, staged.raw_headers)
+        return value
+    if isinstance(value, str):
+        return make_response(str(value).encode(), status, TEXT_TYPE, event)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return make_response(bytes(value), status, BINARY_TYPE, event)
+    if isinstance(value, (int, float, dict, list, tuple)):
+        return make_response(_encode(value).encode(), status, JSON_TYPE, event)
+    if isinstance(value, BaseException):
+        raise value
+    adapt = getattr(value, "__nitro_response__", None)
+    if adapt is not None:
+        return await to_response(event, adapt())
+    if inspect.isawaitable(value):
+        return await to_response(event, await value)
+    if hasattr(value, "model_dump_json"):
+        return make_response(value.model_dump_json().encode(), status, JSON_TYPE, event)
+    if dataclasses.is_dataclass(value):
+        return make_response(_encode(value).encode(), status, JSON_TYPE, event)
+    if isinstance(value, (AsyncIterator, Iterator)):
+        return stream_response(event, value, status)
+    try:
+        body = _encode(value).encode()
+    except TypeError:
+        raise TypeError(
+            f"[nitro] a handler returned {type(value).__name__}, which nitro cannot send; "
+            "return a dict, list, str, bytes, None, an iterator or a Response"
+        ) from None
+    return make_response(body, status, JSON_TYPE, event)
+
+
+def stream_response(
+    event: Event, iterator: Any, status: int = 200, media_type: str | None = None
+) -> Response:
+    """A streamed response from a sync or async iterator of str/bytes chunks."""
+    response = StreamingResponse(_as_bytes(iterator), status_code=status)
+    staged = event._res
+    headers = list(staged.raw_headers) if staged is not None else []
+    if not any(name == b"content-type" for name, _ in headers):
+        headers.append((b"content-type", media_type.encode() if media_type else BINARY_TYPE))
+    response.raw_headers = headers
+    return response
+
+
+async def _as_bytes(iterator: Any) -> AsyncIterator[bytes]:
+    if hasattr(iterator, "__aiter__"):
+        async for chunk in iterator:
+            yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+    else:
+        import anyio.to_thread
+
+        sentinel = object()
+        # Pull each item in a thread: a sync generator may block.
+        while True:
+            chunk = await anyio.to_thread.run_sync(next, iterator, sentinel)
+            if chunk is sentinel:
+                break
+            yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+
+
+def _merge_defaults(response: Response, staged: list[tuple[bytes, bytes]]) -> None:
+    present = {name for name, _ in response.raw_headers}
+    for name, value in staged:
+        if name not in present or name == b"set-cookie":
+            response.raw_headers.append((name, value))
+
+
+async def send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send `response`; for HEAD, headers only (Content-Length kept)."""
+    head = scope["method"] == "HEAD"
+    if type(response).__call__ is _plain_call:
+        await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": b"" if head else response.body})
+        if response.background is not None:
+            await response.background()
+        return
+    if head:
+        send = _headers_only(send)
+    await response(scope, receive, send)
+
+
+def _headers_only(send: Send) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body"):
+                return
+            message = {"type": "http.response.body", "body": b""}
+        await send(message)
+
+    return wrapped
+

@@ -1,0 +1,223 @@
+"""Reading request bodies: raw, parsed by content type, multipart, validated.
+
+Every read goes through ``event.receive``, which enforces `max_body_size` while
+the body streams in: an honest oversize ``Content-Length`` is refused before
+anything is read, and a body that grows past the limit stops at the limit (413).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import ClientDisconnect
+
+from ..errors import HTTPError
+from .request import parse_query
+
+if TYPE_CHECKING:
+    from starlette.datastructures import FormData
+    from starlette.types import Message, Receive
+
+    from ..event import Event
+
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "limited_receive",
+    "read_body",
+    "read_form_data",
+    "read_raw_body",
+    "read_validated_body",
+    "validate",
+]
+
+DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
+
+
+def _too_large(limit: int) -> HTTPError:
+    return HTTPError(413, f"Request body is larger than {limit} bytes", data={"limit": limit})
+
+
+def limited_receive(event: Event, receive: Receive, limit: int) -> Receive:
+    """Wrap `receive` so the body can never exceed `limit` bytes (413)."""
+    received = 0
+    checked = False
+
+    async def wrapped() -> Message:
+        nonlocal received, checked
+        if not checked:
+            checked = True
+            length = _content_length(event)
+            if length is not None and length > limit:
+                raise _too_large(limit)
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _too_large(limit)
+        return message
+
+    return wrapped
+
+
+def _content_length(event: Event) -> int | None:
+    for name, value in event.scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                raise HTTPError(400, "Invalid Content-Length header") from None
+    return None
+
+
+def content_type(event: Event) -> str:
+    for name, value in event.scope["headers"]:
+        if name == b"content-type":
+            return value.decode("latin-1").split(";", 1)[0].strip().lower()
+    return ""
+
+
+async def read_raw_body(event: Event) -> bytes:
+    """The request body as bytes (read once, then cached).
+
+    Example::
+
+        data = await read_raw_body(event)
+    """
+    if event._body is None:
+        try:
+            event._body = await event.request.body()
+        except ClientDisconnect:
+            raise HTTPError(400, "Client disconnected while sending the body") from None
+    return event._body
+
+
+async def read_body(event: Event) -> Any:
+    """The body parsed by its content type; None when empty.
+
+    JSON (also when no content type is sent) -> Python values; urlencoded -> a dict
+    (repeated keys as lists); ``text/*`` -> str; multipart -> `FormData`; anything
+    else -> bytes. Malformed JSON is a 400.
+
+    Example::
+
+        body = await read_body(event)
+        name = body["name"]
+    """
+    kind = content_type(event)
+    if kind == "multipart/form-data":
+        return await read_form_data(event)
+    raw = await read_raw_body(event)
+    if not raw:
+        return None
+    if kind == "application/x-www-form-urlencoded":
+        return parse_query(raw)
+    if kind.startswith("text/"):
+        try:
+            return raw.decode(_charset(event))
+        except (UnicodeDecodeError, LookupError):
+            raise HTTPError(400, "Body is not valid text in its declared charset") from None
+    if not kind or kind == "application/json" or kind.endswith("+json"):
+        return parse_json(raw)
+    return raw
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse a JSON body; malformed, non-UTF-8 or too deeply nested input is a 400."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise HTTPError(
+            400, f"Invalid JSON body: {exc.msg}", data={"line": exc.lineno, "column": exc.colno}
+        ) from None
+    except UnicodeDecodeError:
+        raise HTTPError(400, "Invalid JSON body: not UTF-8") from None
+    except RecursionError:
+        raise HTTPError(400, "Invalid JSON body: nested too deeply") from None
+
+
+async def read_form_data(event: Event, *, max_files: int = 1000, max_fields: int = 1000) -> FormData:
+    """Parse a multipart or urlencoded body into Starlette's `FormData`.
+
+    Multipart is parsed while streaming; uploaded files larger than 1 MiB are
+    spooled to disk and deleted after the response. Files are `UploadFile`s.
+
+    Example::
+
+        form = await read_form_data(event)
+        upload = form["file"]
+        data = await upload.read()
+    """
+    from starlette.formparsers import MultiPartException
+
+    try:
+        form = await event.request.form(max_files=max_files, max_fields=max_fields)
+    except MultiPartException as exc:
+        raise HTTPError(400, f"Invalid form body: {exc.message}") from None
+    except ClientDisconnect:
+        raise HTTPError(400, "Client disconnected while sending the body") from None
+    event.on_cleanup(form.close)
+    return form
+
+
+async def read_validated_body(event: Event, validator: Any) -> Any:
+    """The body, validated by a pydantic model or a callable; a 400 with the issues otherwise.
+
+    Example::
+
+        class NewUser(BaseModel):
+            name: str
+
+        user = await read_validated_body(event, NewUser)
+    """
+    if hasattr(validator, "model_validate_json") and _is_json(event):
+        raw = await read_raw_body(event)
+        return validate(validator, raw or b"null", "body", from_json=True)
+    return validate(validator, await read_body(event), "body")
+
+
+def validate(validator: Any, value: Any, what: str, *, from_json: bool = False) -> Any:
+    """Run a pydantic model or a callable over `value` (400 on failure)."""
+    if hasattr(validator, "model_validate"):
+        try:
+            if from_json:
+                return validator.model_validate_json(value)
+            return validator.model_validate(value)
+        except ValueError as exc:  # pydantic.ValidationError is a ValueError
+            issues = _issues(exc)
+            raise HTTPError(400, f"Invalid {what}", data={"issues": issues}) from None
+    try:
+        result = validator(value)
+    except HTTPError:
+        raise
+    except (ValueError, TypeError, AssertionError) as exc:
+        raise HTTPError(400, f"Invalid {what}: {exc}", data={"issues": [str(exc)]}) from None
+    if result is False:
+        raise HTTPError(400, f"Invalid {what}")
+    return value if result is True else result
+
+
+def _issues(exc: Exception) -> list[Any]:
+    to_json = getattr(exc, "json", None)
+    if to_json is not None:
+        try:
+            return json.loads(to_json(include_url=False))
+        except TypeError:
+            return json.loads(to_json())
+    return [str(exc)]
+
+
+def _is_json(event: Event) -> bool:
+    kind = content_type(event)
+    return not kind or kind == "application/json" or kind.endswith("+json")
+
+
+def _charset(event: Event) -> str:
+    for name, value in event.scope["headers"]:
+        if name == b"content-type":
+            for param in value.decode("latin-1").split(";")[1:]:
+                key, _, val = param.strip().partition("=")
+                if key.lower() == "charset" and val:
+                    return val.strip('"')
+    return "utf-8"
+

@@ -1,0 +1,120 @@
+"""CORS: answer preflights and add the `Access-Control-*` headers (h3's `handleCors`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from ..response import make_response
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
+
+    from ..event import Event
+
+__all__ = ["CorsOptions", "handle_cors", "is_preflight_request"]
+
+
+class CorsOptions(TypedDict, total=False):
+    """Options of `handle_cors` and the `cors` route rule (all optional).
+
+    origin: "*" (default), "null", a list of origins or compiled regexes, or a function.
+    methods / allow_headers / expose_headers: "*" (default) or a list.
+    credentials: send `Access-Control-Allow-Credentials: true` (default False).
+    max_age: preflight cache seconds (default: not sent).
+    preflight_status: status of the preflight answer (default 204).
+    """
+
+    origin: str | Sequence[str | re.Pattern[str]] | Callable[[str], bool]
+    methods: str | Sequence[str]
+    allow_headers: str | Sequence[str]
+    expose_headers: str | Sequence[str]
+    credentials: bool
+    max_age: int | None
+    preflight_status: int
+
+
+def is_preflight_request(event: Event) -> bool:
+    """An ``OPTIONS`` request with `Origin` and `Access-Control-Request-Method`."""
+    headers = event.headers
+    return (
+        event.method == "OPTIONS"
+        and "origin" in headers
+        and "access-control-request-method" in headers
+    )
+
+
+def handle_cors(event: Event, options: CorsOptions | None = None) -> Response | None:
+    """Answer a CORS preflight, or stage CORS headers on the response.
+
+    Returns the preflight response (return it) or None (continue).
+
+    Example::
+
+        @define_middleware
+        def cors(event):
+            return handle_cors(event, {"origin": ["https://app.example"], "credentials": True})
+    """
+    options = options or {}
+    origin = event.headers.get("origin")
+    allowed = _allowed_origin(origin, options)
+    if is_preflight_request(event):
+        response = make_response(b"", int(options.get("preflight_status", 204)), None)
+        headers = response.raw_headers
+        if allowed is not None:
+            _origin_headers(headers, allowed, options)
+            headers.append((b"access-control-allow-methods", _join(options.get("methods", "*")).encode()))
+            allow_headers = options.get("allow_headers", "*")
+            if allow_headers == "*":
+                requested = event.headers.get("access-control-request-headers")
+                value = requested or "*"
+            else:
+                value = _join(allow_headers)
+            headers.append((b"access-control-allow-headers", value.encode("latin-1")))
+            if options.get("max_age") is not None:
+                headers.append((b"access-control-max-age", str(options["max_age"]).encode()))
+        if origin is not None and not any(name == b"vary" for name, _ in headers):
+            headers.append((b"vary", b"Origin"))
+        return response
+    if allowed is not None:
+        staged = event.res.raw_headers
+        _origin_headers(staged, allowed, options)
+        expose = options.get("expose_headers", "*")
+        if expose:
+            staged.append((b"access-control-expose-headers", _join(expose).encode()))
+    return None
+
+
+def _allowed_origin(origin: str | None, options: CorsOptions) -> str | None:
+    """The `Access-Control-Allow-Origin` value for this request, or None when not allowed."""
+    rule: Any = options.get("origin", "*")
+    credentials = options.get("credentials", False)
+    if rule == "*":
+        # A wildcard cannot carry credentials; echo the origin instead (Fetch spec).
+        return origin if credentials and origin else "*"
+    if rule == "null":
+        return "null"
+    if origin is None:
+        return None
+    if callable(rule):
+        return origin if rule(origin) else None
+    for allowed in rule:
+        if isinstance(allowed, re.Pattern):
+            if allowed.fullmatch(origin):
+                return origin
+        elif allowed == origin:
+            return origin
+    return None
+
+
+def _origin_headers(headers: list[tuple[bytes, bytes]], allowed: str, options: CorsOptions) -> None:
+    headers.append((b"access-control-allow-origin", allowed.encode("latin-1")))
+    if allowed != "*":
+        headers.append((b"vary", b"Origin"))
+    if options.get("credentials"):
+        headers.append((b"access-control-allow-credentials", b"true"))
+
+
+def _join(value: str | Sequence[str]) -> str:
+    return value if isinstance(value, str) else ", ".join(value)

@@ -1,0 +1,40 @@
+"""Presets: one module per deployment target, found by name and imported on demand.
+
+Other packages add presets through the ``nitro.presets`` entry-point group
+(``name = "package.module"``; the module defines ``preset``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+
+from .base import BuildContext as BuildContext
+from .base import Preset as Preset
+
+__all__ = ["PRESETS", "BuildContext", "Preset", "get_preset", "preset_names"]
+
+PRESETS: dict[str, str] = {
+    "server": "nitro.deploy.server",
+}
+
+
+def _registry() -> dict[str, str]:
+    registry = dict(PRESETS)
+    for ep in entry_points(group="nitro.presets"):
+        registry.setdefault(ep.name, ep.value)
+    return registry
+
+
+def preset_names() -> list[str]:
+    """Every known preset name, sorted."""
+    return sorted(_registry())
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called `name` (``aws_lambda`` and ``aws-lambda`` are the same)."""
+    registry = _registry()
+    module_name = registry.get(name) or registry.get(name.replace("_", "-"))
+    if module_name is None:
+        raise KeyError(f"[nitro] unknown preset {name!r}; known presets: {', '.join(sorted(registry))}")
+    return importlib.import_module(module_name).preset

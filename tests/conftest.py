@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from helpers import FIXTURE, ServerProcess, free_port, nitro_cli, raw_asgi, raw_http
+
+# Values the request suite expects from runtime config env overrides.
+FIXTURE_ENV = {"NITRO_LIMIT": "25", "NITRO_FEATURE_ENABLED": "true"}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def built_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of tests/fixture, built with the server preset."""
+    root = tmp_path_factory.mktemp("built") / "fixture"
+    shutil.copytree(FIXTURE, root)
+    result = nitro_cli("build", str(root))
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.fixture(scope="session")
+def fixture_server(built_fixture: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The built fixture served by `python .output/server/index.py` (real uvicorn)."""
+    log = tmp_path_factory.mktemp("logs") / "server.log"
+    server = ServerProcess(
+        [sys.executable, ".output/server/index.py"], cwd=built_fixture, port=free_port(), env=FIXTURE_ENV, log=log
+    )
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["inprocess", "uvicorn"])
+async def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client for the fixture project: in-process, or over HTTP to a real uvicorn."""
+    if request.param == "inprocess":
+        from nitro.testing import TestClient
+
+        for key, value in FIXTURE_ENV.items():
+            monkeypatch.setenv(key, value)
+        async with TestClient(FIXTURE) as test_client:
+
+            async def raw(target: bytes, method: str = "GET") -> tuple[int, bytes]:
+                return await raw_asgi(test_client.app, target, method)
+
+            test_client.raw = raw  # type: ignore[attr-defined]
+            yield test_client
+    else:
+        server: ServerProcess = request.getfixturevalue("fixture_server")
+        async with httpx.AsyncClient(base_url=server.url) as http_client:
+
+            async def raw(target: bytes, method: str = "GET") -> tuple[int, bytes]:
+                return raw_http(server.port, target, method.encode())
+
+            http_client.raw = raw  # type: ignore[attr-defined]
+            yield http_client
