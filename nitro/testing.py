@@ -52,7 +52,9 @@ class TestClient(httpx.AsyncClient):
 
             app = load_app(app, dev=dev)
         self.app = app
-        super().__init__(transport=httpx.ASGITransport(app=app, client=client), base_url=base_url, **kwargs)
+        super().__init__(
+            transport=httpx.ASGITransport(app=app, client=client), base_url=base_url, **kwargs
+        )
 
     async def __aenter__(self) -> TestClient:
         await super().__aenter__()

@@ -30,11 +30,17 @@ def built_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def fixture_server(built_fixture: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def fixture_server(
+    built_fixture: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     """The built fixture served by `python .output/server/index.py` (real uvicorn)."""
     log = tmp_path_factory.mktemp("logs") / "server.log"
     server = ServerProcess(
-        [sys.executable, ".output/server/index.py"], cwd=built_fixture, port=free_port(), env=FIXTURE_ENV, log=log
+        [sys.executable, ".output/server/index.py"],
+        cwd=built_fixture,
+        port=free_port(),
+        env=FIXTURE_ENV,
+        log=log,
     )
     try:
         server.wait_ready()
@@ -44,7 +50,9 @@ def fixture_server(built_fixture: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(params=["inprocess", "uvicorn"])
-async def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client for the fixture project: in-process, or over HTTP to a real uvicorn."""
     if request.param == "inprocess":
         from nitro.testing import TestClient

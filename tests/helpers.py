@@ -26,14 +26,23 @@ def free_port() -> int:
 class ServerProcess:
     """A server started in a subprocess on 127.0.0.1; its output goes to a log file."""
 
-    def __init__(self, args: list[str], *, cwd: Path, port: int, env: dict[str, str] | None = None, log: Path) -> None:
+    def __init__(
+        self, args: list[str], *, cwd: Path, port: int, env: dict[str, str] | None = None, log: Path
+    ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log
-        full_env = {**os.environ, "NITRO_HOST": "127.0.0.1", "NITRO_PORT": str(port), "PYTHONUNBUFFERED": "1"}
+        full_env = {
+            **os.environ,
+            "NITRO_HOST": "127.0.0.1",
+            "NITRO_PORT": str(port),
+            "PYTHONUNBUFFERED": "1",
+        }
         full_env.update(env or {})
         self._log = log.open("wb")
-        self.process = subprocess.Popen(args, cwd=cwd, env=full_env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            args, cwd=cwd, env=full_env, stdout=self._log, stderr=subprocess.STDOUT
+        )
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -70,7 +79,9 @@ class ServerProcess:
         return self.process.returncode
 
 
-def nitro_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def nitro_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m nitro ARGS` and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "nitro", *args],
@@ -85,7 +96,9 @@ def nitro_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
 def raw_http(port: int, target: bytes, method: bytes = b"GET") -> tuple[int, bytes]:
     """Send a request line exactly as given (no client-side path normalisation)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(method + b" " + target + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        sock.sendall(
+            method + b" " + target + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
         data = b""
         while chunk := sock.recv(65536):
             data += chunk

@@ -108,20 +108,30 @@ async def test_json_body(client: httpx.AsyncClient) -> None:
 
 
 async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
-    response = await client.post("/echo", content=b'{"a": ', headers={"content-type": "application/json"})
+    response = await client.post(
+        "/echo", content=b'{"a": ', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["message"].startswith("Invalid JSON body")
 
 
 async def test_too_deeply_nested_json_is_400(client: httpx.AsyncClient) -> None:
-    response = await client.post("/echo", content=b"[" * 20000 + b"]" * 20000, headers={"content-type": "application/json"})
+    response = await client.post(
+        "/echo", content=b"[" * 20000 + b"]" * 20000, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
 
 
 async def test_urlencoded_and_text_bodies(client: httpx.AsyncClient) -> None:
-    form = await client.post("/echo", content=b"a=1&a=2&b=x+y", headers={"content-type": "application/x-www-form-urlencoded"})
+    form = await client.post(
+        "/echo",
+        content=b"a=1&a=2&b=x+y",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert form.json()["body"] == {"a": ["1", "2"], "b": "x y"}
-    text = await client.post("/echo", content="héllo".encode(), headers={"content-type": "text/plain; charset=utf-8"})
+    text = await client.post(
+        "/echo", content="héllo".encode(), headers={"content-type": "text/plain; charset=utf-8"}
+    )
     assert text.json()["body"] == "héllo"
 
 
@@ -178,7 +188,9 @@ async def test_typed_body_validation(client: httpx.AsyncClient) -> None:
     assert bad.status_code == 400
     issues = bad.json()["data"]["issues"]
     assert sorted(tuple(issue["loc"]) for issue in issues) == [("age",), ("name",)]
-    broken = await client.post("/validated", content=b"{nope", headers={"content-type": "application/json"})
+    broken = await client.post(
+        "/validated", content=b"{nope", headers={"content-type": "application/json"}
+    )
     assert broken.status_code == 400
 
 
@@ -196,12 +208,19 @@ async def test_cookies(client: httpx.AsyncClient) -> None:
     assert response.json() == {"seen": {"visitor": "v1", "other": "2"}, "one": "v1"}
     cookies = response.headers.get_list("set-cookie")
     assert len(cookies) == 3
-    assert any(c.startswith("session=abc123") and "HttpOnly" in c and "Max-Age=3600" in c for c in cookies)
+    assert any(
+        c.startswith("session=abc123") and "HttpOnly" in c and "Max-Age=3600" in c for c in cookies
+    )
     assert any(c.startswith("old=") and "Max-Age=0" in c for c in cookies)
 
 
-async def test_context_from_middleware_request_hook_and_use_event(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/context")).json() == {"trace": ["01.context", "02.block"], "hooked": True}
+async def test_context_from_middleware_request_hook_and_use_event(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.get("/context")).json() == {
+        "trace": ["01.context", "02.block"],
+        "hooked": True,
+    }
 
 
 async def test_middleware_can_answer(client: httpx.AsyncClient) -> None:
@@ -226,7 +245,10 @@ async def test_directory_scoped_middleware(client: httpx.AsyncClient) -> None:
     assert (await client.get("/admin")).status_code == 401
     assert (await client.get("/admin/stats")).json()["message"] == "admins only"
     assert (await client.get("/admin", headers={"x-admin": "yes"})).json() == {"admin": True}
-    assert (await client.get("/admin/stats", headers={"x-admin": "yes"})).json() == {"stats": True, "admin": True}
+    assert (await client.get("/admin/stats", headers={"x-admin": "yes"})).json() == {
+        "stats": True,
+        "admin": True,
+    }
 
 
 # --- responses ---
@@ -316,7 +338,10 @@ async def test_server_handler_runs_before_routes(client: httpx.AsyncClient) -> N
 
 
 async def test_server_app_serves_what_routes_do_not(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/legacy/hello")).json() == {"from": "fastapi", "state": "fastapi-lifespan"}
+    assert (await client.get("/legacy/hello")).json() == {
+        "from": "fastapi",
+        "state": "fastapi-lifespan",
+    }
     assert (await client.get("/no/such/page")).json() == {"detail": "Not Found"}
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
+import threading
 from typing import Any
 
 from starlette.types import ASGIApp
@@ -33,15 +35,27 @@ def log_config(level: str = "info") -> dict[str, Any]:
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["handlers"]["access"]["stream"] = "ext://sys.stderr"
-    config["loggers"]["nitro"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    config["loggers"]["nitro"] = {
+        "handlers": ["default"],
+        "level": level.upper(),
+        "propagate": False,
+    }
     return config
 
 
-def serve(app: ASGIApp, *, host: str | None = None, port: int | None = None, log_level: str = "info") -> None:
+def serve(
+    app: ASGIApp, *, host: str | None = None, port: int | None = None, log_level: str = "info"
+) -> None:
     """Run `app` on uvicorn until SIGTERM/SIGINT (uvloop and httptools when installed)."""
     import uvicorn
 
     bind_host, bind_port = resolve_bind(host, port)
+    if threading.current_thread() is threading.main_thread():
+        # After a graceful shutdown uvicorn re-raises the signal it caught, through
+        # the handlers it found at start. Those are no-ops here, so a stop asked
+        # for by SIGTERM/SIGINT ends with exit code 0, as process managers expect.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)
     uvicorn.run(
         app,
         host=bind_host,

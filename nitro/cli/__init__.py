@@ -15,7 +15,9 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nitro", description="File-routed Python servers for every platform.")
+    parser = argparse.ArgumentParser(
+        prog="nitro", description="File-routed Python servers for every platform."
+    )
     parser.add_argument("--version", action="store_true", help="print the nitro version")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -36,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
 
     build = command("build", "build the project for a platform")
     project_dir(build)
-    build.add_argument("--preset", help="target platform (default: config `preset`, $NITRO_PRESET or server)")
+    build.add_argument(
+        "--preset", help="target platform (default: config `preset`, $NITRO_PRESET or server)"
+    )
 
     preview = command("preview", "serve the built output locally through its platform entry")
     project_dir(preview)

@@ -24,7 +24,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     started = time.perf_counter()
     log(f"building {root.name} for {preset.name}")
     manifest = scan_project(root)
-    log(f"{len(manifest.routes)} routes, {len(manifest.middleware)} middleware, {len(manifest.plugins)} plugins, {len(manifest.tasks)} tasks")
+    log(
+        f"{len(manifest.routes)} routes, {len(manifest.middleware)} middleware, {len(manifest.plugins)} plugins, {len(manifest.tasks)} tasks"
+    )
     out = root / ".output"
     reset_dir(out)
     preset.build(BuildContext(root=root, config=config, manifest=manifest, out=out, log=log))

@@ -17,7 +17,15 @@ from starlette.types import Receive, Scope, Send
 
 ROOT_ENV = "NITRO_DEV_ROOT"
 WATCH_INCLUDES = ["*.py", ".env", ".env.local"]
-WATCH_EXCLUDES = [".output/*", ".venv/*", "venv/*", ".data/*", "node_modules/*", ".git/*", "public/*"]
+WATCH_EXCLUDES = [
+    ".output/*",
+    ".venv/*",
+    "venv/*",
+    ".data/*",
+    "node_modules/*",
+    ".git/*",
+    "public/*",
+]
 
 logger = logging.getLogger("nitro")
 
@@ -49,7 +57,11 @@ class DevApp:
                     await self.app.startup()
                 except Exception as exc:
                     self.error = exc
-                    logger.error("%s\n[nitro] fix the file and save: the server reloads", exc, exc_info=exc.__cause__)
+                    logger.error(
+                        "%s\n[nitro] fix the file and save: the server reloads",
+                        exc,
+                        exc_info=exc.__cause__,
+                    )
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.app is not None and self.error is None:

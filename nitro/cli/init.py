@@ -6,28 +6,28 @@ import argparse
 from pathlib import Path
 
 FILES = {
-    "nitro.config.py": '''from nitro.config import define_nitro_config
+    "nitro.config.py": """from nitro.config import define_nitro_config
 
 config = define_nitro_config(
     runtime_config={"greeting": "Hello"},
 )
-''',
-    "routes/index.py": '''from nitro import define_handler, html
+""",
+    "routes/index.py": """from nitro import define_handler, html
 
 
 @define_handler
 async def handler(event):
     return html("<h1>It works</h1><p>Try <a href=\\"/api/hello?name=you\\">/api/hello</a>.</p>")
-''',
-    "api/hello.py": '''from nitro import define_handler, get_query, use_runtime_config
+""",
+    "api/hello.py": """from nitro import define_handler, get_query, use_runtime_config
 
 
 @define_handler
 async def handler(event):
     name = get_query(event).get("name", "world")
     return {"message": f"{use_runtime_config().greeting}, {name}!"}
-''',
-    "api/users/[id].get.py": '''from nitro import HTTPError, define_handler
+""",
+    "api/users/[id].get.py": """from nitro import HTTPError, define_handler
 
 
 @define_handler
@@ -35,8 +35,8 @@ async def handler(event, id: int):
     if id < 1:
         raise HTTPError(404, "No such user")
     return {"id": id}
-''',
-    "middleware/01.request-id.py": '''import uuid
+""",
+    "middleware/01.request-id.py": """import uuid
 
 from nitro import define_middleware, set_response_header
 
@@ -45,7 +45,7 @@ from nitro import define_middleware, set_response_header
 async def handler(event):
     event.context.request_id = str(uuid.uuid4())
     set_response_header(event, "x-request-id", event.context.request_id)
-''',
+""",
     "public/robots.txt": "User-agent: *\nAllow: /\n",
     ".gitignore": ".output/\n.data/\n.env\n__pycache__/\n",
 }

@@ -33,7 +33,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return run_forwarding_signals(command, env=env, cwd=root)
 
 
-def run_forwarding_signals(command: list[str], *, env: dict[str, str], cwd: os.PathLike[str] | str) -> int:
+def run_forwarding_signals(
+    command: list[str], *, env: dict[str, str], cwd: os.PathLike[str] | str
+) -> int:
     """Run `command`, passing SIGINT/SIGTERM on to it, and return its exit code."""
     process = subprocess.Popen(command, env=env, cwd=cwd)
 

@@ -10,7 +10,8 @@ from ..core.manifest import RouteEntry
 def format_routes(entries: list[RouteEntry]) -> list[str]:
     """Aligned ``METHOD PATH FILE`` lines, sorted by path (`*` any method, `WS` WebSocket)."""
     rows = sorted(
-        (("WS" if e.kind == "websocket" else (e.method or "*").upper()), e.route, e.file) for e in entries
+        (("WS" if e.kind == "websocket" else (e.method or "*").upper()), e.route, e.file)
+        for e in entries
     )
     rows.sort(key=lambda row: row[1])
     width = max((len(path) for _, path, _ in rows), default=0)

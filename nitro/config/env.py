@@ -25,12 +25,17 @@ def resolve_env_refs(value: Any, environ: Mapping[str, str], where: str = "") ->
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in environ:
-                raise ConfigError(f"[nitro:config] {where or 'an option'} uses {{{{{name}}}}}, but {name} is not set")
+                raise ConfigError(
+                    f"[nitro:config] {where or 'an option'} uses {{{{{name}}}}}, but {name} is not set"
+                )
             return environ[name]
 
         return _REF.sub(replace, value)
     if isinstance(value, Mapping):
-        return {k: resolve_env_refs(v, environ, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+        return {
+            k: resolve_env_refs(v, environ, f"{where}.{k}" if where else str(k))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [resolve_env_refs(v, environ, f"{where}[{i}]") for i, v in enumerate(value)]
     return value

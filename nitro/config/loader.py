@@ -27,7 +27,9 @@ def load_config(root: Path) -> NitroConfig:
     except ConfigError as exc:
         raise ConfigError(f"{exc} (in {CONFIG_FILE})") from None
     except Exception as exc:
-        raise ConfigError(f"[nitro:config] {CONFIG_FILE} failed to load: {type(exc).__name__}: {exc}") from exc
+        raise ConfigError(
+            f"[nitro:config] {CONFIG_FILE} failed to load: {type(exc).__name__}: {exc}"
+        ) from exc
     config = getattr(module, "config", None)
     if config is None:
         found = [v for v in vars(module).values() if isinstance(v, NitroConfig)]
@@ -39,7 +41,9 @@ def load_config(root: Path) -> NitroConfig:
     if isinstance(config, dict):
         config = define_nitro_config(**config)
     if not isinstance(config, NitroConfig):
-        raise ConfigError(f"[nitro:config] `config` in {CONFIG_FILE} must come from define_nitro_config()")
+        raise ConfigError(
+            f"[nitro:config] `config` in {CONFIG_FILE} must come from define_nitro_config()"
+        )
     return config
 
 

@@ -66,7 +66,9 @@ def define_nitro_config(**options: Any) -> NitroConfig:
     for name in options:
         if name not in names:
             close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; valid options: {', '.join(names)}"
+            hint = (
+                f"; did you mean {close[0]!r}?" if close else f"; valid options: {', '.join(names)}"
+            )
             raise ConfigError(f"[nitro:config] unknown option {name!r}{hint}")
     normalized = {name: _check(name, value) for name, value in options.items()}
     return NitroConfig(**normalized)
@@ -100,12 +102,16 @@ def _check(name: str, value: Any) -> Any:
         value = dict(value)
     if name == "max_body_size" and value is not None:
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ConfigError("[nitro:config] max_body_size must be a positive number of bytes, or None")
+            raise ConfigError(
+                "[nitro:config] max_body_size must be a positive number of bytes, or None"
+            )
     if name == "base_url":
         if not isinstance(value, str) or not value.startswith("/"):
             raise ConfigError("[nitro:config] base_url must be a path starting with '/'")
     if name == "error_handler" and value is not None and not callable(value):
-        raise ConfigError("[nitro:config] error_handler must be a function (error, event) -> response | None")
+        raise ConfigError(
+            "[nitro:config] error_handler must be a function (error, event) -> response | None"
+        )
     if name == "preset" and value is not None and not isinstance(value, str):
         raise ConfigError("[nitro:config] preset must be a preset name such as 'aws-lambda'")
     if name == "public_assets":
@@ -121,7 +127,9 @@ def _check(name: str, value: Any) -> Any:
     if name == "route_rules":
         for pattern, rule in value.items():
             if not isinstance(pattern, str) or not isinstance(rule, Mapping):
-                raise ConfigError("[nitro:config] route_rules maps a path pattern to a dict of rules")
+                raise ConfigError(
+                    "[nitro:config] route_rules maps a path pattern to a dict of rules"
+                )
     return value
 
 
@@ -131,14 +139,24 @@ def _public_assets(value: Any) -> list[dict[str, Any]]:
     allowed = {"dir", "base_url", "max_age"}
     for item in items:
         if not isinstance(item, Mapping):
-            raise ConfigError("[nitro:config] public_assets entries are dicts: {'dir', 'base_url', 'max_age'}")
+            raise ConfigError(
+                "[nitro:config] public_assets entries are dicts: {'dir', 'base_url', 'max_age'}"
+            )
         unknown = set(item) - allowed
         if unknown:
             raise ConfigError(
                 f"[nitro:config] public_assets: unknown key {sorted(unknown)[0]!r} (use dir, base_url, max_age)"
             )
         max_age = item.get("max_age")
-        if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0):
+        if max_age is not None and (
+            isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0
+        ):
             raise ConfigError("[nitro:config] public_assets max_age must be seconds (an int >= 0)")
-        out.append({"dir": item.get("dir", "public"), "base_url": item.get("base_url", "/"), "max_age": max_age})
+        out.append(
+            {
+                "dir": item.get("dir", "public"),
+                "base_url": item.get("base_url", "/"),
+                "max_age": max_age,
+            }
+        )
     return out

@@ -20,17 +20,19 @@ from urllib.parse import unquote
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import HTTPError
+from .background import Background
 from .error_response import render_error
+from .errors import HTTPError
 from .event import Event, _current_event
-from .handlers import EventHandler, Middleware, Plugin, define_handler
+from .handlers import EventHandler, Middleware, Plugin, as_middleware, define_handler
 from .hooks import Hooks
-from .lifespan import AppLifespan
-from .loader import LoadError, ModuleRef
+from .lifespan import AppLifespan, serve_lifespan
+from .loader import LoadError, ModuleRef, describe, resolve
 from .manifest import PublicAsset, RouteEntry
 from .paths import canonical_path
 from .response import send_response, to_response
 from .router import Router
+from .routes import LazyRoute
 from .runtime_config import RuntimeConfig
 from .utils.body import DEFAULT_MAX_BODY_SIZE
 from .utils.static import serve_public
@@ -59,49 +61,6 @@ def use_nitro_app() -> NitroApp:
     if _current_app is None:
         raise RuntimeError("[nitro] no nitro app has been created in this process")
     return _current_app
-
-
-class _Route:
-    """A router value: the route's handler, imported on its first request."""
-
-    __slots__ = ("app", "call", "entry", "handler")
-
-    def __init__(self, app: NitroApp, entry: RouteEntry, handler: EventHandler | None = None) -> None:
-        self.app = app
-        self.entry = entry
-        self.handler = handler
-        self.call: Callable[[Event], Any] | None = handler.call if handler is not None else None
-
-    def load(self) -> Callable[[Event], Any]:
-        entry = self.entry
-        if entry.problem:
-            raise HTTPError(500, f"{entry.file}: {entry.problem}")
-        root = self.app.root
-        value = ModuleRef(root, entry.file, entry.export, (EventHandler,)).load()
-        if isinstance(value, EventHandler):
-            handler = value
-        elif callable(value):
-            handler = define_handler(value)
-        else:
-            raise LoadError(f"[nitro] {entry.file}: {entry.export or 'handler'} is not callable")
-        call = handler.call
-        if entry.middleware:
-            scoped = [self.app._load_middleware(ModuleRef(root, f, None, (Middleware, EventHandler))) for f in entry.middleware]
-            call = _chain(scoped, call)
-        self.handler = handler
-        self.call = call
-        return call
-
-
-def _chain(middleware: list[Middleware], call: Callable[[Event], Any]) -> Callable[[Event], Any]:
-    async def run(event: Event) -> Any:
-        for mw in middleware:
-            result = await mw.call(event)
-            if result is not None:
-                return result
-        return await call(event)
-
-    return run
 
 
 class NitroApp:
@@ -137,9 +96,13 @@ class NitroApp:
         self.root = Path(root).resolve() if root is not None else Path.cwd()
         self.dev = dev
         self.hooks = Hooks()
-        self.router: Router[_Route] = Router()
+        self.router: Router[LazyRoute] = Router()
         self.public = public
-        self.runtime_config = runtime_config if isinstance(runtime_config, RuntimeConfig) else RuntimeConfig(runtime_config or {})
+        self.runtime_config = (
+            runtime_config
+            if isinstance(runtime_config, RuntimeConfig)
+            else RuntimeConfig(runtime_config or {})
+        )
         self.max_body_size = max_body_size
         self.base_url = "/" + base_url.strip("/") if base_url.strip("/") else "/"
         self.error_handler = error_handler
@@ -148,16 +111,15 @@ class NitroApp:
         self.shutdown_timeout = shutdown_timeout
         self.state: dict[str, Any] = {}
         self.middleware: list[Middleware] = []
-        self._middleware_specs = list(middleware)
-        self._plugins = list(plugins)
-        self._server_handler_spec = server_handler
-        self._server_app_spec = server_app
-        self.server_handler: EventHandler | Middleware | None = None
+        self.server_handler: Middleware | None = None
         self.server_app: ASGIApp | None = None
+        self._middleware_specs: list[Any] = list(middleware)
+        self._plugin_specs: list[Any] = list(plugins)
+        self._server_specs = (server_handler, server_app)
         self._server_app_lifespan: AppLifespan | None = None
         self._started = False
         self._startup_lock: asyncio.Lock | None = None
-        self._background: set[asyncio.Future[Any]] = set()
+        self._background = Background(self._report)
         self._request_hooks = self.hooks.list("request")
         self._response_hooks = self.hooks.list("response")
         self._after_hooks = self.hooks.list("after_response")
@@ -169,21 +131,22 @@ class NitroApp:
 
     def add_entry(self, entry: RouteEntry) -> None:
         """Register a file route; its module is imported on its first request."""
-        self.router.add(entry.route, _Route(self, entry), entry.method)
+        self.router.add(entry.route, LazyRoute(self.root, entry), entry.method)
 
-    def add_route(self, route: str, handler: EventHandler | Callable[..., Any], method: str | None = None) -> None:
+    def add_route(
+        self, route: str, handler: EventHandler | Callable[..., Any], method: str | None = None
+    ) -> None:
         """Register a handler for `route` (router notation) and `method` (None: any)."""
         handler = handler if isinstance(handler, EventHandler) else define_handler(handler)
         entry = RouteEntry(route=route, file="<code>", method=method.lower() if method else None)
-        self.router.add(route, _Route(self, entry, handler), method)
+        self.router.add(route, LazyRoute(self.root, entry, handler), method)
 
     def use(self, middleware: Middleware | Callable[..., Any]) -> None:
         """Append a global middleware (after the ones from `middleware/`)."""
-        mw = middleware if isinstance(middleware, Middleware) else Middleware(middleware)
         if self._started:
-            self.middleware.append(mw)
+            self.middleware.append(as_middleware(middleware))
         else:
-            self._middleware_specs.append(mw)
+            self._middleware_specs.append(middleware)
 
     # --- lifecycle ---
 
@@ -198,10 +161,26 @@ class NitroApp:
             if self._started:
                 return
             _current_app = self
-            self.middleware = [self._load_middleware(spec) for spec in self._middleware_specs]
-            self.server_handler = self._load_server_handler()
-            self.server_app = self._load_server_app()
-            for plugin in self._plugins:
+            handler_spec, app_spec = self._server_specs
+            try:
+                self.middleware = [
+                    as_middleware(resolve(s), describe(s)) for s in self._middleware_specs
+                ]
+                if handler_spec is not None:
+                    self.server_handler = as_middleware(
+                        resolve(handler_spec), describe(handler_spec)
+                    )
+                server_app = resolve(app_spec)
+            except (LoadError, TypeError) as exc:
+                raise StartupError(str(exc)) from exc
+            if server_app is not None:
+                from .asgi import as_asgi
+
+                try:
+                    self.server_app = as_asgi(server_app)
+                except TypeError as exc:
+                    raise StartupError(f"[nitro] {describe(app_spec)}: {exc}") from None
+            for plugin in self._plugin_specs:
                 await self._run_plugin(plugin)
             if self.server_app is not None:
                 lifespan = AppLifespan(self.server_app)
@@ -212,14 +191,19 @@ class NitroApp:
                 self._server_app_lifespan = lifespan
             self._started = True
 
+    async def _run_plugin(self, spec: Any) -> None:
+        try:
+            value = resolve(spec)
+            plugin = value if isinstance(value, Plugin) else Plugin(value)
+            await plugin.run(self)
+        except Exception as exc:
+            raise StartupError(
+                f"[nitro] plugin {describe(spec)} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+
     async def shutdown(self) -> None:
         """Wait for background work (up to `shutdown_timeout`), then run the `close` hooks."""
-        if self._background:
-            done, pending = await asyncio.wait(set(self._background), timeout=self.shutdown_timeout)
-            for future in pending:
-                future.cancel()
-            if pending:
-                logger.warning("[nitro] shutdown: cancelled %d background tasks still running", len(pending))
+        await self._background.drain(self.shutdown_timeout)
         try:
             await self.hooks.call("close")
         finally:
@@ -228,42 +212,6 @@ class NitroApp:
                 self._server_app_lifespan = None
             self._started = False
 
-    def _load_middleware(self, spec: Any) -> Middleware:
-        value = _load(spec, (Middleware, EventHandler))
-        if isinstance(value, Middleware):
-            return value
-        if isinstance(value, EventHandler):
-            return Middleware(value.fn)
-        if callable(value):
-            return Middleware(value)
-        raise StartupError(f"[nitro] {_describe(spec)} is not a middleware")
-
-    def _load_server_handler(self) -> Middleware | None:
-        spec = self._server_handler_spec
-        return None if spec is None else self._load_middleware(spec)
-
-    def _load_server_app(self) -> ASGIApp | None:
-        spec = self._server_app_spec
-        if spec is None:
-            return None
-        app = _load(spec, ())
-        from .asgi import as_asgi
-
-        try:
-            return as_asgi(app)
-        except TypeError as exc:
-            raise StartupError(f"[nitro] {_describe(spec)}: {exc}") from None
-
-    async def _run_plugin(self, spec: Any) -> None:
-        try:
-            value = _load(spec, (Plugin,))
-            plugin = value if isinstance(value, Plugin) else Plugin(value)
-            await plugin.run(self)
-        except StartupError:
-            raise
-        except Exception as exc:
-            raise StartupError(f"[nitro] plugin {_describe(spec)} failed: {type(exc).__name__}: {exc}") from exc
-
     # --- ASGI ---
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -271,7 +219,7 @@ class NitroApp:
         if kind == "http":
             await self.handle(scope, receive, send)
         elif kind == "lifespan":
-            await self._lifespan(receive, send)
+            await serve_lifespan(self, receive, send)
         elif kind == "websocket":
             await self._websocket(scope, receive, send)
 
@@ -302,10 +250,11 @@ class NitroApp:
             if event._cleanups is not None:
                 await self._cleanup(event)
             if event.pending is not None:
-                await self._settle(event)
+                await self._background.settle(event, wait=self.serverless)
             if self.log_requests:
                 status = response.status_code if response is not None else "-"
-                logger.info("%s %s %s %.1fms", event.method, event.path, status, (time.perf_counter() - started) * 1000)
+                elapsed = (time.perf_counter() - started) * 1000
+                logger.info("%s %s %s %.1fms", event.method, event.path, status, elapsed)
 
     async def _dispatch(self, event: Event) -> Response | None:
         pathname = canonical_path(event.scope)
@@ -354,11 +303,11 @@ class NitroApp:
         raise HTTPError(404, f"Cannot find any route matching {pathname}")
 
     async def _call_server_app(self, event: Event) -> None:
+        assert self.server_app is not None
         scope = event.scope
         lifespan = self._server_app_lifespan
         if lifespan is not None and lifespan.state:
             scope = {**scope, "state": {**scope.get("state", {}), **lifespan.state}}
-        assert self.server_app is not None
         await self.server_app(scope, event.receive, event.send)
 
     async def _run_response_hooks(self, event: Event, response: Response) -> Response:
@@ -402,52 +351,6 @@ class NitroApp:
             except Exception:
                 logger.exception("[nitro] request cleanup failed")
 
-    async def _settle(self, event: Event) -> None:
-        pending = event.pending or []
-        if self.serverless:
-            results = await asyncio.gather(*pending, return_exceptions=True)
-            for result in results:
-                if isinstance(result, Exception):
-                    await self._report(result, event)
-            return
-        for future in pending:
-            if future.done():
-                self._report_background(future, event)
-                continue
-            self._background.add(future)
-            future.add_done_callback(lambda f, e=event: self._report_background(f, e))
-
-    def _report_background(self, future: asyncio.Future[Any], event: Event) -> None:
-        self._background.discard(future)
-        if future.cancelled():
-            return
-        error = future.exception()
-        if error is not None:
-            task = asyncio.ensure_future(self._report(error, event))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.startup()
-                except Exception as exc:
-                    logger.error("%s", exc, exc_info=exc.__cause__ or exc)
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                try:
-                    await self.shutdown()
-                except Exception as exc:
-                    logger.exception("[nitro] shutdown failed")
-                    await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._started:
             await self.startup()
@@ -458,20 +361,3 @@ class NitroApp:
 
     def __repr__(self) -> str:
         return f"<NitroApp {self.root} routes={len(self.router)}>"
-
-
-def _load(spec: Any, kinds: tuple[type, ...]) -> Any:
-    if isinstance(spec, ModuleRef):
-        try:
-            return spec.load()
-        except LoadError as exc:
-            raise StartupError(str(exc)) from None
-        except Exception as exc:
-            raise StartupError(f"[nitro] {spec.file} failed to import: {type(exc).__name__}: {exc}") from exc
-    return spec
-
-
-def _describe(spec: Any) -> str:
-    if isinstance(spec, ModuleRef):
-        return spec.file
-    return getattr(spec, "name", None) or getattr(spec, "__qualname__", None) or repr(spec)

@@ -26,20 +26,17 @@ def as_asgi(app: Any) -> ASGIApp:
             from a2wsgi import WSGIMiddleware
         except ImportError:
             raise TypeError(
-                "a WSGI app needs the wsgi extra: pip install \"nitro-py[wsgi]\""
+                'a WSGI app needs the wsgi extra: pip install "nitro-py[wsgi]"'
             ) from None
-        return WSGIMiddleware(app)
+        return WSGIMiddleware(app)  # type: ignore[return-value]  # a2wsgi's stricter ASGI types
     raise TypeError(f"`app` must be an ASGI or WSGI application, got {type(app).__name__}")
 
 
 def _takes_two_args(app: Any) -> bool:
-    target = app if inspect.isfunction(app) or inspect.ismethod(app) else getattr(app, "__call__", app)  # noqa: B004
+    # inspect.signature sees through functions, methods and objects with __call__.
     try:
-        params = [
-            p
-            for p in inspect.signature(target).parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
+        params = inspect.signature(app).parameters.values()
     except (TypeError, ValueError):
         return False
-    return len(params) == 2
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) == 2

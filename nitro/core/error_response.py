@@ -73,8 +73,8 @@ def _page(body: dict[str, object], *, dev: bool) -> str:
     if dev and "stack" in body:
         stack = "<pre>" + html.escape("\n".join(body["stack"])) + "</pre>"  # type: ignore[arg-type]
     return (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title><meta name=\"viewport\" content=\"width=device-width\">"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<title>{html.escape(title)}</title><meta name="viewport" content="width=device-width">'
         "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:4rem auto;padding:0 1rem;"
         "color:#1f2328}h1{font-size:4rem;margin:0}h2{font-weight:400;margin-top:0}pre{background:#f6f8fa;"
         "padding:1rem;overflow:auto;font-size:13px;border-radius:6px}</style></head><body>"

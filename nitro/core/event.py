@@ -233,4 +233,3 @@ class Event:
 
     def __repr__(self) -> str:
         return f"<Event {self.method} {self.path}>"
-

@@ -25,6 +25,8 @@ __all__ = [
     "EventHandler",
     "Middleware",
     "Plugin",
+    "as_middleware",
+    "chain_middleware",
     "define_handler",
     "define_middleware",
     "define_plugin",
@@ -58,12 +60,12 @@ class EventHandler:
         if not callable(fn):
             raise TypeError(f"[nitro] define_handler() needs a function, got {type(fn).__name__}")
         self.fn = fn
-        self.name = getattr(fn, "__qualname__", repr(fn))
+        self.name = getattr(fn, "__name__", repr(fn))
         self.meta = meta or {}
-        self.middleware = tuple(m if isinstance(m, Middleware) else Middleware(m) for m in middleware)
+        self.middleware = tuple(as_middleware(m) for m in middleware)
         self.call, self.body_model = _make_caller(fn)
         if self.middleware:
-            self.call = _with_middleware(self.middleware, self.call)
+            self.call = chain_middleware(self.middleware, self.call)
 
     async def __call__(self, event: Event) -> Any:
         return await self.call(event)
@@ -77,13 +79,17 @@ class Middleware:
 
     __slots__ = ("call", "fn", "name")
 
+    fn: Callable[..., Any]
+
     def __init__(self, fn: Callable[..., Any]) -> None:
         if isinstance(fn, (Middleware, EventHandler)):
             fn = fn.fn
         if not callable(fn):
-            raise TypeError(f"[nitro] define_middleware() needs a function, got {type(fn).__name__}")
+            raise TypeError(
+                f"[nitro] define_middleware() needs a function, got {type(fn).__name__}"
+            )
         self.fn = fn
-        self.name = getattr(fn, "__qualname__", repr(fn))
+        self.name = getattr(fn, "__name__", repr(fn))
         self.call: Caller = _event_caller(fn)
 
     async def __call__(self, event: Event) -> Any:
@@ -102,7 +108,7 @@ class Plugin:
         if not callable(fn):
             raise TypeError(f"[nitro] define_plugin() needs a function, got {type(fn).__name__}")
         self.fn = fn
-        self.name = getattr(fn, "__qualname__", repr(fn))
+        self.name = getattr(fn, "__name__", repr(fn))
 
     async def run(self, app: NitroApp) -> None:
         result = self.fn(app)
@@ -172,6 +178,30 @@ def define_plugin(fn: Callable[[NitroApp], Any]) -> Plugin:
     return Plugin(fn)
 
 
+def as_middleware(value: object, where: str = "") -> Middleware:
+    """`value` as a `Middleware`: a Middleware, an EventHandler's function, or a callable."""
+    if isinstance(value, Middleware):
+        return value
+    if isinstance(value, EventHandler):
+        return Middleware(value.fn)
+    if callable(value):
+        return Middleware(value)
+    raise TypeError(f"[nitro] {where or repr(value)} is not a middleware (a function of the event)")
+
+
+def chain_middleware(middleware: Sequence[Middleware], call: Caller) -> Caller:
+    """`call` behind `middleware`: the first one that returns a value answers instead."""
+
+    async def run(event: Event) -> Any:
+        for mw in middleware:
+            result = await mw.call(event)
+            if result is not None:
+                return result
+        return await call(event)
+
+    return run
+
+
 # --- Internal helpers ---
 
 _EVENT, _BODY, _PARAM = 0, 1, 2
@@ -207,8 +237,10 @@ def _make_caller(fn: Callable[..., Any]) -> tuple[Caller, type | None]:
                 )
             body_model = annotation
             plan.append((param, _BODY, annotation))
-        elif annotation is Event or param.name == "event" or (
-            index == 0 and annotation is inspect.Parameter.empty
+        elif (
+            annotation is Event
+            or param.name == "event"
+            or (index == 0 and annotation is inspect.Parameter.empty)
         ):
             plan.append((param, _EVENT, None))
         else:
@@ -245,17 +277,6 @@ def _make_caller(fn: Callable[..., Any]) -> tuple[Caller, type | None]:
     return call, body_model
 
 
-def _with_middleware(middleware: Sequence[Middleware], call: Caller) -> Caller:
-    async def run(event: Event) -> Any:
-        for mw in middleware:
-            result = await mw.call(event)
-            if result is not None:
-                return result
-        return await call(event)
-
-    return run
-
-
 def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     try:
         return typing.get_type_hints(fn)
@@ -265,8 +286,10 @@ def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
 
 def _is_model(annotation: Any) -> bool:
     # Duck-typed so that nitro never imports pydantic itself.
-    return isinstance(annotation, type) and hasattr(annotation, "model_validate") and hasattr(
-        annotation, "model_fields"
+    return (
+        isinstance(annotation, type)
+        and hasattr(annotation, "model_validate")
+        and hasattr(annotation, "model_fields")
     )
 
 

@@ -34,7 +34,9 @@ class Hooks:
     def hook(self, name: str, fn: Callable[..., Any]) -> Callable[[], None]:
         """Add `fn` to hook `name`; returns a function that removes it."""
         if not callable(fn):
-            raise TypeError(f"[nitro:hooks] hook {name!r} needs a callable, got {type(fn).__name__}")
+            raise TypeError(
+                f"[nitro:hooks] hook {name!r} needs a callable, got {type(fn).__name__}"
+            )
         hooks = self._lists.setdefault(name, [])
         hooks.append(fn)
 

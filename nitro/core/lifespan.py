@@ -7,11 +7,42 @@ inside it, so its `lifespan` context (database pools, clients) works as usual.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import logging
+from typing import Any, Protocol
 
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp, Message, Receive, Send
 
-__all__ = ["AppLifespan"]
+__all__ = ["AppLifespan", "serve_lifespan"]
+
+logger = logging.getLogger("nitro")
+
+
+class Lifecycle(Protocol):
+    async def startup(self) -> None: ...
+    async def shutdown(self) -> None: ...
+
+
+async def serve_lifespan(app: Lifecycle, receive: Receive, send: Send) -> None:
+    """Answer the ASGI lifespan protocol with `app.startup()` and `app.shutdown()`."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await app.startup()
+            except Exception as exc:
+                logger.error("%s", exc, exc_info=exc.__cause__ or exc)
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            try:
+                await app.shutdown()
+            except Exception as exc:
+                logger.exception("[nitro] shutdown failed")
+                await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.shutdown.complete"})
+            return
 
 
 class AppLifespan:
@@ -42,7 +73,11 @@ class AppLifespan:
             raise RuntimeError(message.get("message") or "shutdown failed")
 
     async def _run(self) -> None:
-        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}
+        scope = {
+            "type": "lifespan",
+            "asgi": {"version": "3.0", "spec_version": "2.0"},
+            "state": self.state,
+        }
         try:
             await self.app(scope, self._inbox.get, self._outbox.put)
         except BaseException:

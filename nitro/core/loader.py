@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-__all__ = ["LoadError", "ModuleRef", "load_module"]
+__all__ = ["LoadError", "ModuleRef", "describe", "load_module", "resolve"]
 
 _lock = threading.RLock()
 
@@ -87,10 +87,31 @@ class ModuleRef:
         if len(unique) != 1:
             kinds = " or ".join(k.__name__ for k in self.kinds)
             raise LoadError(
-                f"[nitro] {self.file} must define exactly one {kinds} "
-                f"(found {len(unique)})"
+                f"[nitro] {self.file} must define exactly one {kinds} (found {len(unique)})"
             )
         return unique[0]
 
     def __repr__(self) -> str:
         return f"<ModuleRef {self.file}:{self.export or '?'}>"
+
+
+def resolve(spec: Any) -> Any:
+    """What `spec` points at: a `ModuleRef` is loaded (any failure becomes a `LoadError`
+    naming the file); anything else is returned as it is."""
+    if not isinstance(spec, ModuleRef):
+        return spec
+    try:
+        return spec.load()
+    except LoadError:
+        raise
+    except Exception as exc:
+        raise LoadError(
+            f"[nitro] {spec.file} failed to import: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def describe(spec: Any) -> str:
+    """A name for messages: the file of a `ModuleRef`, else the object's name."""
+    if isinstance(spec, ModuleRef):
+        return spec.file
+    return getattr(spec, "name", None) or getattr(spec, "__name__", None) or repr(spec)

@@ -113,9 +113,13 @@ class Manifest:
             middleware=[ModuleEntry(**m) for m in data.get("middleware", [])],
             plugins=[ModuleEntry(**p) for p in data.get("plugins", [])],
             tasks=[TaskEntry(**t) for t in data.get("tasks", [])],
-            server_handler=ModuleEntry(**data["server_handler"]) if data.get("server_handler") else None,
+            server_handler=ModuleEntry(**data["server_handler"])
+            if data.get("server_handler")
+            else None,
             server_app=ModuleEntry(**data["server_app"]) if data.get("server_app") else None,
-            public={url: PublicAsset(**a) for url, a in public.items()} if public is not None else None,
+            public={url: PublicAsset(**a) for url, a in public.items()}
+            if public is not None
+            else None,
         )
 
     def write(self, path: Path) -> None:

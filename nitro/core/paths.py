@@ -9,6 +9,7 @@ NUL or bytes that are not UTF-8 are a 400.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from .errors import HTTPError
@@ -19,7 +20,7 @@ _KEEP_ENCODED = {0x2F: "%2F", 0x5C: "%5C", 0x25: "%25"}
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 
 
-def canonical_path(scope: dict[str, Any]) -> str:
+def canonical_path(scope: MutableMapping[str, Any]) -> str:
     raw: bytes | None = scope.get("raw_path")
     if raw is None:
         # The server gave no raw path (some serverless hosts): work from the decoded one.

@@ -170,7 +170,13 @@ async def send_response(response: Response, scope: Scope, receive: Receive, send
     """Send `response`; for HEAD, headers only (Content-Length kept)."""
     head = scope["method"] == "HEAD"
     if type(response).__call__ is _plain_call:
-        await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": response.raw_headers,
+            }
+        )
         await send({"type": "http.response.body", "body": b"" if head else response.body})
         if response.background is not None:
             await response.background()
@@ -189,4 +195,3 @@ def _headers_only(send: Send) -> Send:
         await send(message)
 
     return wrapped
-

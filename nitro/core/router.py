@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-__all__ = ["Router", "RouteConflictError"]
+__all__ = ["RouteConflictError", "Router"]
 
 T = TypeVar("T")
 ANY = ""  # the method key of any-method routes
@@ -150,7 +150,9 @@ class Router(Generic[T]):
             last = index == len(parts) - 1
             if part.startswith("**"):
                 if not last:
-                    raise ValueError(f"[nitro:router] '{route}': a catch-all must be the last segment")
+                    raise ValueError(
+                        f"[nitro:router] '{route}': a catch-all must be the last segment"
+                    )
                 if part.startswith("**:"):
                     node.catchall = node.catchall or _Node()
                     node = node.catchall

@@ -36,5 +36,7 @@ def get_preset(name: str) -> Preset:
     registry = _registry()
     module_name = registry.get(name) or registry.get(name.replace("_", "-"))
     if module_name is None:
-        raise KeyError(f"[nitro] unknown preset {name!r}; known presets: {', '.join(sorted(registry))}")
+        raise KeyError(
+            f"[nitro] unknown preset {name!r}; known presets: {', '.join(sorted(registry))}"
+        )
     return importlib.import_module(module_name).preset

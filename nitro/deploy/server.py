@@ -40,7 +40,9 @@ def build(ctx: BuildContext) -> None:
     ctx.manifest.public = copy_public(ctx.root, ctx.config, ctx.out / "public")
     ctx.manifest.write(server / "manifest.json")
     (server / "index.py").write_text(ENTRY, encoding="utf-8")
-    write_nitro_json(ctx.out, "server", {"preview": "python .output/server/index.py", "deploy": None})
+    write_nitro_json(
+        ctx.out, "server", {"preview": "python .output/server/index.py", "deploy": None}
+    )
     ctx.log("import-checking .output/server/index.py")
     import_check(server, "index.py")
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import ClientDisconnect
-
 from ..errors import HTTPError
 from .request import parse_query
 
@@ -85,6 +83,8 @@ async def read_raw_body(event: Event) -> bytes:
         data = await read_raw_body(event)
     """
     if event._body is None:
+        from starlette.requests import ClientDisconnect
+
         try:
             event._body = await event.request.body()
         except ClientDisconnect:
@@ -136,7 +136,9 @@ def parse_json(raw: bytes) -> Any:
         raise HTTPError(400, "Invalid JSON body: nested too deeply") from None
 
 
-async def read_form_data(event: Event, *, max_files: int = 1000, max_fields: int = 1000) -> FormData:
+async def read_form_data(
+    event: Event, *, max_files: int = 1000, max_fields: int = 1000
+) -> FormData:
     """Parse a multipart or urlencoded body into Starlette's `FormData`.
 
     Multipart is parsed while streaming; uploaded files larger than 1 MiB are
@@ -149,6 +151,7 @@ async def read_form_data(event: Event, *, max_files: int = 1000, max_fields: int
         data = await upload.read()
     """
     from starlette.formparsers import MultiPartException
+    from starlette.requests import ClientDisconnect
 
     try:
         form = await event.request.form(max_files=max_files, max_fields=max_fields)
@@ -220,4 +223,3 @@ def _charset(event: Event) -> str:
                 if key.lower() == "charset" and val:
                     return val.strip('"')
     return "utf-8"
-

@@ -7,8 +7,6 @@ from datetime import datetime
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Literal
 
-from starlette.requests import cookie_parser
-
 if TYPE_CHECKING:
     from ..event import Event
 
@@ -25,7 +23,11 @@ def parse_cookies(event: Event) -> dict[str, str]:
         parse_cookies(event)  # {"session": "abc", "theme": "dark"}
     """
     header = event.headers.get("cookie")
-    return cookie_parser(header) if header else {}
+    if not header:
+        return {}
+    from starlette.requests import cookie_parser  # imported here: it pulls in multipart parsing
+
+    return cookie_parser(header)
 
 
 def get_cookie(event: Event, name: str) -> str | None:
@@ -84,6 +86,8 @@ def set_cookie(
     event.res.raw_headers.append((b"set-cookie", header.encode("latin-1")))
 
 
-def delete_cookie(event: Event, name: str, *, path: str | None = "/", domain: str | None = None) -> None:
+def delete_cookie(
+    event: Event, name: str, *, path: str | None = "/", domain: str | None = None
+) -> None:
     """Stage a `Set-Cookie` that removes cookie `name` in the client."""
     set_cookie(event, name, "", max_age=0, expires=0, path=path, domain=domain)

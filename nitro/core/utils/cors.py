@@ -64,7 +64,9 @@ def handle_cors(event: Event, options: CorsOptions | None = None) -> Response | 
         headers = response.raw_headers
         if allowed is not None:
             _origin_headers(headers, allowed, options)
-            headers.append((b"access-control-allow-methods", _join(options.get("methods", "*")).encode()))
+            headers.append(
+                (b"access-control-allow-methods", _join(options.get("methods", "*")).encode())
+            )
             allow_headers = options.get("allow_headers", "*")
             if allow_headers == "*":
                 requested = event.headers.get("access-control-request-headers")

@@ -98,7 +98,9 @@ def scan_public(dirs: list[PublicDir]) -> dict[str, PublicAsset]:
                 continue
             stat = path.stat()
             encodings = {
-                name: f"{out}{suffix}" for name, suffix in ENCODINGS if path.with_name(path.name + suffix).is_file()
+                name: f"{out}{suffix}"
+                for name, suffix in ENCODINGS
+                if path.with_name(path.name + suffix).is_file()
             }
             index[url] = PublicAsset(
                 file=out,

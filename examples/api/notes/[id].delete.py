@@ -1,0 +1,8 @@
+from lib.notes import NOTES
+
+from nitro import define_handler
+
+
+@define_handler
+async def handler(event, id: int):
+    NOTES.pop(id, None)

@@ -1,0 +1,6 @@
+from nitro.config import define_nitro_config
+
+config = define_nitro_config(
+    runtime_config={"app_name": "nitro notes", "max_notes": 100},
+    public_assets=[{"dir": "public", "max_age": 3600}],
+)

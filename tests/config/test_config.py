@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nitro.config import (
+    ConfigError,
+    NitroConfig,
+    define_nitro_config,
+    load_config,
+    load_dotenv,
+    resolve_env_refs,
+)
+
+
+def test_unknown_option_names_the_nearest_valid_one() -> None:
+    with pytest.raises(
+        ConfigError, match="unknown option 'rout_rules'; did you mean 'route_rules'"
+    ):
+        define_nitro_config(rout_rules={})
+    with pytest.raises(ConfigError, match="unknown option 'zzz'; valid options: route_rules"):
+        define_nitro_config(zzz=1)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_body_size": -1}, "max_body_size must be a positive number"),
+        ({"max_body_size": True}, "max_body_size must be a positive number"),
+        ({"base_url": "app"}, "base_url must be a path"),
+        ({"route_rules": []}, "route_rules must be a dict"),
+        ({"route_rules": {"/a": "nope"}}, "route_rules maps a path pattern"),
+        ({"error_handler": "module.path"}, "error_handler must be a function"),
+        ({"public_assets": [{"dir": "p", "maxAge": 1}]}, "unknown key 'maxAge'"),
+        ({"scheduled_tasks": {"* * * * *": 3}}, "scheduled_tasks maps a cron string"),
+    ],
+)
+def test_invalid_values_are_explained(options: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        define_nitro_config(**options)
+
+
+def test_defaults() -> None:
+    config = define_nitro_config()
+    assert config == NitroConfig()
+    assert config.max_body_size == 16 * 1024 * 1024
+    assert define_nitro_config(public_assets={"max_age": 5}).public_assets == [
+        {"dir": "public", "base_url": "/", "max_age": 5}
+    ]
+
+
+def test_load_config(tmp_path: Path) -> None:
+    assert load_config(tmp_path) == NitroConfig()
+    (tmp_path / "nitro.config.py").write_text(
+        "from nitro.config import define_nitro_config\nconfig = define_nitro_config(base_url='/app')\n"
+    )
+    assert load_config(tmp_path).base_url == "/app"
+
+
+def test_config_errors_name_the_file(tmp_path: Path) -> None:
+    (tmp_path / "nitro.config.py").write_text(
+        "from nitro.config import define_nitro_config\nconfig = define_nitro_config(presett='x')\n"
+    )
+    with pytest.raises(ConfigError, match=r"did you mean 'preset'\? \(in nitro.config.py\)"):
+        load_config(tmp_path)
+
+
+def test_config_must_define_config(tmp_path: Path) -> None:
+    (tmp_path / "nitro.config.py").write_text("x = 1\n")
+    with pytest.raises(ConfigError, match="must define `config = define_nitro_config"):
+        load_config(tmp_path)
+
+
+def test_broken_config_module(tmp_path: Path) -> None:
+    (tmp_path / "nitro.config.py").write_text("import nope_not_here\n")
+    with pytest.raises(ConfigError, match="failed to load: ModuleNotFoundError"):
+        load_config(tmp_path)
+
+
+def test_env_references() -> None:
+    env = {"REDIS_URL": "redis://127.0.0.1:6379/0", "USER": "ada"}
+    options = {
+        "cache": {"driver": "redis", "url": "{{REDIS_URL}}", "hosts": ["{{ USER }}@x"], "port": 1}
+    }
+    assert resolve_env_refs(options, env) == {
+        "cache": {
+            "driver": "redis",
+            "url": "redis://127.0.0.1:6379/0",
+            "hosts": ["ada@x"],
+            "port": 1,
+        }
+    }
+    with pytest.raises(
+        ConfigError, match=r"storage.cache.url uses \{\{MISSING\}\}, but MISSING is not set"
+    ):
+        resolve_env_refs({"cache": {"url": "{{MISSING}}"}}, env, "storage")
+
+
+def test_dotenv_never_overrides_the_environment(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("A=from-file\nB='quoted value'\nexport C=3\n")
+    (tmp_path / ".env.local").write_text("A=local\nD=local\n")
+    environ = {"A": "from-env"}
+    loaded = load_dotenv(tmp_path, environ)
+    assert environ == {"A": "from-env", "B": "quoted value", "C": "3", "D": "local"}
+    assert sorted(loaded) == ["B", "C", "D"]

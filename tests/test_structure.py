@@ -1,0 +1,153 @@
+"""House rules that keep the package's shape: import direction, lazy extras, the facade."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nitro
+
+PACKAGE = Path(nitro.__file__).parent
+OUTER = (
+    "adapters",
+    "storage_drivers",
+    "sql_connectors",
+    "config",
+    "build",
+    "deploy",
+    "cli",
+    "testing",
+)
+
+
+def imported_modules(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = ".".join(
+                    path.relative_to(PACKAGE.parent).with_suffix("").parts[: -node.level]
+                )
+                base = f"{package}.{base}" if base else package
+            names.append(base)
+    return names
+
+
+def test_core_imports_no_outer_layer() -> None:
+    offenders = []
+    for path in (PACKAGE / "core").rglob("*.py"):
+        for name in imported_modules(path):
+            if any(
+                name == f"nitro.{outer}" or name.startswith(f"nitro.{outer}.") for outer in OUTER
+            ):
+                offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    assert offenders == []
+
+
+def test_adapters_drivers_and_connectors_import_only_core() -> None:
+    offenders = []
+    for layer in ("adapters", "storage_drivers", "sql_connectors"):
+        for path in (PACKAGE / layer).rglob("*.py"):
+            for name in imported_modules(path):
+                if name.startswith("nitro.") and not name.startswith(
+                    ("nitro.core", f"nitro.{layer}")
+                ):
+                    offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    assert offenders == []
+
+
+# Extras, plus required dependencies that only some code paths need (kept out of
+# cold start). python-multipart is not listed: starlette.responses imports it.
+OPTIONAL = [
+    "pydantic",
+    "a2wsgi",
+    "httpx",
+    "uvicorn",
+    "redis",
+    "boto3",
+    "botocore",
+    "mangum",
+    "functions_framework",
+    "azure",
+    "google",
+    "psycopg",
+    "asyncpg",
+    "aiomysql",
+    "asyncmy",
+    "croniter",
+    "fastapi",
+    "dotenv",
+    "watchfiles",
+]
+
+
+def test_import_nitro_loads_no_optional_dependency() -> None:
+    code = "import json, sys, nitro; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(subprocess.check_output([sys.executable, "-c", code], text=True))
+    heavy = [name for name in loaded if name.split(".")[0] in OPTIONAL]
+    assert heavy == []
+
+
+EXPORTS = [
+    "Event",
+    "HTTPError",
+    "NitroApp",
+    "__version__",
+    "append_response_header",
+    "create_error",
+    "create_event_stream",
+    "define_handler",
+    "define_middleware",
+    "define_plugin",
+    "delete_cookie",
+    "get_cookie",
+    "get_query",
+    "get_request_header",
+    "get_request_headers",
+    "get_request_host",
+    "get_request_ip",
+    "get_request_protocol",
+    "get_request_url",
+    "get_router_param",
+    "get_router_params",
+    "get_validated_query",
+    "handle_cors",
+    "html",
+    "is_error",
+    "parse_cookies",
+    "proxy_request",
+    "read_body",
+    "read_form_data",
+    "read_raw_body",
+    "read_validated_body",
+    "redirect",
+    "send_stream",
+    "set_cookie",
+    "set_response_header",
+    "set_response_headers",
+    "set_response_status",
+    "use_event",
+    "use_nitro_app",
+    "use_runtime_config",
+]
+
+
+def test_facade_is_pinned_and_documented() -> None:
+    assert nitro.__all__ == EXPORTS
+    for name in EXPORTS[4:]:
+        assert getattr(nitro, name).__doc__, f"nitro.{name} has no docstring"
+
+
+def test_no_module_is_a_thousand_liner() -> None:
+    sizes = {
+        p.relative_to(PACKAGE).as_posix(): len(p.read_text().splitlines())
+        for p in PACKAGE.rglob("*.py")
+    }
+    assert {name: n for name, n in sizes.items() if n > 500} == {}
