@@ -9,7 +9,7 @@ import time
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ..build.output import reset_dir
-    from ..build.scan import scan_project
+    from ..build.scan import routes_for_env, scan_project
     from ..config import load_config
     from ..deploy import BuildContext, get_preset, preset_names
     from ._project import log, project_root
@@ -24,6 +24,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     started = time.perf_counter()
     log(f"building {root.name} for {preset.name}")
     manifest = scan_project(root)
+    manifest.routes = routes_for_env(manifest.routes, "prod")
     log(
         f"{len(manifest.routes)} routes, {len(manifest.middleware)} middleware, {len(manifest.plugins)} plugins, {len(manifest.tasks)} tasks"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -65,6 +64,8 @@ def define_nitro_config(**options: Any) -> NitroConfig:
     names = NitroConfig.option_names()
     for name in options:
         if name not in names:
+            import difflib
+
             close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
             hint = (
                 f"; did you mean {close[0]!r}?" if close else f"; valid options: {', '.join(names)}"

@@ -10,6 +10,7 @@ default error response. Nothing here knows which platform it runs on.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -30,7 +31,7 @@ from .lifespan import AppLifespan, serve_lifespan
 from .loader import LoadError, ModuleRef, describe, resolve
 from .manifest import PublicAsset, RouteEntry
 from .paths import canonical_path
-from .response import send_response, to_response
+from .response import plain_response, send_response, to_response
 from .router import Router
 from .routes import LazyRoute
 from .runtime_config import RuntimeConfig
@@ -190,6 +191,10 @@ class NitroApp:
                     raise StartupError(f"[nitro] server.py app failed to start: {exc}") from exc
                 self._server_app_lifespan = lifespan
             self._started = True
+            # What start-up loaded lives as long as the process: keep it out of the
+            # garbage collector's full passes, which otherwise walk all of it and
+            # show up as multi-millisecond pauses in tail latency.
+            gc.freeze()
 
     async def _run_plugin(self, spec: Any) -> None:
         try:
@@ -240,7 +245,17 @@ class NitroApp:
                 if self._response_hooks:
                     response = await self._run_response_hooks(event, response)
                 try:
-                    await send_response(response, scope, receive, send)
+                    if type(response) is Response and scope["method"] != "HEAD":
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": response.status_code,
+                                "headers": response.raw_headers,
+                            }
+                        )
+                        await send({"type": "http.response.body", "body": response.body})
+                    else:
+                        await send_response(response, scope, receive, send)
                 except Exception as error:
                     await self._report(error, event)
             if self._after_hooks:
@@ -290,9 +305,10 @@ class NitroApp:
             for name, value in params.items():
                 if "%" in value:
                     params[name] = unquote(value)
-            event.params.update(params)
+            event.params = params
         call = route.call or route.load()
-        return await to_response(event, await call(event))
+        result = await call(event)
+        return plain_response(event, result) or await to_response(event, result)
 
     def _strip_base(self, pathname: str) -> str:
         base = self.base_url

@@ -107,17 +107,17 @@ class Event:
     __slots__ = (
         "_body",
         "_cleanups",
+        "_context",
         "_headers",
         "_limited_receive",
+        "_params",
         "_query",
         "_receive",
         "_request",
         "_res",
         "_url",
         "app",
-        "context",
         "method",
-        "params",
         "pathname",
         "pending",
         "scope",
@@ -131,8 +131,9 @@ class Event:
         self.send = send
         self.method: str = scope["method"]
         self.pathname: str = ""
-        self.params: dict[str, str] = {}
-        self.context = Context(params=self.params)
+        # context and params are made on first use: most requests never touch them.
+        self._params: dict[str, str] | None = None
+        self._context: Context | None = None
         self.pending: list[asyncio.Future[Any]] | None = None
         self._res: ResponseState | None = None
         self._headers: Headers | None = None
@@ -142,6 +143,26 @@ class Event:
         self._body: bytes | None = None
         self._cleanups: list[Any] | None = None
         self._limited_receive: Receive | None = None
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The matched route's params: ``/users/:id`` -> ``{"id": "42"}``."""
+        if self._params is None:
+            self._params = {}
+        return self._params
+
+    @params.setter
+    def params(self, value: dict[str, str]) -> None:
+        self._params = value
+        if self._context is not None:
+            self._context["params"] = value
+
+    @property
+    def context(self) -> Context:
+        """Per-request data (middleware puts things here); ``context.params`` are the params."""
+        if self._context is None:
+            self._context = Context(params=self.params)
+        return self._context
 
     @property
     def path(self) -> str:

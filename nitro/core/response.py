@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from .event import Event
 
-__all__ = ["encode_json", "make_response", "send_response", "to_response"]
+__all__ = ["encode_json", "make_response", "plain_response", "send_response", "to_response"]
 
 JSON_TYPE = b"application/json"
 TEXT_TYPE = b"text/plain; charset=utf-8"
@@ -53,7 +53,33 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default).encode
+def _make_encoder() -> Any:
+    # One C encoder, made once: json.dumps builds a new one per call, which is most of
+    # its cost for small bodies. No markers dict: a failed encode could leave stale ids
+    # in a shared one, so a circular value surfaces as RecursionError (a 500) instead.
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is not None:
+        try:
+            iterencode = make(
+                None,
+                _json_default,
+                json.encoder.encode_basestring,
+                None,
+                ":",
+                ",",
+                False,
+                False,
+                True,
+            )
+        except TypeError:  # a Python whose C encoder takes other arguments
+            pass
+        else:
+            join = "".join
+            return lambda value: join(iterencode(value, 0))
+    return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default).encode
+
+
+_encode = _make_encoder()
 
 
 def encode_json(value: Any) -> bytes:
@@ -84,19 +110,29 @@ def make_response(
     return response
 
 
-async def to_response(event: Event, value: Any) -> Response:
-    """Convert a handler's return value, applying the staged status and headers."""
+def plain_response(event: Event, value: Any) -> Response | None:
+    """The response for the common return values (dict, list, str, None), else None."""
     staged = event._res
-    status = staged._status if staged is not None else 200
     kind = type(value)
     if kind is dict or kind is list:
-        return make_response(_encode(value).encode(), status, JSON_TYPE, event)
+        return make_response(
+            _encode(value).encode(), staged._status if staged else 200, JSON_TYPE, event
+        )
     if kind is str:
-        return make_response(value.encode(), status, TEXT_TYPE, event)
+        return make_response(value.encode(), staged._status if staged else 200, TEXT_TYPE, event)
     if value is None:
-        if staged is None or not staged.status_set:
-            status = 204
+        status = staged._status if staged is not None and staged.status_set else 204
         return make_response(b"", status, None, event)
+    return None
+
+
+async def to_response(event: Event, value: Any) -> Response:
+    """Convert a handler's return value, applying the staged status and headers."""
+    response = plain_response(event, value)
+    if response is not None:
+        return response
+    staged = event._res
+    status = staged._status if staged is not None else 200
     if isinstance(value, Response):
         if staged is not None and staged.raw_headers:
             _merge_defaults(value, staged.raw_headers)

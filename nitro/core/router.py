@@ -109,6 +109,12 @@ def _collect(node: _Node, segs: list[str], i: int, n: int, out: set[str]) -> Non
             out.update(child.handlers)
 
 
+def _params(names: tuple[str, ...], values: list[str]) -> dict[str, str]:
+    if len(names) == 1:  # the common case, several times cheaper than dict(zip(...))
+        return {names[0]: values[0]}
+    return dict(zip(names, values, strict=True))
+
+
 def _segments(path: str) -> list[str]:
     # "/" -> [""] so that index 1 is already the end; "/a/b" -> ["", "a", "b"].
     return [""] if path == "/" else path.split("/")
@@ -183,21 +189,42 @@ class Router(Generic[T]):
         else:
             self._static["/" + "/".join(parts)] = node
 
-    def match(self, method: str, path: str) -> tuple[T, dict[str, str]] | None:
-        """The value for `method` and `path` and its params, or None."""
-        if len(path) > 1 and path[-1] == "/":
+    def match(self, method: str, path: str) -> tuple[T, dict[str, str] | None] | None:
+        """The value for `method` and `path` and its params (None for a static route), or None."""
+        if path[-1] == "/" and len(path) > 1:
             path = path[:-1]
         node = self._static.get(path)
         if node is not None:
             entry = _pick(node.handlers, method)
             if entry is not None:
-                return entry.value, {}
+                return entry.value, None
         if self._dynamic:
-            values: list[str] = []
             segs = _segments(path)
-            entry = _search(self._root, segs, 1, len(segs), method, values)
+            n = len(segs)
+            values: list[str] = []
+            # Fast path: the walk the full search tries first (a static child, else the
+            # param child), without recursion. When it ends on a handler for the method,
+            # that is the full search's answer too; otherwise fall back to the search.
+            node = self._root
+            i = 1
+            while i < n:
+                seg = segs[i]
+                child = node.static.get(seg)
+                if child is None:
+                    child = node.param
+                    if child is None or not seg:
+                        break
+                    values.append(seg)
+                node = child
+                i += 1
+            else:
+                entry = _pick(node.handlers, method) if node.handlers else None
+                if entry is not None:
+                    return entry.value, _params(entry.names, values)
+            values.clear()
+            entry = _search(self._root, segs, 1, n, method, values)
             if entry is not None:
-                return entry.value, dict(zip(entry.names, values, strict=True))
+                return entry.value, _params(entry.names, values)
         return None
 
     def allowed_methods(self, path: str) -> list[str]:

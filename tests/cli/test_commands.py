@@ -96,7 +96,10 @@ def test_build_writes_the_server_output(built_fixture: Path) -> None:
     }
     assert manifest["public"]["/hello.txt"]["max_age"] == 60
     assert "/.secret" not in manifest["public"]
-    assert {r["route"] for r in manifest["routes"]} >= {"/users/:id", "/dev-only", "/mode"}
+    files = {r["route"]: r["file"] for r in manifest["routes"]}
+    assert files["/users/:id"] == "routes/users/[id].get.py"
+    assert files["/mode"] == "routes/mode.prod.py"  # a build keeps production routes only
+    assert "/dev-only" not in files
 
 
 def test_build_reports_bad_files_and_unknown_presets(tmp_path: Path) -> None:

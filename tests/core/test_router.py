@@ -14,7 +14,7 @@ def make(*routes: tuple[str, str | None]) -> Router[str]:
 
 def test_static_param_catchall_priority() -> None:
     router = make(("/users/me", "GET"), ("/users/:id", "GET"), ("/users/**:rest", "GET"))
-    assert router.match("GET", "/users/me") == ("GET /users/me", {})
+    assert router.match("GET", "/users/me") == ("GET /users/me", None)
     assert router.match("GET", "/users/42") == ("GET /users/:id", {"id": "42"})
     assert router.match("GET", "/users/42/posts") == ("GET /users/**:rest", {"rest": "42/posts"})
 
@@ -52,7 +52,7 @@ def test_trailing_slash_is_ignored_and_matching_is_case_sensitive() -> None:
 
 def test_optional_last_segment() -> None:
     router = make(("/opt/:id?", None))
-    assert router.match("GET", "/opt") == ("* /opt/:id?", {})
+    assert router.match("GET", "/opt") == ("* /opt/:id?", None)
     assert router.match("GET", "/opt/3") == ("* /opt/:id?", {"id": "3"})
     assert router.match("GET", "/opt/3/4") is None
 

@@ -141,21 +141,29 @@ def _candidates(pathname: str) -> tuple[str, ...] | None:
 
 
 class ManifestAssets:
-    """Public assets from a build's index; files live under `public_dir`."""
+    """Public assets from a build's index; files live under `public_dir`.
+
+    Every URL that can serve a file (its own path, and ``/dir`` and ``/dir/`` for a
+    folder's ``index.html``) is precomputed, so a request costs one dict lookup and
+    a path that is not exactly one of them can never reach the disk.
+    """
 
     def __init__(self, public_dir: Path, index: dict[str, PublicAsset]) -> None:
         self.public_dir = public_dir
         self.index = index
+        self._urls: dict[str, PublicAsset] = {}
+        for url, asset in index.items():
+            if url.endswith("/index.html"):
+                folder = url[: -len("/index.html")]
+                self._urls.setdefault(folder or "/", asset)
+                self._urls.setdefault(folder + "/", asset)
+        self._urls.update(index)
 
     def lookup(self, pathname: str) -> tuple[Path, PublicAsset] | None:
-        candidates = _candidates(pathname)
-        if candidates is None:
-            return None
-        for candidate in candidates:
-            asset = self.index.get(candidate)
-            if asset is not None:
-                return self.public_dir, asset
-        return None
+        asset = self._urls.get(pathname)
+        if asset is None and "%25" in pathname:  # a literal "%" in a file name
+            asset = self._urls.get(pathname.replace("%25", "%"))
+        return (self.public_dir, asset) if asset is not None else None
 
 
 class DirectoryAssets:
