@@ -1,0 +1,99 @@
+"""Making the `NitroApp` for a project: from a scan (dev) or a build's manifest."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from ..config import NitroConfig, load_config
+from ..core.app import NitroApp
+from ..core.handlers import EventHandler, Middleware, Plugin
+from ..core.loader import ModuleRef
+from ..core.manifest import Manifest
+from ..core.router import RouteConflictError
+from ..core.runtime_config import apply_env
+from ..core.utils.static import DirectoryAssets, ManifestAssets, PublicDir
+
+__all__ = ["load_app", "public_dirs"]
+
+logger = logging.getLogger("nitro")
+
+
+def public_dirs(root: Path, config: NitroConfig) -> list[PublicDir]:
+    """The directories served as public assets: `public_assets` entries plus ``public/``."""
+    dirs = [PublicDir(root / item["dir"], item["base_url"], item["max_age"]) for item in config.public_assets]
+    if not any(Path(item["dir"]) == Path("public") for item in config.public_assets):
+        dirs.append(PublicDir(root / "public"))
+    return dirs
+
+
+def load_app(
+    root: str | Path,
+    *,
+    dev: bool = False,
+    manifest: Manifest | Path | None = None,
+    public_dir: Path | None = None,
+    serverless: bool = False,
+    log_requests: bool | None = None,
+) -> NitroApp:
+    """The app for the project at `root`.
+
+    Without `manifest` the project is scanned (problems are logged in dev and
+    raise `ScanError` otherwise). With a build's manifest file, nothing is scanned,
+    its routes are used as they are (a build keeps only production routes) and
+    public assets come from its index, served from `public_dir`.
+
+    Example::
+
+        app = load_app("examples/hello", dev=True)
+    """
+    root = Path(root).resolve()
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    config = load_config(root)
+    if isinstance(manifest, Path):
+        manifest = Manifest.read(manifest)  # a build: routes are already the production ones
+        routes = manifest.routes
+    else:
+        from .scan import routes_for_env, scan_project  # only needed without a build
+
+        if manifest is None:
+            problems: list[str] | None = [] if dev else None
+            manifest = scan_project(root, problems)
+            for problem in problems or ():
+                logger.warning("[nitro] %s", problem)
+        routes = routes_for_env(manifest.routes, "dev" if dev else "prod")
+    if manifest.public is not None and public_dir is not None:
+        public: ManifestAssets | DirectoryAssets = ManifestAssets(public_dir, manifest.public)
+    else:
+        public = DirectoryAssets(public_dirs(root, config))
+    handler_kinds = (Middleware, EventHandler)
+    server = manifest.server_handler
+    app = NitroApp(
+        root=root,
+        dev=dev,
+        middleware=[ModuleRef(root, m.file, m.export, handler_kinds) for m in manifest.middleware],
+        plugins=[ModuleRef(root, p.file, p.export, (Plugin,)) for p in manifest.plugins],
+        public=public,
+        runtime_config=apply_env(config.runtime_config, os.environ),
+        max_body_size=config.max_body_size,
+        base_url=config.base_url,
+        error_handler=config.error_handler,
+        server_handler=ModuleRef(root, server.file, server.export, handler_kinds) if server else None,
+        server_app=ModuleRef(root, manifest.server_app.file, "app", ()) if manifest.server_app else None,
+        serverless=serverless,
+        log_requests=dev if log_requests is None else log_requests,
+        shutdown_timeout=float(os.environ.get("NITRO_SHUTDOWN_TIMEOUT", "30")),
+    )
+    for entry in routes:
+        try:
+            app.add_entry(entry)
+        except RouteConflictError as exc:
+            if not dev:
+                raise
+            logger.warning("%s", exc)
+    app.state["config"] = config
+    app.state["manifest"] = manifest
+    return app

@@ -1,0 +1,116 @@
+"""The steps every preset's build shares: copy the project, index public assets,
+write the manifest and `nitro.json`, and import-check the entry in a clean interpreter."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..config import NitroConfig
+from ..core.manifest import PublicAsset
+from ..core.utils.static import scan_public
+from .app import public_dirs
+
+__all__ = ["BuildError", "copy_public", "copy_source", "import_check", "reset_dir", "write_nitro_json"]
+
+# Never shipped: build output, environments, VCS, caches, local data and secrets.
+SOURCE_IGNORE = (
+    ".output",
+    ".vercel",
+    ".venv",
+    "venv",
+    ".git",
+    ".hg",
+    "node_modules",
+    "__pycache__",
+    "*.pyc",
+    ".data",
+    ".env",
+    ".env.*",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "public",
+)
+
+
+class BuildError(Exception):
+    """A build step failed; the message says which and why."""
+
+
+def reset_dir(path: Path) -> None:
+    """Empty `path` (creating it), refusing anything that is not a build directory."""
+    if path.exists():
+        if not (path / "nitro.json").exists() and any(path.iterdir()) and path.name != ".output":
+            raise BuildError(f"[nitro:build] refusing to empty {path}: it is not a nitro build output")
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+
+
+def copy_source(root: Path, dest: Path) -> None:
+    """Copy the project's code (routes, config, helpers, assets) to `dest`."""
+    ignore_root = shutil.ignore_patterns(*SOURCE_IGNORE)
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        ignored = set(shutil.ignore_patterns("__pycache__", "*.pyc")(directory, names))
+        if Path(directory) == root:
+            ignored |= set(ignore_root(directory, names))
+        return ignored
+
+    shutil.copytree(root, dest, ignore=ignore, dirs_exist_ok=True)
+
+
+def copy_public(root: Path, config: NitroConfig, dest: Path) -> dict[str, PublicAsset]:
+    """Copy every public directory to `dest` (under its base URL) and return the asset index."""
+    dest.mkdir(parents=True, exist_ok=True)
+    dirs = public_dirs(root, config)
+    for public in dirs:
+        if public.dir.is_dir():
+            target = dest / public.base_url.strip("/")
+            shutil.copytree(public.dir, target, dirs_exist_ok=True)
+    return scan_public(dirs)
+
+
+def write_nitro_json(out: Path, preset: str, commands: dict[str, str | None], extra: dict[str, Any] | None = None) -> None:
+    """`nitro.json`: what was built, when, with which versions, and how to run it."""
+    from .. import __version__
+
+    info: dict[str, Any] = {
+        "preset": preset,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "versions": {"nitro": __version__, "python": platform.python_version()},
+        "commands": commands,
+    }
+    if extra:
+        info.update(extra)
+    (out / "nitro.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+
+def import_check(directory: Path, entry: str, *, python: str | None = None, attribute: str = "app") -> None:
+    """Import `entry` in a fresh interpreter (cwd `directory`) and check it defines `attribute`.
+
+    Catches what would otherwise fail at the first request on the platform: a
+    config that does not load, a manifest that does not match, a missing module.
+    """
+    code = (
+        "import runpy, sys\n"
+        f"ns = runpy.run_path({entry!r}, run_name='nitro_import_check')\n"
+        f"assert {attribute!r} in ns, 'the entry defines no {attribute}'\n"
+    )
+    result = subprocess.run(
+        [python or sys.executable, "-c", code],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        tail = "\n".join(detail[-12:])
+        raise BuildError(f"[nitro:build] the built entry {entry} failed to import:\n{tail}")
