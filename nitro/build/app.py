@@ -23,7 +23,10 @@ logger = logging.getLogger("nitro")
 
 def public_dirs(root: Path, config: NitroConfig) -> list[PublicDir]:
     """The directories served as public assets: `public_assets` entries plus ``public/``."""
-    dirs = [PublicDir(root / item["dir"], item["base_url"], item["max_age"]) for item in config.public_assets]
+    dirs = [
+        PublicDir(root / item["dir"], item["base_url"], item["max_age"])
+        for item in config.public_assets
+    ]
     if not any(Path(item["dir"]) == Path("public") for item in config.public_assets):
         dirs.append(PublicDir(root / "public"))
     return dirs
@@ -81,8 +84,12 @@ def load_app(
         max_body_size=config.max_body_size,
         base_url=config.base_url,
         error_handler=config.error_handler,
-        server_handler=ModuleRef(root, server.file, server.export, handler_kinds) if server else None,
-        server_app=ModuleRef(root, manifest.server_app.file, "app", ()) if manifest.server_app else None,
+        server_handler=ModuleRef(root, server.file, server.export, handler_kinds)
+        if server
+        else None,
+        server_app=ModuleRef(root, manifest.server_app.file, "app", ())
+        if manifest.server_app
+        else None,
         serverless=serverless,
         log_requests=dev if log_requests is None else log_requests,
         shutdown_timeout=float(os.environ.get("NITRO_SHUTDOWN_TIMEOUT", "30")),

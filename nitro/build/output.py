@@ -17,7 +17,14 @@ from ..core.manifest import PublicAsset
 from ..core.utils.static import scan_public
 from .app import public_dirs
 
-__all__ = ["BuildError", "copy_public", "copy_source", "import_check", "reset_dir", "write_nitro_json"]
+__all__ = [
+    "BuildError",
+    "copy_public",
+    "copy_source",
+    "import_check",
+    "reset_dir",
+    "write_nitro_json",
+]
 
 # Never shipped: build output, environments, VCS, caches, local data and secrets.
 SOURCE_IGNORE = (
@@ -48,7 +55,9 @@ def reset_dir(path: Path) -> None:
     """Empty `path` (creating it), refusing anything that is not a build directory."""
     if path.exists():
         if not (path / "nitro.json").exists() and any(path.iterdir()) and path.name != ".output":
-            raise BuildError(f"[nitro:build] refusing to empty {path}: it is not a nitro build output")
+            raise BuildError(
+                f"[nitro:build] refusing to empty {path}: it is not a nitro build output"
+            )
         shutil.rmtree(path)
     path.mkdir(parents=True)
 
@@ -77,7 +86,9 @@ def copy_public(root: Path, config: NitroConfig, dest: Path) -> dict[str, Public
     return scan_public(dirs)
 
 
-def write_nitro_json(out: Path, preset: str, commands: dict[str, str | None], extra: dict[str, Any] | None = None) -> None:
+def write_nitro_json(
+    out: Path, preset: str, commands: dict[str, str | None], extra: dict[str, Any] | None = None
+) -> None:
     """`nitro.json`: what was built, when, with which versions, and how to run it."""
     from .. import __version__
 
@@ -92,7 +103,9 @@ def write_nitro_json(out: Path, preset: str, commands: dict[str, str | None], ex
     (out / "nitro.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
 
-def import_check(directory: Path, entry: str, *, python: str | None = None, attribute: str = "app") -> None:
+def import_check(
+    directory: Path, entry: str, *, python: str | None = None, attribute: str = "app"
+) -> None:
     """Import `entry` in a fresh interpreter (cwd `directory`) and check it defines `attribute`.
 
     Catches what would otherwise fail at the first request on the platform: a

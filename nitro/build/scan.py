@@ -139,7 +139,9 @@ def _scan_routes(root: Path, problems: list[str]) -> list[RouteEntry]:
                     method=method,
                     env=env,
                     export=export,
-                    kind="websocket" if found and found.kind == "define_websocket_handler" else "http",
+                    kind="websocket"
+                    if found and found.kind == "define_websocket_handler"
+                    else "http",
                     middleware=_scoped_middleware(root, base, path),
                     problem=problem,
                 )
@@ -181,7 +183,9 @@ def _segment(part: str) -> str:
     if part.startswith("[") and part.endswith("]"):
         return ":" + _param_name(part[1:-1], part)
     if "[" in part or "]" in part:
-        raise ValueError(f"'{part}' mixes text and a [param]; a path part is all text or one [param]")
+        raise ValueError(
+            f"'{part}' mixes text and a [param]; a path part is all text or one [param]"
+        )
     if part.startswith("(") or part.endswith(")"):
         raise ValueError(f"'{part}': a (group) must be a folder")
     return part
@@ -195,7 +199,13 @@ def _param_name(name: str, part: str) -> str:
 
 def _shape(route: str) -> str:
     return "/".join(
-        "**:" if seg.startswith("**:") else "**" if seg == "**" else ":" if seg.startswith(":") else seg
+        "**:"
+        if seg.startswith("**:")
+        else "**"
+        if seg == "**"
+        else ":"
+        if seg.startswith(":")
+        else seg
         for seg in route.split("/")
     )
 
@@ -335,7 +345,14 @@ def _scan_tasks(root: Path, problems: list[str]) -> list[TaskEntry]:
             problems.append(f"{file}: task {name!r} is also defined by {seen[name]}")
             continue
         seen[name] = file
-        tasks.append(TaskEntry(name=name, file=file, export=export, description=str(literals.get("description", ""))))
+        tasks.append(
+            TaskEntry(
+                name=name,
+                file=file,
+                export=export,
+                description=str(literals.get("description", "")),
+            )
+        )
     return tasks
 
 
@@ -358,4 +375,6 @@ def _scan_server(root: Path, manifest: Manifest, problems: list[str]) -> None:
     if handler is not None:
         manifest.server_handler = ModuleEntry(file="server.py", export=handler)
     if manifest.server_app is None and manifest.server_handler is None:
-        problems.append("server.py: export `app` (an ASGI or WSGI app) or `handler` (runs before routes)")
+        problems.append(
+            "server.py: export `app` (an ASGI or WSGI app) or `handler` (runs before routes)"
+        )

@@ -66,10 +66,18 @@ def test_file_names_to_routes(tmp_path: Path) -> None:
 def test_env_suffixes_and_env_selection(tmp_path: Path) -> None:
     root = project(
         tmp_path,
-        {"routes/a.py": HANDLER, "routes/a.dev.py": HANDLER, "routes/b.get.prod.py": HANDLER, "routes/c.py": HANDLER},
+        {
+            "routes/a.py": HANDLER,
+            "routes/a.dev.py": HANDLER,
+            "routes/b.get.prod.py": HANDLER,
+            "routes/c.py": HANDLER,
+        },
     )
     entries = scan(root)
-    assert {(e.file, e.env) for e in entries} >= {("routes/a.dev.py", "dev"), ("routes/b.get.prod.py", "prod")}
+    assert {(e.file, e.env) for e in entries} >= {
+        ("routes/a.dev.py", "dev"),
+        ("routes/b.get.prod.py", "prod"),
+    }
     dev = {e.file for e in routes_for_env(entries, "dev")}
     prod = {e.file for e in routes_for_env(entries, "prod")}
     assert dev == {"routes/a.dev.py", "routes/c.py"}
@@ -79,13 +87,24 @@ def test_env_suffixes_and_env_selection(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({"routes/post-[id].py": HANDLER}, "routes/post-[id].py: 'post-[id]' mixes text and a [param]"),
+        (
+            {"routes/post-[id].py": HANDLER},
+            "routes/post-[id].py: 'post-[id]' mixes text and a [param]",
+        ),
         ({"routes/[a b].py": HANDLER}, "routes/[a b].py: '[a b]' is not a valid param name"),
-        ({"routes/[...rest]/x.py": HANDLER}, "routes/[...rest]/x.py: a catch-all [...rest] must be the last part"),
-        ({"routes/[[a]]/x.py": HANDLER}, "routes/[[a]]/x.py: an optional param [[a]] must be the last part"),
+        (
+            {"routes/[...rest]/x.py": HANDLER},
+            "routes/[...rest]/x.py: a catch-all [...rest] must be the last part",
+        ),
+        (
+            {"routes/[[a]]/x.py": HANDLER},
+            "routes/[[a]]/x.py: an optional param [[a]] must be the last part",
+        ),
         ({"routes/x.py": "value = 1\n"}, "routes/x.py: has no `handler` and no"),
         (
-            {"routes/x.py": "from nitro import define_handler\na = define_handler(print)\nb = define_handler(print)\n"},
+            {
+                "routes/x.py": "from nitro import define_handler\na = define_handler(print)\nb = define_handler(print)\n"
+            },
             "routes/x.py: defines several handlers (a, b); name the one to use `handler`",
         ),
         ({"routes/x.py": "def handler(:\n"}, "routes/x.py: syntax error on line 1"),
@@ -102,9 +121,15 @@ def test_env_suffixes_and_env_selection(tmp_path: Path) -> None:
             "routes/opt/[[id]].py: any method /opt/:id? is also handled by routes/opt.py",
         ),
         ({"middleware/01.x.py": "x = 1\n"}, "middleware/01.x.py: has no `handler`"),
-        ({"plugins/01.x.py": "x = 1\n"}, "plugins/01.x.py: has no `plugin` and no define_plugin(...) object"),
+        (
+            {"plugins/01.x.py": "x = 1\n"},
+            "plugins/01.x.py: has no `plugin` and no define_plugin(...) object",
+        ),
         ({"server.py": "x = 1\n"}, "server.py: export `app`"),
-        ({"routes/admin/_middleware.py": "x = 1\n"}, "routes/admin/_middleware.py: has no `handler`"),
+        (
+            {"routes/admin/_middleware.py": "x = 1\n"},
+            "routes/admin/_middleware.py: has no `handler`",
+        ),
     ],
 )
 def test_problems_name_the_file(tmp_path: Path, files: dict[str, str], message: str) -> None:
@@ -115,7 +140,10 @@ def test_problems_name_the_file(tmp_path: Path, files: dict[str, str], message: 
 
 
 def test_tolerant_mode_collects_problems_and_marks_routes(tmp_path: Path) -> None:
-    root = project(tmp_path, {"routes/good.py": HANDLER, "routes/bad.py": "nothing = 1\n", "routes/[oops.py": HANDLER})
+    root = project(
+        tmp_path,
+        {"routes/good.py": HANDLER, "routes/bad.py": "nothing = 1\n", "routes/[oops.py": HANDLER},
+    )
     problems: list[str] = []
     manifest = scan_project(root, problems)
     assert len(problems) == 2
@@ -198,17 +226,28 @@ def test_middleware_plugins_tasks_and_server(tmp_path: Path) -> None:
 
 def test_scanning_never_imports_user_code(tmp_path: Path) -> None:
     boom = "raise SystemExit('imported!')\nhandler = None\n"
-    root = project(tmp_path, {"routes/a.py": boom, "middleware/a.py": boom, "plugins/a.py": "plugin = 1\n" + boom})
+    root = project(
+        tmp_path,
+        {"routes/a.py": boom, "middleware/a.py": boom, "plugins/a.py": "plugin = 1\n" + boom},
+    )
     assert len(scan_project(root).routes) == 1
 
 
 def test_manifest_round_trips_through_json(tmp_path: Path) -> None:
-    root = project(tmp_path, {"routes/users/[id].get.py": HANDLER, "routes/_middleware.py": HANDLER})
+    root = project(
+        tmp_path, {"routes/users/[id].get.py": HANDLER, "routes/_middleware.py": HANDLER}
+    )
     manifest = scan_project(root)
     again = Manifest.from_json(manifest.to_json())
     assert again.routes == manifest.routes
     assert manifest.to_json()["routes"] == [
-        {"route": "/users/:id", "file": "routes/users/[id].get.py", "method": "get", "export": "handler", "middleware": ["routes/_middleware.py"]}
+        {
+            "route": "/users/:id",
+            "file": "routes/users/[id].get.py",
+            "method": "get",
+            "export": "handler",
+            "middleware": ["routes/_middleware.py"],
+        }
     ]
     with pytest.raises(ValueError, match="rebuild"):
         Manifest.from_json({"version": 0})
