@@ -22,6 +22,9 @@ from .core.handlers import define_handler as define_handler
 from .core.handlers import define_middleware as define_middleware
 from .core.handlers import define_plugin as define_plugin
 from .core.runtime_config import use_runtime_config as use_runtime_config
+from .core.storage import Storage as Storage
+from .core.storage import StorageError as StorageError
+from .core.storage import use_storage as use_storage
 from .core.utils.body import read_body as read_body
 from .core.utils.body import read_form_data as read_form_data
 from .core.utils.body import read_raw_body as read_raw_body
@@ -55,6 +58,8 @@ __all__ = [
     "Event",
     "HTTPError",
     "NitroApp",
+    "Storage",
+    "StorageError",
     "__version__",
     "append_response_header",
     "create_error",
@@ -92,4 +97,5 @@ __all__ = [
     "use_event",
     "use_nitro_app",
     "use_runtime_config",
+    "use_storage",
 ]

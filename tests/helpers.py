@@ -137,3 +137,39 @@ async def raw_asgi(app: Any, target: bytes, method: str = "GET") -> tuple[int, b
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return status, body
+
+
+def require_service(available: bool, service: str, how_to_start: str) -> None:
+    """Skip when a service a test needs is missing, but fail in CI (`CI=true`): there a
+    missing service is a broken machine, not a reason to pass."""
+    if available:
+        return
+    import pytest
+
+    message = f"{service} is not reachable; start it with: {how_to_start}"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"[CI] {message}")
+    pytest.skip(message)
+
+
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for_port(
+    host: str, port: int, timeout: float = 60.0, process: subprocess.Popen[Any] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(
+                f"{process.args!r} exited with {process.returncode} before listening on {port}"
+            )
+        if port_open(host, port, 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {host}:{port} after {timeout}s")

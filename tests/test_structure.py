@@ -99,6 +99,8 @@ EXPORTS = [
     "Event",
     "HTTPError",
     "NitroApp",
+    "Storage",
+    "StorageError",
     "__version__",
     "append_response_header",
     "create_error",
@@ -136,12 +138,13 @@ EXPORTS = [
     "use_event",
     "use_nitro_app",
     "use_runtime_config",
+    "use_storage",
 ]
 
 
 def test_facade_is_pinned_and_documented() -> None:
     assert nitro.__all__ == EXPORTS
-    for name in EXPORTS[4:]:
+    for name in EXPORTS[6:]:
         assert getattr(nitro, name).__doc__, f"nitro.{name} has no docstring"
 
 

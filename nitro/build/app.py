@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..config import NitroConfig, load_config
 from ..core.app import NitroApp
@@ -15,6 +16,7 @@ from ..core.manifest import Manifest
 from ..core.router import RouteConflictError
 from ..core.runtime_config import apply_env
 from ..core.utils.static import DirectoryAssets, ManifestAssets, PublicDir
+from .storage import create_storage
 
 __all__ = ["load_app", "public_dirs"]
 
@@ -40,6 +42,7 @@ def load_app(
     public_dir: Path | None = None,
     serverless: bool = False,
     log_requests: bool | None = None,
+    storage_defaults: dict[str, dict[str, Any]] | None = None,
 ) -> NitroApp:
     """The app for the project at `root`.
 
@@ -72,6 +75,7 @@ def load_app(
         public: ManifestAssets | DirectoryAssets = ManifestAssets(public_dir, manifest.public)
     else:
         public = DirectoryAssets(public_dirs(root, config))
+    storage = create_storage(root, config, dev=dev, defaults=storage_defaults)
     handler_kinds = (Middleware, EventHandler)
     server = manifest.server_handler
     app = NitroApp(
@@ -90,6 +94,7 @@ def load_app(
         server_app=ModuleRef(root, manifest.server_app.file, "app", ())
         if manifest.server_app
         else None,
+        storage=storage,
         serverless=serverless,
         log_requests=dev if log_requests is None else log_requests,
         shutdown_timeout=float(os.environ.get("NITRO_SHUTDOWN_TIMEOUT", "30")),
@@ -101,6 +106,7 @@ def load_app(
             if not dev:
                 raise
             logger.warning("%s", exc)
+    app.hooks.hook("close", storage.dispose)
     app.state["config"] = config
     app.state["manifest"] = manifest
     return app

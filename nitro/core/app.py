@@ -35,6 +35,7 @@ from .response import plain_response, send_response, to_response
 from .router import Router
 from .routes import LazyRoute
 from .runtime_config import RuntimeConfig
+from .storage import Storage
 from .utils.body import DEFAULT_MAX_BODY_SIZE
 from .utils.static import serve_public
 
@@ -89,6 +90,7 @@ class NitroApp:
         error_handler: Callable[[BaseException, Event], Any] | None = None,
         server_handler: EventHandler | ModuleRef | Callable[..., Any] | None = None,
         server_app: ASGIApp | ModuleRef | None = None,
+        storage: Storage | None = None,
         serverless: bool = False,
         log_requests: bool = False,
         shutdown_timeout: float = 30.0,
@@ -111,6 +113,7 @@ class NitroApp:
         self.log_requests = log_requests
         self.shutdown_timeout = shutdown_timeout
         self.state: dict[str, Any] = {}
+        self.storage = storage if storage is not None else Storage()
         self.middleware: list[Middleware] = []
         self.server_handler: Middleware | None = None
         self.server_app: ASGIApp | None = None

@@ -1,0 +1,366 @@
+"""`use_storage`: one async key/value API over mounted drivers (unstorage's model).
+
+Keys are normalised (``/`` and ``\\`` become ``:``, repeated ``:`` collapse, the
+ends are trimmed) and routed to the mount with the longest matching base.
+Values are JSON on the way in and parsed on the way out; bytes go through the
+raw methods. Drivers only move bytes: see `Driver`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from .errors import HTTPError
+from .response import encode_json
+
+__all__ = [
+    "Driver",
+    "ReadOnlyStorageError",
+    "Storage",
+    "StorageError",
+    "StorageView",
+    "normalize_base",
+    "normalize_key",
+    "use_storage",
+]
+
+DEFAULT_TIMEOUT = 10.0
+_SEPARATORS = re.compile(r"[:/\\]+")
+_CREDENTIALS = re.compile(r"(//)[^/@\s]+@")
+
+
+class StorageError(HTTPError):
+    """A storage backend failed. Names the driver, the mount and the endpoint, never
+    credentials; inside a request it answers 503."""
+
+    def __init__(self, message: str, *, status: int = 503) -> None:
+        super().__init__(status, _CREDENTIALS.sub(r"\1***@", message))
+
+
+class ReadOnlyStorageError(StorageError):
+    """A write to a read-only mount (such as ``assets:server``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=500)
+
+
+@runtime_checkable
+class Driver(Protocol):
+    """What a storage driver implements; the `Storage` front does everything else.
+
+    Keys arrive normalised and relative to the mount. Values are bytes. `ttl` is
+    seconds (or None); a driver honours it natively or stores an expiry in its own
+    metadata and treats an expired key as missing. `network` drivers get a timeout
+    on every call from the front. `endpoint` is for messages and must not contain
+    credentials.
+    """
+
+    name: str
+    endpoint: str
+    network: bool
+    read_only: bool
+
+    async def get(self, key: str) -> bytes | None: ...
+    async def set(self, key: str, value: bytes, ttl: float | None) -> None: ...
+    async def has(self, key: str) -> bool: ...
+    async def remove(self, key: str) -> None: ...
+    async def keys(self, prefix: str) -> list[str]: ...
+    async def clear(self, prefix: str) -> None: ...
+    async def meta(self, key: str) -> dict[str, Any] | None: ...
+    async def dispose(self) -> None: ...
+
+
+def normalize_key(key: str) -> str:
+    """``"a/b\\\\c::d:"`` -> ``"a:b:c:d"``."""
+    if "/" in key or "\\" in key or "::" in key or key.startswith(":") or key.endswith(":"):
+        key = _SEPARATORS.sub(":", key).strip(":")
+    return key
+
+
+def normalize_base(base: str | None) -> str:
+    """A mount or view base: the normalised key plus ``:`` (``""`` for the root)."""
+    key = normalize_key(base or "")
+    return key + ":" if key else ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Mount:
+    base: str  # "" or "data:"
+    driver: Driver
+    timeout: float | None
+
+
+class Storage:
+    """Mounted drivers behind one key space (``use_storage()``).
+
+    Example::
+
+        storage = use_storage()
+        await storage.set_item("data:users:1", {"name": "Ada"}, ttl=3600)
+        user = await storage.get_item("data:users:1")
+        keys = await storage.get_keys("data:users")   # ["data:users:1"]
+    """
+
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.timeout = timeout
+        self._mounts: list[_Mount] = []  # longest base first
+        self._resolved: dict[str, tuple[_Mount, str]] = {}
+
+    # --- mounts ---
+
+    def mount(self, base: str, driver: Driver) -> Storage:
+        """Serve keys under `base` from `driver` (replacing a driver already there)."""
+        if not isinstance(driver, Driver):
+            raise TypeError(f"[nitro:storage] mount {base!r}: {driver!r} is not a storage driver")
+        normalized = normalize_base(base)
+        self._mounts = [m for m in self._mounts if m.base != normalized]
+        timeout = self.timeout if driver.network else None
+        self._mounts.append(_Mount(normalized, driver, timeout))
+        self._mounts.sort(key=lambda m: len(m.base), reverse=True)
+        self._resolved.clear()
+        return self
+
+    async def unmount(self, base: str, *, dispose: bool = True) -> None:
+        """Remove the mount at `base` (disposing its driver)."""
+        normalized = normalize_base(base)
+        found = [m for m in self._mounts if m.base == normalized]
+        self._mounts = [m for m in self._mounts if m.base != normalized]
+        self._resolved.clear()
+        if dispose:
+            for mount in found:
+                await mount.driver.dispose()
+
+    def mounts(self) -> dict[str, Driver]:
+        """Mount base (without the trailing ``:``) -> driver."""
+        return {m.base.rstrip(":"): m.driver for m in self._mounts}
+
+    def _resolve(self, key: str) -> tuple[_Mount, str]:
+        found = self._resolved.get(key)
+        if found is not None:
+            return found
+        normalized = normalize_key(key)
+        if not normalized:
+            raise ValueError("[nitro:storage] the key is empty")
+        probe = normalized + ":"
+        for mount in self._mounts:
+            if probe.startswith(mount.base):
+                found = (mount, normalized[len(mount.base) :])
+                if len(self._resolved) > 4096:
+                    self._resolved.clear()
+                self._resolved[key] = found
+                return found
+        raise StorageError(
+            f"[nitro:storage] no mount serves {normalized!r}; mounts: "
+            f"{', '.join(repr(m.base.rstrip(':')) for m in self._mounts) or 'none'}. "
+            "Configure `storage` in nitro.config.py or call storage.mount(base, driver)",
+            status=500,
+        )
+
+    # --- values ---
+
+    async def get_item(self, key: str) -> Any:
+        """The value at `key` (parsed JSON), or None when there is none."""
+        mount, rel = self._resolve(key)
+        raw = await self._call(mount, "get", rel)
+        return None if raw is None else _parse(raw)
+
+    async def get_item_raw(self, key: str) -> bytes | None:
+        """The bytes at `key`, unparsed, or None."""
+        mount, rel = self._resolve(key)
+        return await self._call(mount, "get", rel)
+
+    async def set_item(self, key: str, value: Any, ttl: float | None = None) -> None:
+        """Store `value` (anything JSON can hold) at `key`, expiring after `ttl` seconds.
+
+        A value JSON cannot hold is a `TypeError` naming the key; nothing is written.
+        """
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError(f"[nitro:storage] {key!r}: store bytes with set_item_raw()")
+        try:
+            data = encode_json(value)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise TypeError(
+                f"[nitro:storage] the value for {key!r} cannot be stored as JSON: {exc}"
+            ) from None
+        await self._write(key, data, ttl)
+
+    async def set_item_raw(self, key: str, value: bytes, ttl: float | None = None) -> None:
+        """Store bytes at `key` as they are."""
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                f"[nitro:storage] set_item_raw({key!r}) needs bytes, got {type(value).__name__}"
+            )
+        await self._write(key, bytes(value), ttl)
+
+    async def _write(self, key: str, data: bytes, ttl: float | None) -> None:
+        if ttl is not None and (
+            isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl <= 0
+        ):
+            raise ValueError(
+                f"[nitro:storage] ttl for {key!r} must be a positive number of seconds"
+            )
+        mount, rel = self._resolve(key)
+        self._writable(mount)
+        await self._call(mount, "set", rel, data, ttl)
+
+    async def has_item(self, key: str) -> bool:
+        """Whether `key` holds a value."""
+        mount, rel = self._resolve(key)
+        return await self._call(mount, "has", rel)
+
+    async def remove_item(self, key: str) -> None:
+        """Delete `key` (nothing happens when it is missing)."""
+        mount, rel = self._resolve(key)
+        self._writable(mount)
+        await self._call(mount, "remove", rel)
+
+    async def get_meta(self, key: str) -> dict[str, Any]:
+        """What the driver knows about `key`: `mtime` (epoch seconds), `size`, and `ttl`
+        (seconds, when one was set); ``{}`` for a missing key."""
+        mount, rel = self._resolve(key)
+        return await self._call(mount, "meta", rel) or {}
+
+    # --- many keys ---
+
+    async def get_keys(self, base: str | None = None) -> list[str]:
+        """Every key under `base` (all keys when None), across mounts, sorted."""
+        prefix = normalize_base(base)
+        keys: list[str] = []
+        for mount, rel_prefix in self._mounts_under(prefix):
+            found = await self._call(mount, "keys", rel_prefix)
+            keys.extend(mount.base + k for k in found)
+        return sorted(k for k in keys if k.startswith(prefix))
+
+    async def clear(self, base: str | None = None) -> None:
+        """Remove every key under `base` (everything when None), across mounts."""
+        prefix = normalize_base(base)
+        targets = self._mounts_under(prefix)
+        for mount, _ in targets:
+            self._writable(mount)
+        for mount, rel_prefix in targets:
+            await self._call(mount, "clear", rel_prefix)
+
+    def _mounts_under(self, prefix: str) -> list[tuple[_Mount, str]]:
+        """The mounts holding keys under `prefix`, each with the prefix relative to it."""
+        out: list[tuple[_Mount, str]] = []
+        owner_found = False
+        for mount in self._mounts:
+            if mount.base.startswith(prefix):
+                out.append((mount, ""))  # a whole mount below the prefix
+            elif prefix.startswith(mount.base) and not owner_found:
+                out.append((mount, prefix[len(mount.base) :]))  # the mount the prefix lies in
+                owner_found = True
+        return out
+
+    async def dispose(self) -> None:
+        """Close every driver's connections."""
+        for mount in self._mounts:
+            await mount.driver.dispose()
+
+    def view(self, base: str) -> StorageView:
+        """The keys under `base`, addressed without it (``use_storage("data")``)."""
+        return StorageView(self, normalize_base(base))
+
+    # --- internals ---
+
+    def _writable(self, mount: _Mount) -> None:
+        if mount.driver.read_only:
+            raise ReadOnlyStorageError(
+                f"[nitro:storage:{mount.driver.name}] mount {mount.base.rstrip(':') or '(root)'!r} is read-only"
+            )
+
+    async def _call(self, mount: _Mount, operation: str, *args: Any) -> Any:
+        driver = mount.driver
+        try:
+            if mount.timeout is None:
+                return await getattr(driver, operation)(*args)
+            async with asyncio.timeout(mount.timeout):
+                return await getattr(driver, operation)(*args)
+        except (StorageError, ValueError, TypeError):
+            raise
+        except TimeoutError:
+            raise StorageError(
+                f"[nitro:storage:{driver.name}] mount {mount.base.rstrip(':') or '(root)'!r} "
+                f"({driver.endpoint}): {operation} timed out after {mount.timeout:g}s"
+            ) from None
+        except Exception as exc:
+            raise StorageError(
+                f"[nitro:storage:{driver.name}] mount {mount.base.rstrip(':') or '(root)'!r} "
+                f"({driver.endpoint}): {operation} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+
+
+class StorageView:
+    """A `Storage` seen from `base`: keys are relative to it, `get_keys` drops it."""
+
+    def __init__(self, storage: Storage, base: str) -> None:
+        self.storage = storage
+        self.base = base
+
+    def _key(self, key: str) -> str:
+        return self.base + normalize_key(key)
+
+    async def get_item(self, key: str) -> Any:
+        return await self.storage.get_item(self._key(key))
+
+    async def get_item_raw(self, key: str) -> bytes | None:
+        return await self.storage.get_item_raw(self._key(key))
+
+    async def set_item(self, key: str, value: Any, ttl: float | None = None) -> None:
+        await self.storage.set_item(self._key(key), value, ttl)
+
+    async def set_item_raw(self, key: str, value: bytes, ttl: float | None = None) -> None:
+        await self.storage.set_item_raw(self._key(key), value, ttl)
+
+    async def has_item(self, key: str) -> bool:
+        return await self.storage.has_item(self._key(key))
+
+    async def remove_item(self, key: str) -> None:
+        await self.storage.remove_item(self._key(key))
+
+    async def get_meta(self, key: str) -> dict[str, Any]:
+        return await self.storage.get_meta(self._key(key))
+
+    async def get_keys(self, base: str | None = None) -> list[str]:
+        keys = await self.storage.get_keys(self.base + normalize_key(base or ""))
+        return [key[len(self.base) :] for key in keys]
+
+    async def clear(self, base: str | None = None) -> None:
+        await self.storage.clear(self.base + normalize_key(base or ""))
+
+    def view(self, base: str) -> StorageView:
+        return StorageView(self.storage, self.base + normalize_base(base))
+
+
+def _parse(raw: bytes) -> Any:
+    # Like unstorage's destr: JSON when it is JSON, else the text, else the bytes.
+    try:
+        return json.loads(raw)
+    except ValueError:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+
+
+def use_storage(base: str | None = None) -> Storage | StorageView:
+    """The app's storage, or the part of it under `base` (keys relative to it).
+
+    Example::
+
+        from nitro import define_handler, use_storage
+
+        @define_handler
+        async def handler(event):
+            visits = (await use_storage("data").get_item("visits")) or 0
+            await use_storage("data").set_item("visits", visits + 1)
+            return {"visits": visits + 1}
+    """
+    from .app import use_nitro_app
+
+    storage = use_nitro_app().storage
+    return storage.view(base) if base else storage

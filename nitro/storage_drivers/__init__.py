@@ -1,0 +1,73 @@
+"""Storage drivers: one module per backend, found by name and imported on demand.
+
+A driver module defines ``driver(options, *, root) -> Driver`` (see
+`nitro.core.storage.Driver`) and an options dataclass. Other packages add drivers
+through the ``nitro.storage_drivers`` entry-point group (``name = "pkg.module"``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from ..core.storage import Driver
+
+__all__ = ["DRIVERS", "EXTRAS", "create_driver", "driver_names"]
+
+DRIVERS: dict[str, str] = {
+    "memory": "nitro.storage_drivers.memory",
+    "fs": "nitro.storage_drivers.fs",
+}
+
+# The pip extra that brings each driver's library (`pip install "nitro-py[redis]"`).
+EXTRAS: dict[str, str] = {
+    "redis": "redis",
+    "s3": "aws",
+    "dynamodb": "aws",
+    "gcs": "gcp",
+    "azure-blob": "azure",
+}
+
+
+def _registry() -> dict[str, str]:
+    registry = dict(DRIVERS)
+    for ep in entry_points(group="nitro.storage_drivers"):
+        registry.setdefault(ep.name, ep.value)
+    return registry
+
+
+def driver_names() -> list[str]:
+    """Every known driver name, sorted."""
+    return sorted(_registry())
+
+
+def create_driver(name: str, options: Mapping[str, Any], *, root: Path) -> Driver:
+    """A driver by registry name; `options` are its config (without `driver`).
+
+    A missing library is an `ImportError` that names the extra to install.
+    """
+    registry = _registry()
+    module_name = registry.get(name)
+    if module_name is None:
+        import difflib
+
+        close = difflib.get_close_matches(name, registry, n=1)
+        hint = (
+            f"; did you mean {close[0]!r}?"
+            if close
+            else f"; known drivers: {', '.join(sorted(registry))}"
+        )
+        raise ValueError(f"[nitro:storage] unknown driver {name!r}{hint}")
+    module = importlib.import_module(module_name)
+    try:
+        return module.driver(options, root=root)
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS.get(name)
+        if extra is None:
+            raise
+        raise ImportError(
+            f'[nitro:storage:{name}] needs {exc.name!r}: pip install "nitro-py[{extra}]"'
+        ) from exc
