@@ -1,6 +1,7 @@
-"""nitro vs a bare ASGI callable, Starlette and FastAPI: throughput, cold start, router.
+"""nitro vs a bare ASGI callable, Starlette and FastAPI: throughput, cold start, router;
+and nitro's storage against raw calls.
 
-    python bench/run.py [--quick] [--only throughput,coldstart,router]
+    python bench/run.py [--quick] [--only throughput,coldstart,router,storage]
 
 Prints a table per section with ratios and writes bench/results/latest.json.
 """
@@ -23,11 +24,12 @@ from typing import Any
 
 import coldstart
 import router
+import storage
 import throughput
 from common import BENCH_DIR, BenchError, pick_cpus
 from interference import OtherProcesses
 
-SECTIONS = ("throughput", "coldstart", "router")
+SECTIONS = ("throughput", "coldstart", "router", "storage")
 RESULTS = BENCH_DIR / "results" / "latest.json"
 
 
@@ -95,7 +97,7 @@ def environment() -> dict[str, Any]:
         "cpus_usable": len(os.sched_getaffinity(0)),
         "packages": {
             p: version(p)
-            for p in ("nitro-py", "uvicorn", "uvloop", "httptools", "starlette", "fastapi")
+            for p in ("nitro-py", "uvicorn", "uvloop", "httptools", "starlette", "fastapi", "redis")
         },
     }
 
@@ -122,6 +124,7 @@ PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "throughput": throughput.print_report,
     "coldstart": coldstart.print_report,
     "router": router.print_report,
+    "storage": storage.print_report,
 }
 
 
@@ -132,6 +135,8 @@ def measure_section(
         return throughput.measure(workdir, args.duration, args.warmup, cpus)
     if name == "coldstart":
         return coldstart.measure(workdir, args.runs, cpus)
+    if name == "storage":
+        return storage.measure(args.repeat)
     return router.measure(args.repeat)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -18,6 +19,7 @@ from .errors import HTTPError
 from .response import encode_json
 
 __all__ = [
+    "AtomicDriver",
     "Driver",
     "ReadOnlyStorageError",
     "Storage",
@@ -55,8 +57,12 @@ class Driver(Protocol):
     Keys arrive normalised and relative to the mount. Values are bytes. `ttl` is
     seconds (or None); a driver honours it natively or stores an expiry in its own
     metadata and treats an expired key as missing. `network` drivers get a timeout
-    on every call from the front. `endpoint` is for messages and must not contain
-    credentials.
+    on every call from the front; one that runs a blocking client in a worker thread
+    must let that timeout abandon the thread (``anyio.to_thread.run_sync(...,
+    abandon_on_cancel=True)``), or a dead backend holds the caller until the
+    client's own timeout. `endpoint` is for messages and must not contain
+    credentials. Raise `ValueError` only for a bad key or value (it reaches the
+    caller as is); anything else is reported as a backend failure.
     """
 
     name: str
@@ -72,6 +78,13 @@ class Driver(Protocol):
     async def clear(self, prefix: str) -> None: ...
     async def meta(self, key: str) -> dict[str, Any] | None: ...
     async def dispose(self) -> None: ...
+
+
+class AtomicDriver(Protocol):
+    """Optional: drivers that can create a key only when it is absent (an expired key
+    counts as absent), atomically across processes. Locks and claims need it."""
+
+    async def set_if_absent(self, key: str, value: bytes, ttl: float | None) -> bool: ...
 
 
 def normalize_key(key: str) -> str:
@@ -165,7 +178,17 @@ class Storage:
     async def get_item(self, key: str) -> Any:
         """The value at `key` (parsed JSON), or None when there is none."""
         mount, rel = self._resolve(key)
-        raw = await self._call(mount, "get", rel)
+        try:  # _call inlined: the hottest storage path
+            if mount.timeout is None:
+                raw = await mount.driver.get(rel)
+            else:
+                async with asyncio.timeout(mount.timeout):
+                    raw = await mount.driver.get(rel)
+        except Exception as exc:
+            failure = self._failure(mount, "get", exc)
+            if failure is exc:
+                raise
+            raise failure from exc
         return None if raw is None else _parse(raw)
 
     async def get_item_raw(self, key: str) -> bytes | None:
@@ -197,15 +220,50 @@ class Storage:
         await self._write(key, bytes(value), ttl)
 
     async def _write(self, key: str, data: bytes, ttl: float | None) -> None:
-        if ttl is not None and (
-            isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl <= 0
-        ):
-            raise ValueError(
-                f"[nitro:storage] ttl for {key!r} must be a positive number of seconds"
-            )
+        if ttl is not None:
+            _check_ttl(key, ttl)
+        mount, rel = self._resolve(key)
+        if mount.driver.read_only:
+            self._writable(mount)
+        if mount.timeout is None:  # _call inlined for local drivers, as in get_item
+            try:
+                await mount.driver.set(rel, data, ttl)
+            except Exception as exc:
+                failure = self._failure(mount, "set", exc)
+                if failure is exc:
+                    raise
+                raise failure from exc
+        else:
+            await self._call(mount, "set", rel, data, ttl)
+
+    async def set_item_if_absent(self, key: str, value: Any, ttl: float | None = None) -> bool:
+        """Store `value` only if `key` holds nothing; True when this call stored it.
+
+        Atomic across processes and instances sharing the backend, which makes it a
+        lock or a claim (scheduled tasks use it to run each tick once). A mount whose
+        driver cannot do this atomically raises `StorageError`.
+        """
+        try:
+            data = encode_json(value)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise TypeError(
+                f"[nitro:storage] the value for {key!r} cannot be stored as JSON: {exc}"
+            ) from None
+        _check_ttl(key, ttl)
         mount, rel = self._resolve(key)
         self._writable(mount)
-        await self._call(mount, "set", rel, data, ttl)
+        if not hasattr(mount.driver, "set_if_absent"):
+            raise StorageError(
+                f"[nitro:storage:{mount.driver.name}] mount {mount.base.rstrip(':') or '(root)'!r} cannot "
+                "create keys atomically; use a driver that can (memory, fs, redis, upstash, dynamodb, ...)",
+                status=500,
+            )
+        return await self._call(mount, "set_if_absent", rel, data, ttl)
+
+    def supports_atomic(self, key: str) -> bool:
+        """Whether the mount serving `key` can `set_item_if_absent`."""
+        mount, _ = self._resolve(key)
+        return hasattr(mount.driver, "set_if_absent")
 
     async def has_item(self, key: str) -> bool:
         """Whether `key` holds a value."""
@@ -274,24 +332,30 @@ class Storage:
             )
 
     async def _call(self, mount: _Mount, operation: str, *args: Any) -> Any:
-        driver = mount.driver
         try:
             if mount.timeout is None:
-                return await getattr(driver, operation)(*args)
+                return await getattr(mount.driver, operation)(*args)
             async with asyncio.timeout(mount.timeout):
-                return await getattr(driver, operation)(*args)
-        except (StorageError, ValueError, TypeError):
-            raise
-        except TimeoutError:
-            raise StorageError(
-                f"[nitro:storage:{driver.name}] mount {mount.base.rstrip(':') or '(root)'!r} "
-                f"({driver.endpoint}): {operation} timed out after {mount.timeout:g}s"
-            ) from None
+                return await getattr(mount.driver, operation)(*args)
         except Exception as exc:
-            raise StorageError(
-                f"[nitro:storage:{driver.name}] mount {mount.base.rstrip(':') or '(root)'!r} "
-                f"({driver.endpoint}): {operation} failed: {type(exc).__name__}: {exc}"
-            ) from exc
+            failure = self._failure(mount, operation, exc)
+            if failure is exc:
+                raise
+            raise failure from exc
+
+    def _failure(self, mount: _Mount, operation: str, exc: Exception) -> Exception:
+        """What a driver's exception becomes: itself for a bad key or value, else a
+        StorageError naming the driver, the mount and the endpoint."""
+        driver = mount.driver
+        where = f"[nitro:storage:{driver.name}] mount {mount.base.rstrip(':') or '(root)'!r} ({driver.endpoint})"
+        if isinstance(exc, (json.JSONDecodeError, UnicodeError)):
+            # ValueErrors, but about what the backend answered, not about the key or value.
+            return StorageError(f"{where}: {operation} got an unreadable answer: {exc}")
+        if isinstance(exc, (StorageError, ValueError, TypeError)):
+            return exc  # a bad key or value, already explained by the driver
+        if isinstance(exc, TimeoutError):
+            return StorageError(f"{where}: {operation} timed out after {mount.timeout:g}s")
+        return StorageError(f"{where}: {operation} failed: {type(exc).__name__}: {exc}")
 
 
 class StorageView:
@@ -316,6 +380,12 @@ class StorageView:
     async def set_item_raw(self, key: str, value: bytes, ttl: float | None = None) -> None:
         await self.storage.set_item_raw(self._key(key), value, ttl)
 
+    async def set_item_if_absent(self, key: str, value: Any, ttl: float | None = None) -> bool:
+        return await self.storage.set_item_if_absent(self._key(key), value, ttl)
+
+    def supports_atomic(self, key: str) -> bool:
+        return self.storage.supports_atomic(self._key(key))
+
     async def has_item(self, key: str) -> bool:
         return await self.storage.has_item(self._key(key))
 
@@ -336,15 +406,33 @@ class StorageView:
         return StorageView(self.storage, self.base + normalize_base(base))
 
 
+def _check_ttl(key: str, ttl: float | None) -> None:
+    if ttl is None:
+        return
+    if (
+        isinstance(ttl, bool)
+        or not isinstance(ttl, (int, float))
+        or not math.isfinite(ttl)
+        or ttl <= 0
+    ):
+        raise ValueError(f"[nitro:storage] ttl for {key!r} must be a positive number of seconds")
+
+
 def _parse(raw: bytes) -> Any:
     # Like unstorage's destr: JSON when it is JSON, else the text, else the bytes.
+    # Decoding first is much cheaper than json.loads(bytes), which sniffs the
+    # encoding in Python; nitro writes UTF-8 only.
     try:
-        return json.loads(raw)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+    try:
+        return _loads(text)
     except ValueError:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return raw
+        return text
+
+
+_loads = json.JSONDecoder().decode
 
 
 def use_storage(base: str | None = None) -> Storage | StorageView:

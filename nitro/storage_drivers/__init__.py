@@ -20,6 +20,13 @@ __all__ = ["DRIVERS", "EXTRAS", "create_driver", "driver_names"]
 DRIVERS: dict[str, str] = {
     "memory": "nitro.storage_drivers.memory",
     "fs": "nitro.storage_drivers.fs",
+    "azure-blob": "nitro.storage_drivers.azure_blob",
+    "upstash": "nitro.storage_drivers.upstash",
+    "s3": "nitro.storage_drivers.s3",
+    "dynamodb": "nitro.storage_drivers.dynamodb",
+    "cloudflare-kv": "nitro.storage_drivers.cloudflare_kv",
+    "gcs": "nitro.storage_drivers.gcs",
+    "redis": "nitro.storage_drivers.redis",
 }
 
 # The pip extra that brings each driver's library (`pip install "nitro-py[redis]"`).

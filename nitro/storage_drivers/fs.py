@@ -10,6 +10,7 @@ are refused.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
@@ -61,6 +62,9 @@ class FsDriver(DriverBase):
 
     async def set(self, key: str, value: bytes, ttl: float | None) -> None:
         await self._run(self._set, key, value, ttl)
+
+    async def set_if_absent(self, key: str, value: bytes, ttl: float | None) -> bool:
+        return await self._run(self._set_if_absent, key, value, ttl)
 
     async def remove(self, key: str) -> None:
         await self._run(self._remove, key)
@@ -129,6 +133,22 @@ class FsDriver(DriverBase):
         else:
             meta.unlink(missing_ok=True)
         _atomic_write(path, value)
+
+    def _set_if_absent(self, key: str, value: bytes, ttl: float | None) -> bool:
+        # An exclusive flock on a per-key lock file serialises claims from every process
+        # on this machine; inside it, check-then-write is safe, also for an expired value.
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = path.with_name(f"{path.name}{TMP}lock")
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if path.is_file() and not self._is_expired(path):
+                return False
+            self._set(key, value, ttl)
+            return True
+        finally:
+            os.close(fd)  # releases the lock; the lock file stays (harmless, never listed)
 
     def _remove(self, key: str) -> None:
         self._delete(self._path(key))

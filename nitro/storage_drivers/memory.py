@@ -44,6 +44,13 @@ class MemoryDriver(DriverBase):
         if self._writes % 1024 == 0:
             self._sweep()
 
+    async def set_if_absent(self, key: str, value: bytes, ttl: float | None) -> bool:
+        # One event loop, no await between the check and the write: atomic here.
+        if await self.get(key) is not None:
+            return False
+        await self.set(key, value, ttl)
+        return True
+
     async def remove(self, key: str) -> None:
         self._data.pop(key, None)
 

@@ -124,3 +124,22 @@ async def test_use_storage_outside_and_inside_requests() -> None:
     app = NitroApp(storage=Storage().mount("", MemoryDriver()))
     await use_storage("a").set_item("b", 1)  # the most recently created app
     assert await app.storage.get_item("a:b") == 1
+
+
+async def test_an_unreadable_backend_answer_is_a_storage_error_not_a_bare_value_error() -> None:
+    import json
+
+    class Garbled(MemoryDriver):
+        name = "garbled"
+        endpoint = "https://kv.example"
+        network = True
+
+        async def get(self, key: str) -> bytes | None:
+            return json.loads("<html>bad gateway</html>")
+
+    storage = Storage().mount("kv", Garbled())
+    with pytest.raises(
+        StorageError,
+        match=r"\[nitro:storage:garbled\] mount 'kv' \(https://kv.example\): get got an unreadable answer",
+    ):
+        await storage.get_item("kv:k")

@@ -155,7 +155,7 @@ async def test_unserialisable_values_are_refused_and_nothing_is_written(storage:
 
 
 async def test_bad_ttl_is_refused(storage: Storage) -> None:
-    for ttl in (0, -1, "10", True):
+    for ttl in (0, -1, "10", True, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="ttl"):
             await storage.set_item("t:k", 1, ttl=ttl)  # type: ignore[arg-type]
 
@@ -165,3 +165,26 @@ async def test_many_concurrent_writes(storage: Storage) -> None:
     values = await asyncio.gather(*(storage.get_item(f"t:n:{i}") for i in range(50)))
     assert values == list(range(50))
     assert len(await storage.get_keys("t:n")) == 50
+
+
+async def test_set_if_absent_is_a_claim(storage: Storage) -> None:
+    if not storage.supports_atomic("t:lock"):
+        from nitro import StorageError
+
+        with pytest.raises(StorageError, match="cannot create keys atomically"):
+            await storage.set_item_if_absent("t:lock", "a")
+        return
+    assert await storage.set_item_if_absent("t:lock", "a")
+    assert not await storage.set_item_if_absent("t:lock", "b")
+    assert await storage.get_item("t:lock") == "a"
+    await storage.remove_item("t:lock")
+    assert await storage.set_item_if_absent("t:lock", "c")
+    wins = await asyncio.gather(*(storage.set_item_if_absent("t:race", i) for i in range(20)))
+    assert wins.count(True) == 1
+    assert await storage.set_item_if_absent("t:short", 1, ttl=1)
+
+    async def expired_counts_as_absent() -> bool:
+        return await storage.set_item_if_absent("t:short", 2)
+
+    assert await poll_until(expired_counts_as_absent)
+    assert await storage.get_item("t:short") == 2

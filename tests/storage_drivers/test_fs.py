@@ -142,3 +142,32 @@ async def test_read_only_mounts_refuse_writes(tmp_path: Path) -> None:
         with pytest.raises(ReadOnlyStorageError, match="mount 'assets:server' is read-only"):
             await attempt
     assert (tmp_path / "assets" / "logo.txt").exists()
+
+
+CLAIMER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from nitro.storage_drivers.fs import FsDriver
+
+    async def main():
+        driver = FsDriver(Path(sys.argv[1]))
+        won = await driver.set_if_absent("tick:2026-01-01T00:00:00+00:00", sys.argv[2].encode(), 60)
+        print("won" if won else "lost")
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_claims_from_many_processes_have_one_winner(tmp_path: Path) -> None:
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, str(tmp_path / "kv"), str(i)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(8)
+    ]
+    results = [p.communicate(timeout=60)[0].strip() for p in processes]
+    assert sorted(results) == ["lost"] * 7 + ["won"]
