@@ -25,6 +25,8 @@ from .core.runtime_config import use_runtime_config as use_runtime_config
 from .core.storage import Storage as Storage
 from .core.storage import StorageError as StorageError
 from .core.storage import use_storage as use_storage
+from .core.tasks import define_task as define_task
+from .core.tasks import run_task as run_task
 from .core.utils.body import read_body as read_body
 from .core.utils.body import read_form_data as read_form_data
 from .core.utils.body import read_raw_body as read_raw_body
@@ -67,6 +69,7 @@ __all__ = [
     "define_handler",
     "define_middleware",
     "define_plugin",
+    "define_task",
     "delete_cookie",
     "get_cookie",
     "get_query",
@@ -89,6 +92,7 @@ __all__ = [
     "read_raw_body",
     "read_validated_body",
     "redirect",
+    "run_task",
     "send_stream",
     "set_cookie",
     "set_response_header",

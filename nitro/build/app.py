@@ -17,6 +17,7 @@ from ..core.router import RouteConflictError
 from ..core.runtime_config import apply_env
 from ..core.utils.static import DirectoryAssets, ManifestAssets, PublicDir
 from .storage import create_storage
+from .tasks import configure_tasks
 
 __all__ = ["load_app", "public_dirs"]
 
@@ -43,13 +44,15 @@ def load_app(
     serverless: bool = False,
     log_requests: bool | None = None,
     storage_defaults: dict[str, dict[str, Any]] | None = None,
+    scheduler: bool = False,
 ) -> NitroApp:
     """The app for the project at `root`.
 
     Without `manifest` the project is scanned (problems are logged in dev and
     raise `ScanError` otherwise). With a build's manifest file, nothing is scanned,
     its routes are used as they are (a build keeps only production routes) and
-    public assets come from its index, served from `public_dir`.
+    public assets come from its index, served from `public_dir`. `scheduler` runs
+    `scheduled_tasks` in this process (the server entry and `nitro dev` ask for it).
 
     Example::
 
@@ -106,6 +109,7 @@ def load_app(
             if not dev:
                 raise
             logger.warning("%s", exc)
+    configure_tasks(app, manifest, config, dev=dev, scheduler=scheduler)
     app.hooks.hook("close", storage.dispose)
     app.state["config"] = config
     app.state["manifest"] = manifest

@@ -49,6 +49,17 @@ def _parser() -> argparse.ArgumentParser:
 
     routes = command("routes", "print the route table")
     project_dir(routes)
+
+    task = command("task", "list or run tasks, in-process")
+    task_commands = task.add_subparsers(dest="task_command", metavar="SUBCOMMAND", required=True)
+    task_list = task_commands.add_parser("list", help="the tasks and their schedules")
+    project_dir(task_list)
+    task_run = task_commands.add_parser("run", help='run one task and print {"result": ...}')
+    task_run.add_argument("name", help="task name, e.g. db:migrate")
+    project_dir(task_run)
+    task_run.add_argument(
+        "--payload", default="{}", help="the payload, a JSON object (default: {})"
+    )
     return parser
 
 

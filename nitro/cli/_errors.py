@@ -11,6 +11,7 @@ def report(exc: BaseException) -> int:
     from ..build.scan import ScanError
     from ..config import ConfigError
     from ..core.app import StartupError
+    from ..core.errors import HTTPError
     from ..core.loader import LoadError
 
     if isinstance(exc, ScanError):
@@ -19,6 +20,8 @@ def report(exc: BaseException) -> int:
             print(f"  {problem}", file=sys.stderr)
     elif isinstance(exc, (ConfigError, BuildError, StartupError, LoadError, ProjectError)):
         print(str(exc), file=sys.stderr)
+    elif isinstance(exc, HTTPError):
+        print(f"[nitro] {exc.message}", file=sys.stderr)
     else:
         traceback.print_exception(exc, file=sys.stderr)
     return 1

@@ -53,7 +53,7 @@ class DevApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.app = load_app(self.root, dev=True)
+                    self.app = load_app(self.root, dev=True, scheduler=True)
                     await self.app.startup()
                 except Exception as exc:
                     self.error = exc

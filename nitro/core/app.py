@@ -35,7 +35,9 @@ from .response import plain_response, send_response, to_response
 from .router import Router
 from .routes import LazyRoute
 from .runtime_config import RuntimeConfig
+from .scheduler import Scheduler
 from .storage import Storage
+from .tasks import TaskRegistry
 from .utils.body import DEFAULT_MAX_BODY_SIZE
 from .utils.static import serve_public
 
@@ -114,6 +116,8 @@ class NitroApp:
         self.shutdown_timeout = shutdown_timeout
         self.state: dict[str, Any] = {}
         self.storage = storage if storage is not None else Storage()
+        self.tasks = TaskRegistry()
+        self.scheduler: Scheduler | None = None
         self.middleware: list[Middleware] = []
         self.server_handler: Middleware | None = None
         self.server_app: ASGIApp | None = None
@@ -193,6 +197,8 @@ class NitroApp:
                 except Exception as exc:
                     raise StartupError(f"[nitro] server.py app failed to start: {exc}") from exc
                 self._server_app_lifespan = lifespan
+            if self.scheduler is not None:
+                self.scheduler.start()
             self._started = True
             # What start-up loaded lives as long as the process: keep it out of the
             # garbage collector's full passes, which otherwise walk all of it and
@@ -210,7 +216,10 @@ class NitroApp:
             ) from exc
 
     async def shutdown(self) -> None:
-        """Wait for background work (up to `shutdown_timeout`), then run the `close` hooks."""
+        """Stop the scheduler, wait for running tasks and background work (up to
+        `shutdown_timeout`), then run the `close` hooks."""
+        if self.scheduler is not None:
+            await self.scheduler.stop(self.shutdown_timeout)
         await self._background.drain(self.shutdown_timeout)
         try:
             await self.hooks.call("close")

@@ -23,7 +23,12 @@ from pathlib import Path
 from nitro.build.app import load_app
 
 HERE = Path(__file__).resolve().parent
-app = load_app(HERE / "app", manifest=HERE / "manifest.json", public_dir=HERE.parent / "public")
+app = load_app(
+    HERE / "app",
+    manifest=HERE / "manifest.json",
+    public_dir=HERE.parent / "public",
+    scheduler=__name__ == "__main__",  # the running server schedules; an import check does not
+)
 
 if __name__ == "__main__":
     from nitro.adapters.uvicorn import serve
