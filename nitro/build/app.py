@@ -78,6 +78,8 @@ def load_app(
         public: ManifestAssets | DirectoryAssets = ManifestAssets(public_dir, manifest.public)
     else:
         public = DirectoryAssets(public_dirs(root, config))
+    if storage_defaults is None:
+        storage_defaults = manifest.platform.get("storage_defaults")
     storage = create_storage(root, config, dev=dev, defaults=storage_defaults)
     handler_kinds = (Middleware, EventHandler)
     server = manifest.server_handler

@@ -104,20 +104,30 @@ def write_nitro_json(
 
 
 def import_check(
-    directory: Path, entry: str, *, python: str | None = None, attribute: str = "app"
+    directory: Path,
+    entry: str,
+    *,
+    python: str | None = None,
+    attribute: str = "app",
+    paths: list[Path] | None = None,
 ) -> None:
     """Import `entry` in a fresh interpreter (cwd `directory`) and check it defines `attribute`.
 
-    Catches what would otherwise fail at the first request on the platform: a
-    config that does not load, a manifest that does not match, a missing module.
+    With `paths`, the interpreter is isolated (``-I -S``: no site-packages, no env)
+    and sees only those directories, as the platform will: a dependency the build
+    did not ship fails here, not at the first request on the platform.
     """
+    prelude = (
+        f"import sys; sys.path[:0] = {[str(p) for p in paths]!r}\n" if paths is not None else ""
+    )
     code = (
-        "import runpy, sys\n"
+        prelude + "import runpy\n"
         f"ns = runpy.run_path({entry!r}, run_name='nitro_import_check')\n"
         f"assert {attribute!r} in ns, 'the entry defines no {attribute}'\n"
     )
+    flags = ["-I", "-S"] if paths is not None else []
     result = subprocess.run(
-        [python or sys.executable, "-c", code],
+        [python or sys.executable, *flags, "-c", code],
         cwd=directory,
         capture_output=True,
         text=True,

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError, NitroConfig, resolve_env_refs
-from ..core.storage import Storage
+from ..core.storage import Storage, StorageError
 from ..storage_drivers import create_driver
 
-__all__ = ["create_storage", "default_mounts"]
+__all__ = ["UnavailableDriver", "create_storage", "default_mounts"]
 
 
 def default_mounts(*, dev: bool) -> dict[str, dict[str, Any]]:
@@ -38,9 +38,8 @@ def create_storage(
     ones; `storage` replaces those per mount name; in dev `dev_storage` does too.
     """
     mounts: dict[str, Mapping[str, Any]] = {**default_mounts(dev=dev), **(defaults or {})}
-    mounts.update(config.storage)
-    if dev:
-        mounts.update(config.dev_storage)
+    configured = {**config.storage, **(config.dev_storage if dev else {})}
+    mounts.update(configured)
     env = os.environ if environ is None else environ
     storage = Storage()
     for base, options in mounts.items():
@@ -49,7 +48,15 @@ def create_storage(
             raise ConfigError(
                 f"[nitro:config] {where} needs a 'driver' name, e.g. {{'driver': 'redis', ...}}"
             )
-        resolved = resolve_env_refs(dict(options), env, where)
+        try:
+            resolved = resolve_env_refs(dict(options), env, where)
+        except ConfigError as exc:
+            if base in configured or base not in (defaults or {}):
+                raise
+            # A preset's default (DynamoDB for `data` on Lambda...) waits for its env
+            # variable; an app that never uses the mount must still start.
+            storage.mount(base, UnavailableDriver(options["driver"], base, str(exc)))
+            continue
         name = resolved.pop("driver")
         try:
             driver = create_driver(name, resolved, root=root)
@@ -57,3 +64,43 @@ def create_storage(
             raise ConfigError(f"[nitro:config] {where}: {exc}") from exc
         storage.mount(base, driver)
     return storage
+
+
+class UnavailableDriver:
+    """Stands in for a preset's default mount whose settings are missing: any use
+    raises a StorageError saying what to set (`nitro deploy` sets it)."""
+
+    network = False
+    read_only = False
+
+    def __init__(self, name: str, base: str, reason: str) -> None:
+        self.name = name
+        self.endpoint = "not configured"
+        self._message = f"[nitro:storage:{name}] mount {base!r} is not configured: {reason.removeprefix('[nitro:config] ')}"
+
+    def _fail(self) -> StorageError:
+        return StorageError(self._message, status=500)
+
+    async def get(self, key: str) -> bytes | None:
+        raise self._fail()
+
+    async def set(self, key: str, value: bytes, ttl: float | None) -> None:
+        raise self._fail()
+
+    async def has(self, key: str) -> bool:
+        raise self._fail()
+
+    async def remove(self, key: str) -> None:
+        raise self._fail()
+
+    async def keys(self, prefix: str) -> list[str]:
+        raise self._fail()
+
+    async def clear(self, prefix: str) -> None:
+        raise self._fail()
+
+    async def meta(self, key: str) -> dict[str, Any] | None:
+        raise self._fail()
+
+    async def dispose(self) -> None:
+        return None

@@ -81,6 +81,7 @@ class Manifest:
     server_handler: ModuleEntry | None = None
     server_app: ModuleEntry | None = None
     public: dict[str, PublicAsset] | None = None  # URL path -> asset (built output only)
+    platform: dict[str, Any] = field(default_factory=dict)  # what a preset records for run time
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"version": MANIFEST_VERSION}
@@ -94,6 +95,8 @@ class Manifest:
             data["server_app"] = _compact(self.server_app)
         if self.public is not None:
             data["public"] = {url: asdict(asset) for url, asset in self.public.items()}
+        if self.platform:
+            data["platform"] = self.platform
         return data
 
     @classmethod
@@ -120,6 +123,7 @@ class Manifest:
             public={url: PublicAsset(**a) for url, a in public.items()}
             if public is not None
             else None,
+            platform=data.get("platform", {}),
         )
 
     def write(self, path: Path) -> None:

@@ -16,6 +16,7 @@ __all__ = ["PRESETS", "BuildContext", "Preset", "get_preset", "preset_names"]
 
 PRESETS: dict[str, str] = {
     "server": "nitro.deploy.server",
+    "docker": "nitro.deploy.docker",
 }
 
 

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..config import NitroConfig
 from ..core.manifest import Manifest
@@ -38,3 +39,5 @@ class Preset:
     build: Callable[[BuildContext], None]
     preview: Callable[[Path], list[str]]
     deploy: str | None = None
+    storage_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Mounts this platform provides (the `data` mount on its KV), unless configured."""

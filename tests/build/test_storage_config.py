@@ -125,3 +125,20 @@ async def test_an_app_uses_its_mounts(tmp_path: Path) -> None:
     assert (tmp_path / ".data" / "kv" / "visits").read_text() == "2"
     with pytest.raises(ReadOnlyStorageError):
         await app.storage.set_item("assets:server:x", 1)
+
+
+async def test_a_preset_default_waiting_for_its_env_fails_at_first_use_not_at_start(
+    tmp_path: Path,
+) -> None:
+    from nitro import StorageError
+
+    defaults = {"data": {"driver": "dynamodb", "table": "{{NITRO_DYNAMODB_TABLE}}"}}
+    storage = create_storage(tmp_path, config(), dev=False, defaults=defaults, environ={})
+    with pytest.raises(
+        StorageError,
+        match=r"mount 'data' is not configured: storage\['data'\].table uses \{\{NITRO_DYNAMODB_TABLE\}\}",
+    ):
+        await storage.get_item("data:x")
+    assert await storage.get_item("cache:x") is None  # other mounts work
+    with pytest.raises(ConfigError, match="NITRO_DYNAMODB_TABLE"):  # configured by the user: strict
+        create_storage(tmp_path, config(storage=defaults), dev=False, defaults=defaults, environ={})
