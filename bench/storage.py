@@ -17,18 +17,16 @@ each timing long enough to be accurate, nitro and raw interleaved, best of N.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import report
 from common import BenchError
+from timing import MIN_SECONDS, compare, event_loop
 
 from nitro.core.response import encode_json
 from nitro.core.storage import Storage
@@ -36,37 +34,7 @@ from nitro.storage_drivers import create_driver
 
 VALUE = {"id": 1, "name": "Ada"}
 REDIS_URL = os.environ.get("NITRO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-MIN_SECONDS = 0.2  # each timing at least this long
 OVERHEAD_FLAG = 1.2  # nitro/raw above this on memory is called out
-
-Op = Callable[[], Awaitable[Any]]
-
-
-async def _run(op: Op, number: int) -> float:
-    """Seconds for `number` sequential awaits of `op()`."""
-    start = time.perf_counter()
-    for _ in range(number):
-        await op()
-    return time.perf_counter() - start
-
-
-async def _calibrate(op: Op) -> int:
-    """Iterations that take at least MIN_SECONDS (like timeit's autorange)."""
-    number = 1
-    while True:
-        if await _run(op, number) >= MIN_SECONDS:
-            return number
-        number *= 2 if number < 16 else 10 if number < 10_000 else 2
-
-
-async def _compare(variants: dict[str, Op], repeat: int) -> dict[str, float]:
-    """ns per op of each variant: interleaved, best of `repeat`."""
-    numbers = {name: await _calibrate(op) for name, op in variants.items()}
-    best = dict.fromkeys(variants, float("inf"))
-    for _ in range(repeat):
-        for name, op in variants.items():
-            best[name] = min(best[name], await _run(op, numbers[name]) / numbers[name] * 1e9)
-    return best
 
 
 async def _memory(repeat: int, root: Path) -> dict[str, Any]:
@@ -97,7 +65,7 @@ async def _memory(repeat: int, root: Path) -> dict[str, Any]:
     if not (await storage.get_item(key) == await raw_get(key) == await bare_get(key) == VALUE):
         raise BenchError("memory: nitro and the baselines disagree on the value")
     return {
-        "get": await _compare(
+        "get": await compare(
             {
                 "nitro": lambda: storage.get_item(key),
                 "raw": lambda: raw_get(key),
@@ -105,7 +73,7 @@ async def _memory(repeat: int, root: Path) -> dict[str, Any]:
             },
             repeat,
         ),
-        "set": await _compare(
+        "set": await compare(
             {
                 "nitro": lambda: storage.set_item(key, VALUE),
                 "raw": lambda: raw_set(key, VALUE),
@@ -144,10 +112,10 @@ async def _redis(repeat: int, root: Path) -> dict[str, Any] | str:
         if not (await storage.get_item(key) == await raw_get(raw_key) == VALUE):
             raise BenchError("redis: nitro and the raw client disagree on the value")
         return {
-            "get": await _compare(
+            "get": await compare(
                 {"nitro": lambda: storage.get_item(key), "raw": lambda: raw_get(raw_key)}, repeat
             ),
-            "set": await _compare(
+            "set": await compare(
                 {
                     "nitro": lambda: storage.set_item(key, VALUE),
                     "raw": lambda: raw_set(raw_key, VALUE),
@@ -164,16 +132,8 @@ async def _redis(repeat: int, root: Path) -> dict[str, Any] | str:
             await twin.dispose()
 
 
-def _event_loop() -> tuple[Callable[[Any], Any], str]:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run, "asyncio"
-    return uvloop.run, "uvloop"
-
-
 def measure(repeat: int) -> dict[str, Any]:
-    run, loop_name = _event_loop()
+    run, loop_name = event_loop()
     report.section(
         "Storage (ns per await, lower is better)",
         [

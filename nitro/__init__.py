@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 
 from .core.app import NitroApp as NitroApp
 from .core.app import use_nitro_app as use_nitro_app
+from .core.database import DatabaseError as DatabaseError
+from .core.database import use_database as use_database
 from .core.errors import HTTPError as HTTPError
 from .core.errors import create_error as create_error
 from .core.errors import is_error as is_error
@@ -57,6 +59,7 @@ from .core.utils.response import set_response_status as set_response_status
 from .core.utils.sse import create_event_stream as create_event_stream
 
 __all__ = [
+    "DatabaseError",
     "Event",
     "HTTPError",
     "NitroApp",
@@ -98,6 +101,7 @@ __all__ = [
     "set_response_header",
     "set_response_headers",
     "set_response_status",
+    "use_database",
     "use_event",
     "use_nitro_app",
     "use_runtime_config",

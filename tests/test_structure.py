@@ -101,6 +101,7 @@ def test_import_nitro_loads_no_optional_dependency() -> None:
 
 
 EXPORTS = [
+    "DatabaseError",
     "Event",
     "HTTPError",
     "NitroApp",
@@ -142,6 +143,7 @@ EXPORTS = [
     "set_response_header",
     "set_response_headers",
     "set_response_status",
+    "use_database",
     "use_event",
     "use_nitro_app",
     "use_runtime_config",
@@ -151,7 +153,7 @@ EXPORTS = [
 
 def test_facade_is_pinned_and_documented() -> None:
     assert nitro.__all__ == EXPORTS
-    for name in EXPORTS[6:]:
+    for name in EXPORTS[7:]:
         assert getattr(nitro, name).__doc__, f"nitro.{name} has no docstring"
 
 

@@ -16,6 +16,7 @@ from ..core.manifest import Manifest
 from ..core.router import RouteConflictError
 from ..core.runtime_config import apply_env
 from ..core.utils.static import DirectoryAssets, ManifestAssets, PublicDir
+from .database import create_databases
 from .storage import create_storage
 from .tasks import configure_tasks
 
@@ -111,8 +112,10 @@ def load_app(
             if not dev:
                 raise
             logger.warning("%s", exc)
+    app.databases = create_databases(root, config, dev=dev)
     configure_tasks(app, manifest, config, dev=dev, scheduler=scheduler)
     app.hooks.hook("close", storage.dispose)
+    app.hooks.hook("close", app.close_databases)
     app.state["config"] = config
     app.state["manifest"] = manifest
     return app

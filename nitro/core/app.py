@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .background import Background
+from .database import Database
 from .error_response import render_error
 from .errors import HTTPError
 from .event import Event, _current_event
@@ -117,6 +118,7 @@ class NitroApp:
         self.state: dict[str, Any] = {}
         self.storage = storage if storage is not None else Storage()
         self.tasks = TaskRegistry()
+        self.databases: dict[str, Database] = {}
         self.scheduler: Scheduler | None = None
         self.middleware: list[Middleware] = []
         self.server_handler: Middleware | None = None
@@ -228,6 +230,11 @@ class NitroApp:
                 await self._server_app_lifespan.stop()
                 self._server_app_lifespan = None
             self._started = False
+
+    async def close_databases(self) -> None:
+        """Close every database's connections (a `close` hook of apps built from a project)."""
+        for database in self.databases.values():
+            await database.dispose()
 
     # --- ASGI ---
 

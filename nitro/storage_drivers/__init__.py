@@ -20,6 +20,7 @@ __all__ = ["DRIVERS", "EXTRAS", "create_driver", "driver_names"]
 DRIVERS: dict[str, str] = {
     "memory": "nitro.storage_drivers.memory",
     "fs": "nitro.storage_drivers.fs",
+    "db": "nitro.storage_drivers.db",
     "azure-blob": "nitro.storage_drivers.azure_blob",
     "upstash": "nitro.storage_drivers.upstash",
     "s3": "nitro.storage_drivers.s3",

@@ -17,18 +17,40 @@ def backend_module(name: str):
 
 
 async def open_storage(
-    name: str, request: pytest.FixtureRequest, tmp_path: Path, **extra: object
+    name: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    variant: str | None = None,
+    **extra: object,
 ) -> Storage:
-    options = await backend_module(name).options(request, tmp_path)
+    backend = backend_module(name)
+    if variant is None:
+        options = await backend.options(request, tmp_path)
+    else:
+        options = await backend.options(request, tmp_path, variant)
     storage = Storage(timeout=10)
     storage.mount(MOUNT, create_driver(name, {**options, **extra}, root=tmp_path))
     return storage
 
 
-@pytest.fixture(params=driver_names())
+def _params() -> list[str]:
+    """Driver names; a backend with VARIANTS (db: sqlite, postgresql) runs once per variant."""
+    params: list[str] = []
+    for name in driver_names():
+        variants = getattr(backend_module(name), "VARIANTS", None)
+        if variants:
+            params.extend(f"{name}[{variant}]" for variant in variants)
+        else:
+            params.append(name)
+    return params
+
+
+@pytest.fixture(params=_params())
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
     """A Storage with one driver of the registry mounted at "t", empty."""
-    storage = await open_storage(request.param, request, tmp_path)
+    name, _, variant = request.param.partition("[")
+    backend = backend_module(name)
+    storage = await open_storage(name, request, tmp_path, variant.rstrip("]") or None)
     try:
         yield storage
     finally:
@@ -36,3 +58,6 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             await storage.clear(MOUNT)
         finally:
             await storage.dispose()
+            cleanup = getattr(backend, "cleanup", None)
+            if cleanup is not None:
+                await cleanup()

@@ -1,0 +1,49 @@
+"""The app's databases, from the config's `database` / `dev_database`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config import ConfigError, NitroConfig, resolve_env_refs
+from ..core.database import Database
+from ..sql_connectors import create_connector
+
+__all__ = ["create_databases"]
+
+DEFAULT = {"default": {"connector": "sqlite"}}
+
+
+def create_databases(
+    root: Path, config: NitroConfig, *, dev: bool, environ: Mapping[str, str] | None = None
+) -> dict[str, Database]:
+    """One `Database` per configured connection; `dev_database` replaces `database` in dev.
+
+    An entry is ``{"connector": "postgresql", "url": "{{DATABASE_URL}}"}`` (Nitro's
+    ``{"connector": ..., "options": {...}}`` works too). With nothing configured,
+    ``default`` is SQLite at `.data/db.sqlite`. Connections open on first use.
+    """
+    entries = (config.dev_database if dev and config.dev_database else config.database) or DEFAULT
+    env = os.environ if environ is None else environ
+    databases: dict[str, Database] = {}
+    for name, entry in entries.items():
+        where = f"database[{name!r}]"
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("connector"), str):
+            raise ConfigError(
+                f"[nitro:config] {where} needs a 'connector' name (sqlite, postgresql, mysql)"
+            )
+        options: dict[str, Any] = {
+            k: v for k, v in entry.items() if k not in ("connector", "options")
+        }
+        nested = entry.get("options")
+        if isinstance(nested, Mapping):
+            options.update(nested)
+        resolved = resolve_env_refs(options, env, where)
+        try:
+            connector = create_connector(entry["connector"], resolved, root=root)
+        except (ValueError, ImportError) as exc:
+            raise ConfigError(f"[nitro:config] {where}: {exc}") from exc
+        databases[name] = Database(connector, name)
+    return databases

@@ -1,0 +1,367 @@
+"""`use_database`: one async SQL API over SQLite, PostgreSQL and MySQL (db0's model).
+
+Queries use ``?`` placeholders, converted once per query text to the driver's
+style; ``?`` inside string literals, quoted identifiers and comments is left
+alone. Values are always bound by the driver, never formatted into the SQL, and
+never shown in error messages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .errors import HTTPError
+
+__all__ = [
+    "Connector",
+    "Database",
+    "DatabaseError",
+    "Result",
+    "Statement",
+    "convert_placeholders",
+    "split_statements",
+    "use_database",
+]
+
+_CREDENTIALS = re.compile(r"(//)[^/@\s]+@")
+
+
+@dataclass
+class Result:
+    """What a statement did: `rows` (dicts), `changes` (rows affected), `last_insert_id`."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    changes: int = 0
+    last_insert_id: int | None = None
+
+
+class DatabaseError(HTTPError):
+    """A query or connection failed. Names the connector, the connection and the host,
+    shows the SQL but never the bound values or credentials."""
+
+    def __init__(self, message: str, *, status: int = 500) -> None:
+        super().__init__(status, _CREDENTIALS.sub(r"\1***@", message))
+
+
+class Statement(Protocol):
+    """A prepared statement of a connector (SQL already in the driver's style)."""
+
+    async def execute(self, params: Sequence[Any]) -> Result: ...
+
+
+class Connector(Protocol):
+    """What a SQL connector implements; `Database` does the rest.
+
+    `prepare` takes SQL in the connector's placeholder `style` ("qmark" ``?``,
+    "format" ``%s`` with literal ``%`` doubled, "numeric" ``$1``). `transaction`
+    yields a connector bound to one connection inside BEGIN ... COMMIT/ROLLBACK.
+    Errors the connector raises as `DatabaseError` reach the caller as they are;
+    anything else is wrapped with the connection's name.
+    """
+
+    name: str
+    dialect: str  # "sqlite" | "postgresql" | "mysql"
+    style: str  # "qmark" | "format" | "numeric"
+    endpoint: str
+
+    async def exec(self, script: str) -> None: ...
+    def prepare(self, sql: str) -> Statement: ...
+    def transaction(self) -> Any: ...  # an async context manager yielding a Connector
+    async def dispose(self) -> None: ...
+
+
+_current_tx: ContextVar[dict[int, Connector] | None] = ContextVar("nitro.db.tx", default=None)
+
+
+class Database:
+    """One named connection (``use_database("default")``).
+
+    Example::
+
+        db = use_database()
+        await db.exec("CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT)")
+        result = await db.sql("INSERT INTO users (name) VALUES (?)", "Ada")
+        users = (await db.sql("SELECT * FROM users WHERE id = ?", result.last_insert_id)).rows
+    """
+
+    def __init__(self, connector: Connector, name: str = "default") -> None:
+        self.connector = connector
+        self.name = name
+        self.dialect = connector.dialect
+        self._converted: dict[str, str] = {}
+
+    def _connector(self) -> Connector:
+        open_tx = _current_tx.get()
+        if open_tx is not None:
+            bound = open_tx.get(id(self))
+            if bound is not None:
+                return bound
+        return self.connector
+
+    def _convert(self, sql: str) -> str:
+        converted = self._converted.get(sql)
+        if converted is None:
+            converted = convert_placeholders(sql, self.connector.style, dialect=self.dialect)
+            if len(self._converted) > 1024:
+                self._converted.clear()
+            self._converted[sql] = converted
+        return converted
+
+    async def sql(self, query: Any, *params: Any) -> Result:
+        """Run one statement; ``?`` placeholders take `params` (a t-string binds its values).
+
+        Example: ``await db.sql("SELECT * FROM users WHERE id = ?", user_id)``.
+        """
+        text, values = _template(query) if not isinstance(query, str) else (query, params)
+        return await self._run(text, values)
+
+    async def _run(self, text: str, values: Sequence[Any]) -> Result:
+        connector = self._connector()
+        try:
+            return await connector.prepare(self._convert(text)).execute(values)
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, text, values) from exc
+
+    async def exec(self, script: str) -> None:
+        """Run SQL without parameters; several statements separated by ``;`` are fine."""
+        try:
+            await self._connector().exec(script)
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, script, ()) from exc
+
+    def prepare(self, sql: str) -> Prepared:
+        """A statement to run many times: ``await db.prepare(sql).all(*params)``."""
+        return Prepared(self, sql)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        """Group statements: commit when the block ends, roll back when it raises.
+
+        Example::
+
+            async with db.transaction():
+                await db.sql("UPDATE accounts SET balance = balance - ? WHERE id = ?", 10, a)
+                await db.sql("UPDATE accounts SET balance = balance + ? WHERE id = ?", 10, b)
+
+        Statements in the block (also in functions it calls) use the transaction's
+        connection; do not share it with tasks started inside the block.
+        """
+        if self._connector() is not self.connector:
+            raise RuntimeError(f"[nitro:db] {self.name!r}: transactions do not nest")
+        try:
+            context = self.connector.transaction()
+            bound = await context.__aenter__()
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, "BEGIN", ()) from exc
+        open_tx = dict(_current_tx.get() or {})
+        open_tx[id(self)] = bound
+        token = _current_tx.set(open_tx)
+        try:
+            yield self
+        except BaseException as exc:
+            _current_tx.reset(token)
+            await context.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        else:
+            _current_tx.reset(token)
+            try:
+                await context.__aexit__(None, None, None)
+            except Exception as exc:
+                raise self._error(exc, "COMMIT", ()) from exc
+
+    async def dispose(self) -> None:
+        """Close the connection pool."""
+        await self.connector.dispose()
+
+    def _error(self, exc: BaseException, sql: str, values: Sequence[Any]) -> DatabaseError:
+        message = str(exc).strip() or type(exc).__name__
+        for value in values:  # a driver may echo a value in its message: never show it
+            if isinstance(value, (str, bytes, int, float)) and len(str(value)) >= 1:
+                text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+                message = message.replace(text, "<value>")
+        connection_failed = _is_connection_error(exc)
+        head = f"[nitro:db:{self.connector.name}] {self.name!r} ({self.connector.endpoint})"
+        if connection_failed:
+            return DatabaseError(
+                f"{head}: cannot connect: {type(exc).__name__}: {message}", status=503
+            )
+        return DatabaseError(f"{head}: {type(exc).__name__}: {message}\n  SQL: {_one_line(sql)}")
+
+
+class Prepared:
+    """A prepared statement of a `Database` (``db.prepare(sql)``)."""
+
+    def __init__(self, db: Database, sql: str) -> None:
+        self.db = db
+        self.sql = sql
+
+    async def all(self, *params: Any) -> list[dict[str, Any]]:
+        """Every row."""
+        return (await self.db._run(self.sql, params)).rows
+
+    async def get(self, *params: Any) -> dict[str, Any] | None:
+        """The first row, or None."""
+        rows = (await self.db._run(self.sql, params)).rows
+        return rows[0] if rows else None
+
+    async def run(self, *params: Any) -> Result:
+        """Run it for its effect: `changes` and `last_insert_id`."""
+        return await self.db._run(self.sql, params)
+
+
+def _scan(sql: str, dialect: str) -> Iterator[tuple[bool, str]]:
+    """Split `sql` into (is_code, text) chunks: string literals, quoted identifiers,
+    comments and (PostgreSQL) dollar-quoted strings are not code."""
+    dollar_quotes = dialect == "postgresql"
+    backslash_escapes = dialect == "mysql"  # standard SQL (PostgreSQL, SQLite): no escapes
+    i, n, start = 0, len(sql), 0
+    while i < n:
+        ch = sql[i]
+        end = -1
+        if ch in ("'", '"', "`"):
+            end = _quote_end(sql, i, ch, backslash_escapes)
+        elif sql.startswith("--", i):
+            newline = sql.find("\n", i)
+            end = n if newline == -1 else newline
+        elif sql.startswith("/*", i):
+            close = sql.find("*/", i + 2)
+            end = n if close == -1 else close + 2
+        elif ch == "$" and dollar_quotes and (tag := _DOLLAR.match(sql, i)):
+            close = sql.find(tag.group(0), tag.end())
+            end = n if close == -1 else close + len(tag.group(0))
+        if end == -1:
+            i += 1
+            continue
+        if i > start:
+            yield True, sql[start:i]
+        yield False, sql[i:end]
+        i = start = end
+    if start < n:
+        yield True, sql[start:]
+
+
+def _quote_end(sql: str, start: int, quote: str, backslash_escapes: bool) -> int:
+    i = start + 1
+    while i < len(sql):
+        if sql[i] == quote:
+            if i + 1 < len(sql) and sql[i + 1] == quote:  # doubled quote: an escaped one
+                i += 2
+                continue
+            return i + 1
+        if backslash_escapes and sql[i] == "\\" and quote != '"':
+            i += 2
+            continue
+        i += 1
+    return len(sql)
+
+
+_DOLLAR = re.compile(r"\$[A-Za-z_]*\$")
+
+
+def convert_placeholders(sql: str, style: str, *, dialect: str = "") -> str:
+    """``?`` outside literals and comments -> the driver's placeholders.
+
+    ``format`` style (``%s``) also doubles every literal ``%``, as those drivers expect.
+    """
+    if style == "qmark":
+        return sql
+    out: list[str] = []
+    count = 0
+    for is_code, chunk in _scan(sql, dialect):
+        if style == "format":
+            chunk = chunk.replace("%", "%%")
+        if is_code and "?" in chunk:
+            parts = chunk.split("?")
+            rebuilt = [parts[0]]
+            for part in parts[1:]:
+                count += 1
+                rebuilt.append("%s" if style == "format" else f"${count}")
+                rebuilt.append(part)
+            chunk = "".join(rebuilt)
+        out.append(chunk)
+    return "".join(out)
+
+
+def split_statements(script: str, *, dialect: str = "") -> list[str]:
+    """A script's statements, split at ``;`` outside literals and comments."""
+    statements: list[str] = []
+    current: list[str] = []
+    for is_code, chunk in _scan(script, dialect):
+        if not is_code:
+            current.append(chunk)
+            continue
+        pieces = chunk.split(";")
+        current.append(pieces[0])
+        for piece in pieces[1:]:
+            statements.append("".join(current))
+            current = [piece]
+    statements.append("".join(current))
+    return [s.strip() for s in statements if s.strip() and not _only_comments(s)]
+
+
+def _only_comments(statement: str) -> bool:
+    return all(not is_code or not chunk.strip() for is_code, chunk in _scan(statement, ""))
+
+
+def _template(query: Any) -> tuple[str, tuple[Any, ...]]:
+    """A Python 3.14 t-string (``t"... {x}"``) as SQL with ``?`` and its values."""
+    strings = getattr(query, "strings", None)
+    interpolations = getattr(query, "interpolations", None)
+    if strings is None or interpolations is None:
+        raise TypeError(f"[nitro:db] sql() takes a str or a t-string, got {type(query).__name__}")
+    return "?".join(strings), tuple(item.value for item in interpolations)
+
+
+def _one_line(sql: str) -> str:
+    text = " ".join(sql.split())
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    text = f"{type(exc).__module__}.{type(exc).__name__} {exc}".lower()
+    markers = (
+        "connection refused",
+        "could not connect",
+        "can't connect",
+        "connection failed",
+        "timed out",
+        "pooltimeout",
+    )
+    return isinstance(exc, (ConnectionError, OSError, TimeoutError)) or any(
+        m in text for m in markers
+    )
+
+
+def use_database(name: str = "default") -> Database:
+    """The database connection `name` from the config (default: SQLite `.data/db.sqlite`).
+
+    Example::
+
+        from nitro import define_handler, use_database
+
+        @define_handler
+        async def handler(event):
+            row = await use_database().prepare("SELECT 1 AS one").get()
+            return row
+    """
+    from .app import use_nitro_app
+
+    databases = use_nitro_app().databases
+    database = databases.get(name)
+    if database is None:
+        configured = ", ".join(sorted(databases)) or "none"
+        raise DatabaseError(
+            f"[nitro:db] no database named {name!r}; configured: {configured} (`database` in nitro.config.py)"
+        )
+    return database
