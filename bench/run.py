@@ -1,7 +1,7 @@
 """nitro vs a bare ASGI callable, Starlette and FastAPI: throughput, cold start, router;
-and nitro's storage against raw calls.
+nitro's storage and database against raw calls; a cache hit against a plain route.
 
-    python bench/run.py [--quick] [--only throughput,coldstart,router,storage]
+    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache]
 
 Prints a table per section with ratios and writes bench/results/latest.json.
 """
@@ -22,14 +22,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cache
 import coldstart
+import database
 import router
 import storage
 import throughput
 from common import BENCH_DIR, BenchError, pick_cpus
 from interference import OtherProcesses
 
-SECTIONS = ("throughput", "coldstart", "router", "storage")
+SECTIONS = ("throughput", "coldstart", "router", "storage", "database", "cache")
 RESULTS = BENCH_DIR / "results" / "latest.json"
 
 
@@ -125,6 +127,8 @@ PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "coldstart": coldstart.print_report,
     "router": router.print_report,
     "storage": storage.print_report,
+    "database": database.print_report,
+    "cache": cache.print_report,
 }
 
 
@@ -137,6 +141,10 @@ def measure_section(
         return coldstart.measure(workdir, args.runs, cpus)
     if name == "storage":
         return storage.measure(args.repeat)
+    if name == "database":
+        return database.measure(args.repeat)
+    if name == "cache":
+        return cache.measure(args.repeat)
     return router.measure(args.repeat)
 
 

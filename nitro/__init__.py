@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 
 from .core.app import NitroApp as NitroApp
 from .core.app import use_nitro_app as use_nitro_app
+from .core.cache import define_cached_function as define_cached_function
+from .core.cache_handler import define_cached_handler as define_cached_handler
 from .core.database import DatabaseError as DatabaseError
 from .core.database import use_database as use_database
 from .core.errors import HTTPError as HTTPError
@@ -69,6 +71,8 @@ __all__ = [
     "append_response_header",
     "create_error",
     "create_event_stream",
+    "define_cached_function",
+    "define_cached_handler",
     "define_handler",
     "define_middleware",
     "define_plugin",

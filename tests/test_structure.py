@@ -111,6 +111,8 @@ EXPORTS = [
     "append_response_header",
     "create_error",
     "create_event_stream",
+    "define_cached_function",
+    "define_cached_handler",
     "define_handler",
     "define_middleware",
     "define_plugin",

@@ -46,6 +46,7 @@ def load_app(
     log_requests: bool | None = None,
     storage_defaults: dict[str, dict[str, Any]] | None = None,
     scheduler: bool = False,
+    prerender: bool = False,
 ) -> NitroApp:
     """The app for the project at `root`.
 
@@ -54,6 +55,8 @@ def load_app(
     its routes are used as they are (a build keeps only production routes) and
     public assets come from its index, served from `public_dir`. `scheduler` runs
     `scheduled_tasks` in this process (the server entry and `nitro dev` ask for it).
+    `prerender` (for `nitro build`) serves production routes with the dev storage
+    and database configuration.
 
     Example::
 
@@ -81,7 +84,7 @@ def load_app(
         public = DirectoryAssets(public_dirs(root, config))
     if storage_defaults is None:
         storage_defaults = manifest.platform.get("storage_defaults")
-    storage = create_storage(root, config, dev=dev, defaults=storage_defaults)
+    storage = create_storage(root, config, dev=dev or prerender, defaults=storage_defaults)
     handler_kinds = (Middleware, EventHandler)
     server = manifest.server_handler
     app = NitroApp(
@@ -101,6 +104,7 @@ def load_app(
         if manifest.server_app
         else None,
         storage=storage,
+        route_rules=config.route_rules,
         serverless=serverless,
         log_requests=dev if log_requests is None else log_requests,
         shutdown_timeout=float(os.environ.get("NITRO_SHUTDOWN_TIMEOUT", "30")),
@@ -112,7 +116,7 @@ def load_app(
             if not dev:
                 raise
             logger.warning("%s", exc)
-    app.databases = create_databases(root, config, dev=dev)
+    app.databases = create_databases(root, config, dev=dev or prerender)
     configure_tasks(app, manifest, config, dev=dev, scheduler=scheduler)
     app.hooks.hook("close", storage.dispose)
     app.hooks.hook("close", app.close_databases)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -14,10 +15,12 @@ from typing import Any
 
 from ..config import NitroConfig
 from ..core.manifest import PublicAsset
-from ..core.utils.static import scan_public
+from ..core.utils.static import PublicDir, scan_public
 from .app import public_dirs
+from .compress import compress_public
 
 __all__ = [
+    "PRERENDER_DIR",
     "BuildError",
     "copy_public",
     "copy_source",
@@ -45,6 +48,10 @@ SOURCE_IGNORE = (
     ".ruff_cache",
     "public",
 )
+
+
+PRERENDER_DIR = ".prerender"
+"""Where `nitro build` stages prerendered pages (under ``.output``) for `copy_public`."""
 
 
 class BuildError(Exception):
@@ -76,14 +83,29 @@ def copy_source(root: Path, dest: Path) -> None:
 
 
 def copy_public(root: Path, config: NitroConfig, dest: Path) -> dict[str, PublicAsset]:
-    """Copy every public directory to `dest` (under its base URL) and return the asset index."""
+    """Copy every public directory to `dest` (under its base URL), with the pages
+    `nitro build` prerendered and, with `compress_public_assets`, ``.br``/``.gz``
+    twins; return the asset index."""
     dest.mkdir(parents=True, exist_ok=True)
     dirs = public_dirs(root, config)
+    prerendered = root / ".output" / PRERENDER_DIR
+    if prerendered.is_dir():
+        dirs.append(PublicDir(prerendered))  # after public/: a real file wins, as at runtime
+    copied: list[PublicDir] = []
     for public in dirs:
         if public.dir.is_dir():
             target = dest / public.base_url.strip("/")
-            shutil.copytree(public.dir, target, dirs_exist_ok=True)
-    return scan_public(dirs)
+            shutil.copytree(public.dir, target, dirs_exist_ok=True, copy_function=_copy_new)
+            copied.append(PublicDir(target, public.base_url, public.max_age))
+    if config.compress_public_assets:
+        compress_public(dest)
+    return scan_public(copied)
+
+
+def _copy_new(source: str, dest: str) -> None:
+    # Where public directories overlap, the first one's file is the one served.
+    if not os.path.exists(dest):
+        shutil.copy2(source, dest)
 
 
 def write_nitro_json(

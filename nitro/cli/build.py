@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import time
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ..build.output import reset_dir
+    from ..build.prerender import PRERENDER_DIR, prerender_project, wants_prerender
     from ..build.scan import routes_for_env, scan_project
     from ..config import load_config
     from ..deploy import BuildContext, get_preset, preset_names
@@ -30,6 +32,14 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     )
     out = root / ".output"
     reset_dir(out)
-    preset.build(BuildContext(root=root, config=config, manifest=manifest, out=out, log=log))
+    staged = out / PRERENDER_DIR
+    try:
+        if wants_prerender(config):
+            log("prerendering")
+            result = prerender_project(root, config, manifest, staged, log)
+            log(f"prerendered {len(result.written)} paths")
+        preset.build(BuildContext(root=root, config=config, manifest=manifest, out=out, log=log))
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
     log(f"done in {time.perf_counter() - started:.1f}s: {out.relative_to(root)}/")
     return 0

@@ -33,6 +33,7 @@ from .loader import LoadError, ModuleRef, describe, resolve
 from .manifest import PublicAsset, RouteEntry
 from .paths import canonical_path
 from .response import plain_response, send_response, to_response
+from .route_rules import RouteRules, add_rule_headers, apply_rules, rule_cache
 from .router import Router
 from .routes import LazyRoute
 from .runtime_config import RuntimeConfig
@@ -94,6 +95,7 @@ class NitroApp:
         server_handler: EventHandler | ModuleRef | Callable[..., Any] | None = None,
         server_app: ASGIApp | ModuleRef | None = None,
         storage: Storage | None = None,
+        route_rules: Mapping[str, Mapping[str, Any]] | None = None,
         serverless: bool = False,
         log_requests: bool = False,
         shutdown_timeout: float = 30.0,
@@ -117,6 +119,8 @@ class NitroApp:
         self.shutdown_timeout = shutdown_timeout
         self.state: dict[str, Any] = {}
         self.storage = storage if storage is not None else Storage()
+        self.route_rules = RouteRules(route_rules or {})
+        self.state["rule_caches"] = {}
         self.tasks = TaskRegistry()
         self.databases: dict[str, Database] = {}
         self.scheduler: Scheduler | None = None
@@ -261,6 +265,8 @@ class NitroApp:
             except Exception as error:
                 response = await self._error_response(error, event)
             if response is not None:
+                if event._rule_headers is not None:
+                    add_rule_headers(response, event._rule_headers)
                 if self._response_hooks:
                     response = await self._run_response_hooks(event, response)
                 try:
@@ -298,6 +304,13 @@ class NitroApp:
         if self._request_hooks:
             await self.hooks.call("request", event)
         method = event.method
+        rules = None
+        if self.route_rules:
+            rules = self.route_rules.resolve(method, pathname)
+            if rules:
+                answered = await apply_rules(self, event, rules)
+                if answered is not None:
+                    return answered
         if self.public is not None and (method == "GET" or method == "HEAD"):
             found = self.public.lookup(pathname)
             if found is not None:
@@ -326,6 +339,8 @@ class NitroApp:
                     params[name] = unquote(value)
             event.params = params
         call = route.call or route.load()
+        if rules and ("cache" in rules or "swr" in rules):
+            call = rule_cache(self, route, rules, call)
         result = await call(event)
         return plain_response(event, result) or await to_response(event, result)
 
@@ -393,6 +408,10 @@ class NitroApp:
             await self.server_app(scope, receive, send)
             return
         await send({"type": "websocket.close", "code": 1000})
+
+    async def capture_error(self, error: BaseException, event: Event | None = None) -> None:
+        """Report `error` like a request error: logged when unexpected, then the `error` hooks."""
+        await self._report(error, event)
 
     def __repr__(self) -> str:
         return f"<NitroApp {self.root} routes={len(self.router)}>"

@@ -115,6 +115,7 @@ class Event:
         "_receive",
         "_request",
         "_res",
+        "_rule_headers",
         "_url",
         "app",
         "method",
@@ -143,6 +144,7 @@ class Event:
         self._body: bytes | None = None
         self._cleanups: list[Any] | None = None
         self._limited_receive: Receive | None = None
+        self._rule_headers: list[tuple[bytes, bytes]] | None = None
 
     @property
     def params(self) -> dict[str, str]:

@@ -13,7 +13,13 @@ if TYPE_CHECKING:
 
     from ..event import Event
 
-__all__ = ["CorsOptions", "handle_cors", "is_preflight_request"]
+__all__ = [
+    "CorsOptions",
+    "cors_headers",
+    "handle_cors",
+    "is_preflight_request",
+    "preflight_response",
+]
 
 
 class CorsOptions(TypedDict, total=False):
@@ -57,35 +63,47 @@ def handle_cors(event: Event, options: CorsOptions | None = None) -> Response | 
             return handle_cors(event, {"origin": ["https://app.example"], "credentials": True})
     """
     options = options or {}
+    if is_preflight_request(event):
+        return preflight_response(event, options)
+    event.res.raw_headers.extend(cors_headers(event, options))
+    return None
+
+
+def preflight_response(event: Event, options: CorsOptions) -> Response:
+    """The 204 answer to a preflight (without CORS headers when the origin is not allowed)."""
     origin = event.headers.get("origin")
     allowed = _allowed_origin(origin, options)
-    if is_preflight_request(event):
-        response = make_response(b"", int(options.get("preflight_status", 204)), None)
-        headers = response.raw_headers
-        if allowed is not None:
-            _origin_headers(headers, allowed, options)
-            headers.append(
-                (b"access-control-allow-methods", _join(options.get("methods", "*")).encode())
-            )
-            allow_headers = options.get("allow_headers", "*")
-            if allow_headers == "*":
-                requested = event.headers.get("access-control-request-headers")
-                value = requested or "*"
-            else:
-                value = _join(allow_headers)
-            headers.append((b"access-control-allow-headers", value.encode("latin-1")))
-            if options.get("max_age") is not None:
-                headers.append((b"access-control-max-age", str(options["max_age"]).encode()))
-        if origin is not None and not any(name == b"vary" for name, _ in headers):
-            headers.append((b"vary", b"Origin"))
-        return response
+    response = make_response(b"", int(options.get("preflight_status", 204)), None)
+    headers = response.raw_headers
     if allowed is not None:
-        staged = event.res.raw_headers
-        _origin_headers(staged, allowed, options)
-        expose = options.get("expose_headers", "*")
-        if expose:
-            staged.append((b"access-control-expose-headers", _join(expose).encode()))
-    return None
+        _origin_headers(headers, allowed, options)
+        headers.append(
+            (b"access-control-allow-methods", _join(options.get("methods", "*")).encode())
+        )
+        allow_headers = options.get("allow_headers", "*")
+        if allow_headers == "*":
+            value = event.headers.get("access-control-request-headers") or "*"
+        else:
+            value = _join(allow_headers)
+        headers.append((b"access-control-allow-headers", value.encode("latin-1")))
+        if options.get("max_age") is not None:
+            headers.append((b"access-control-max-age", str(options["max_age"]).encode()))
+    if origin is not None and not any(name == b"vary" for name, _ in headers):
+        headers.append((b"vary", b"Origin"))
+    return response
+
+
+def cors_headers(event: Event, options: CorsOptions) -> list[tuple[bytes, bytes]]:
+    """The CORS headers for a (non-preflight) response to this request."""
+    allowed = _allowed_origin(event.headers.get("origin"), options)
+    if allowed is None:
+        return []
+    headers: list[tuple[bytes, bytes]] = []
+    _origin_headers(headers, allowed, options)
+    expose = options.get("expose_headers", "*")
+    if expose:
+        headers.append((b"access-control-expose-headers", _join(expose).encode()))
+    return headers
 
 
 def _allowed_origin(origin: str | None, options: CorsOptions) -> str | None:

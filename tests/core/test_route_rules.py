@@ -1,0 +1,252 @@
+"""Route rules: matching and merging, and each rule's effect on requests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from nitro import HTTPError, NitroApp
+from nitro.core.route_rules import RouteRules, apply_tail
+from nitro.core.storage import Storage
+from nitro.storage_drivers.memory import MemoryDriver
+from nitro.testing import TestClient
+
+from helpers import free_port, raw_asgi
+
+pytestmark = pytest.mark.anyio
+
+
+def test_rules_merge_from_least_to_most_specific() -> None:
+    rules = RouteRules(
+        {
+            "/**": {"headers": {"x-site": "1", "x-level": "root"}, "cors": True},
+            "/blog/**": {"headers": {"x-level": "blog"}, "swr": 60},
+            "/blog/drafts/**": {"swr": False, "cors": False},
+            "/blog/:slug": {"headers": {"x-one": "post"}},
+            "POST /blog/**": {"headers": {"x-level": "post-method"}},
+        }
+    )
+    assert rules.get("GET", "/blog/hello") == {
+        "headers": {"x-site": "1", "x-level": "blog", "x-one": "post"},
+        "cors": {},
+        "swr": 60,
+    }
+    assert rules.get("GET", "/blog/drafts/x") == {"headers": {"x-site": "1", "x-level": "blog"}}
+    assert rules.get("POST", "/blog/x")["headers"]["x-level"] == "post-method"
+    assert rules.get("HEAD", "/about")["headers"] == {"x-site": "1", "x-level": "root"}
+    assert RouteRules({"/blog/**": {"x": 1}}).get("GET", "/blog") == {
+        "x": 1
+    }  # ** matches zero segments
+
+
+def test_alternative_readings_of_a_path_cannot_dodge_a_rule() -> None:
+    rules = RouteRules({"/admin/**": {"headers": {"x-admin": "1"}}})
+    for path in ("/admin/x", "//admin/x", "/admin%2Fx", "/%2Fadmin/x"):
+        assert rules.get("GET", path) == {"headers": {"x-admin": "1"}}, path
+
+
+@pytest.mark.parametrize(
+    ("target", "tail", "query", "expected"),
+    [
+        ("/new/**", "a/b", "", "/new/a/b"),
+        ("/new/**", "", "", "/new"),
+        ("/new/**?from=old", "x", "q=1", "/new/x?from=old&q=1"),
+        (
+            "https://example.com/api/**",
+            "v1/users",
+            "page=2",
+            "https://example.com/api/v1/users?page=2",
+        ),
+        ("/**", "/evil.example/path", "", "/evil.example/path"),  # never //evil.example
+        ("/new/**", "%2Fetc", "", "/new/%2Fetc"),  # stays encoded: one segment
+    ],
+)
+def test_apply_tail(target: str, tail: str, query: str, expected: str) -> None:
+    assert apply_tail(target, tail, query) == expected
+
+
+@pytest.mark.parametrize(
+    "tail", ["../admin", "a/../../b", "%2e%2e/x", "..%2fsecret", "%252e%252e/x", "a\\..\\b"]
+)
+def test_tails_that_could_climb_out_are_400(tail: str) -> None:
+    with pytest.raises(HTTPError) as info:
+        apply_tail("/new/**", tail, "")
+    assert info.value.status == 400
+
+
+def app_with_rules(rules: dict[str, Any], **routes: Any) -> NitroApp:
+    app = NitroApp(route_rules=rules, storage=Storage().mount("cache", MemoryDriver()))
+    for path, handler in routes.items():
+        app.add_route("/" + path.replace("__", "/"), handler)
+    return app
+
+
+async def test_headers_rule_applies_to_every_final_response_but_not_preflight() -> None:
+    app = app_with_rules(
+        {
+            "/**": {
+                "headers": {"x-frame-options": "DENY", "cache-control": "no-store"},
+                "cors": True,
+            }
+        },
+        ok=lambda event: {"ok": True},
+        boom=lambda event: 1 / 0,
+    )
+    async with TestClient(app) as client:
+        ok = await client.get("/ok", headers={"origin": "https://a.example"})
+        assert (
+            ok.headers["x-frame-options"] == "DENY"
+            and ok.headers["access-control-allow-origin"] == "*"
+        )
+        failed = await client.get("/boom", headers={"origin": "https://a.example"})
+        assert failed.status_code == 500 and failed.headers["x-frame-options"] == "DENY"
+        assert failed.headers["cache-control"] == "no-store"
+        assert failed.headers["access-control-allow-origin"] == "*"  # browsers can read the error
+        missing = await client.get("/nope")
+        assert missing.status_code == 404 and missing.headers["x-frame-options"] == "DENY"
+        preflight = await client.options(
+            "/ok", headers={"origin": "https://a.example", "access-control-request-method": "PUT"}
+        )
+        assert preflight.status_code == 204
+        assert "x-frame-options" not in preflight.headers
+
+
+async def test_redirect_rules() -> None:
+    app = app_with_rules(
+        {
+            "/old/**": {"redirect": "/new/**"},
+            "/legacy": {"redirect": {"to": "/modern", "status": 301}},
+            "/go/**": {"redirect": "/**"},
+        }
+    )
+    async with TestClient(app) as client:
+        moved = await client.get("/old/a/b?x=1")
+        assert moved.status_code == 307 and moved.headers["location"] == "/new/a/b?x=1"
+        legacy = await client.get("/legacy")
+        assert legacy.status_code == 301 and legacy.headers["location"] == "/modern"
+    for target in (b"/go//evil.example", b"/go/%2F%2Fevil.example", b"/go/\\\\evil.example"):
+        status, _ = await raw_asgi(app, target)
+        # never a redirect to another host: either a path of this site or refused
+        assert status in (307, 400)
+    status, _ = await raw_asgi(app, b"/old/..%2F..%2Fadmin")
+    assert status == 400
+
+
+async def test_open_redirect_attempts_stay_on_this_host() -> None:
+    app = app_with_rules({"/go/**": {"redirect": "/**"}})
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/go//evil.example",
+        "raw_path": b"/go//evil.example",
+        "query_string": b"",
+        "headers": [],
+    }
+    await app(scope, receive, send)
+    location = dict(sent[0]["headers"])[b"location"].decode()
+    assert not location.startswith("//") and location == "/evil.example"
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    async def echo(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {"path": request.url.path, "query": request.url.query}, headers={"x-upstream": "yes"}
+        )
+
+    app = Starlette(routes=[Route("/{path:path}", echo)])
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+async def test_proxy_to_an_external_upstream(upstream: str) -> None:
+    app = app_with_rules({"/ext/**": {"proxy": f"{upstream}/api/**"}})
+    async with TestClient(app) as client:
+        response = await client.get("/ext/users/1?full=1")
+    assert response.json() == {"path": "/api/users/1", "query": "full=1"}
+    assert response.headers["x-upstream"] == "yes"
+
+
+async def test_proxy_to_an_internal_path_is_served_in_process() -> None:
+    app = app_with_rules(
+        {"/v1/**": {"proxy": "/api/**"}, "/loop/**": {"proxy": "/loop/**"}},
+        api__hello=lambda event: {"hello": event.pathname},
+    )
+    async with TestClient(app) as client:
+        assert (await client.get("/v1/hello")).json() == {"hello": "/api/hello"}
+        assert (await client.get("/loop/x")).status_code == 508
+
+
+async def test_proxy_failures_are_502_and_504(httpx_mock: Any) -> None:
+    httpx_mock.add_exception(httpx.ConnectError("refused"), url="https://down.example/x")
+    httpx_mock.add_exception(httpx.ReadTimeout("slow"), url="https://slow.example/x")
+    app = app_with_rules(
+        {
+            "/down/**": {"proxy": "https://down.example/**"},
+            "/slow/**": {"proxy": "https://slow.example/**"},
+        }
+    )
+    async with TestClient(app) as client:
+        assert (await client.get("/down/x")).status_code == 502
+        assert (await client.get("/slow/x")).status_code == 504
+
+
+async def test_cache_and_swr_rules_cache_the_matched_route() -> None:
+    calls = {"a": 0, "b": 0}
+
+    def counter(name: str) -> Any:
+        def handler(event: Any) -> dict[str, int]:
+            calls[name] += 1
+            return {name: calls[name]}
+
+        return handler
+
+    app = app_with_rules(
+        {"/a": {"cache": {"max_age": 60, "swr": False}}, "/b": {"swr": 60}},
+        a=counter("a"),
+        b=counter("b"),
+    )
+    async with TestClient(app) as client:
+        for _ in range(3):
+            await client.get("/a")
+            cached = await client.get("/b")
+    assert calls == {"a": 1, "b": 1}
+    assert cached.headers["cache-control"] == "s-maxage=60, stale-while-revalidate"
+    keys = await app.storage.get_keys("cache")
+    assert keys and all(k.startswith("cache:nitro:route-rules:") for k in keys)
+
+
+async def test_context_exposes_the_merged_rules() -> None:
+    app = app_with_rules(
+        {"/x": {"custom": {"flag": True}, "isr": 60}}, x=lambda event: event.context.route_rules
+    )
+    async with TestClient(app) as client:
+        assert (await client.get("/x")).json() == {"custom": {"flag": True}, "isr": 60}
