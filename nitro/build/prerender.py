@@ -26,6 +26,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import anyio
 
 from ..config import ConfigError, NitroConfig
+from ..core.options import did_you_mean
 from ..core.route_rules import RouteRules
 from .output import PRERENDER_DIR, BuildError
 
@@ -74,13 +75,11 @@ class PrerenderOptions:
 
     @classmethod
     def from_config(cls, block: Mapping[str, Any]) -> PrerenderOptions:
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = sorted(set(block) - known)
-        if unknown:
-            raise ConfigError(
-                f"[nitro:config] unknown prerender option {unknown[0]!r}; "
-                f"valid options: {', '.join(sorted(known))}"
-            )
+        known = set(cls.__dataclass_fields__)
+        for name in block:
+            if name not in known:
+                hint = did_you_mean(name, sorted(known))
+                raise ConfigError(f"[nitro:config] unknown prerender option {name!r}{hint}")
         routes = block.get("routes", ())
         if isinstance(routes, str) or not all(
             isinstance(r, str) and r.startswith("/") for r in routes

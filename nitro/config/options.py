@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..core.options import did_you_mean
+
 __all__ = ["ConfigError", "NitroConfig", "define_nitro_config"]
 
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
@@ -64,12 +66,7 @@ def define_nitro_config(**options: Any) -> NitroConfig:
     names = NitroConfig.option_names()
     for name in options:
         if name not in names:
-            import difflib
-
-            close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-            hint = (
-                f"; did you mean {close[0]!r}?" if close else f"; valid options: {', '.join(names)}"
-            )
+            hint = did_you_mean(name, names)
             raise ConfigError(f"[nitro:config] unknown option {name!r}{hint}")
     normalized = {name: _check(name, value) for name, value in options.items()}
     return NitroConfig(**normalized)

@@ -8,7 +8,6 @@ page shows the traceback.
 
 from __future__ import annotations
 
-import html
 import traceback
 from typing import TYPE_CHECKING
 
@@ -66,6 +65,8 @@ def _stack(error: BaseException) -> list[str]:
 
 
 def _page(body: dict[str, object], *, dev: bool) -> str:
+    import html  # only error pages need it (it loads html.entities, a big table)
+
     status = body["status"]
     title = f"{status} {body.get('statusText', '')}".strip()
     message = str(body.get("message") or "")

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import decimal
 import enum
 import inspect
 import json
-import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -39,6 +37,9 @@ _new_response = object.__new__
 def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
+    import decimal  # here, not at import: only values JSON lacks get this far
+    import uuid
+
     if isinstance(value, (uuid.UUID, decimal.Decimal, PurePath)):
         return str(value)
     if isinstance(value, enum.Enum):

@@ -9,7 +9,6 @@ headers never count; others get 403). A production build has them only when
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from .errors import HTTPError
@@ -28,6 +27,8 @@ def is_loopback(event: Event) -> bool:
     client = event.scope.get("client")
     if not client:
         return False
+    import ipaddress  # not at import: cold starts would pay for it on every platform
+
     try:
         return ipaddress.ip_address(client[0]).is_loopback
     except ValueError:

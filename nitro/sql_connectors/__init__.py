@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from ..core.database import Connector
+from ..core.options import did_you_mean
 
 __all__ = ["CONNECTORS", "EXTRAS", "connector_names", "create_connector"]
 
@@ -27,6 +27,8 @@ EXTRAS: dict[str, str] = {"postgresql": "postgresql", "mysql": "mysql"}
 
 
 def _registry() -> dict[str, str]:
+    from importlib.metadata import entry_points  # costs milliseconds: only for other names
+
     registry = dict(CONNECTORS)
     for ep in entry_points(group="nitro.sql_connectors"):
         registry.setdefault(ep.name, ep.value)
@@ -39,17 +41,12 @@ def connector_names() -> list[str]:
 
 def create_connector(name: str, options: Mapping[str, Any], *, root: Path) -> Connector:
     """A connector by registry name; a missing driver library names the extra to install."""
-    registry = _registry()
-    module_name = registry.get(name)
+    module_name = CONNECTORS.get(name)
     if module_name is None:
-        import difflib
-
-        close = difflib.get_close_matches(name, registry, n=1)
-        hint = (
-            f"; did you mean {close[0]!r}?"
-            if close
-            else f"; known connectors: {', '.join(sorted(registry))}"
-        )
+        registry = _registry()
+        module_name = registry.get(name)
+    if module_name is None:
+        hint = did_you_mean(name, sorted(registry), label="known connectors")
         raise ValueError(f"[nitro:db] unknown connector {name!r}{hint}")
     module = importlib.import_module(module_name)
     try:

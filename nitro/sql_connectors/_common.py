@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 from collections.abc import Mapping
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
+
+from ..core.options import options_as
 
 T = TypeVar("T")
 
 
 def parse_options(cls: type[T], options: Mapping[str, Any], connector: str) -> T:
     """`options` as the connector's dataclass; an unknown key names the nearest one."""
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    for key in options:
-        if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; options: {', '.join(names)}"
-            raise ValueError(f"[nitro:db:{connector}] unknown option {key!r}{hint}")
-    return cls(**options)
+    return options_as(cls, options, f"nitro:db:{connector}")
 
 
 def split_url(url: str) -> dict[str, Any]:

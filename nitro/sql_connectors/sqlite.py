@@ -7,17 +7,19 @@ The default database is `.data/db.sqlite`; ``":memory:"`` keeps it in memory.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
 from ..core.database import Result, split_statements
 from ._common import parse_options
+
+if TYPE_CHECKING:
+    import sqlite3  # imported on first connection: every app has a default database
 
 CONNECTOR_NAME = "sqlite"
 REQUIRES: list[str] = []
@@ -72,6 +74,8 @@ class SqliteConnector:
         if self._connection is None:
             if isinstance(self.path, Path):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+            import sqlite3
+
             # isolation_level=None: autocommit, with explicit BEGIN for transactions.
             connection = sqlite3.connect(
                 self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from ..core.options import did_you_mean
 from ..core.storage import Driver
 
 __all__ = ["DRIVERS", "EXTRAS", "create_driver", "driver_names"]
@@ -41,6 +41,8 @@ EXTRAS: dict[str, str] = {
 
 
 def _registry() -> dict[str, str]:
+    from importlib.metadata import entry_points  # costs milliseconds: only for other names
+
     registry = dict(DRIVERS)
     for ep in entry_points(group="nitro.storage_drivers"):
         registry.setdefault(ep.name, ep.value)
@@ -57,17 +59,12 @@ def create_driver(name: str, options: Mapping[str, Any], *, root: Path) -> Drive
 
     A missing library is an `ImportError` that names the extra to install.
     """
-    registry = _registry()
-    module_name = registry.get(name)
+    module_name = DRIVERS.get(name)
     if module_name is None:
-        import difflib
-
-        close = difflib.get_close_matches(name, registry, n=1)
-        hint = (
-            f"; did you mean {close[0]!r}?"
-            if close
-            else f"; known drivers: {', '.join(sorted(registry))}"
-        )
+        registry = _registry()
+        module_name = registry.get(name)
+    if module_name is None:
+        hint = did_you_mean(name, sorted(registry), label="known drivers")
         raise ValueError(f"[nitro:storage] unknown driver {name!r}{hint}")
     module = importlib.import_module(module_name)
     try:

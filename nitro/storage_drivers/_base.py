@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
+
+from ..core.options import options_as
 
 T = TypeVar("T")
 
 
 def parse_options(cls: type[T], options: Mapping[str, Any], driver: str) -> T:
     """`options` as the driver's options dataclass; an unknown key names the nearest one."""
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    for key in options:
-        if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; options: {', '.join(names)}"
-            raise ValueError(f"[nitro:storage:{driver}] unknown option {key!r}{hint}")
-    try:
-        return cls(**options)
-    except TypeError as exc:
-        raise ValueError(f"[nitro:storage:{driver}] {exc}") from None
+    return options_as(cls, options, f"nitro:storage:{driver}")
 
 
 class DriverBase:

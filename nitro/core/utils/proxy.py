@@ -50,7 +50,13 @@ async def proxy_request(
 
         return await proxy_request(event, f"https://api.example.com{event.path}")
     """
-    import httpx
+    try:
+        import httpx
+    except ImportError:  # a platform build ships httpx only for proxy rules to other servers
+        raise RuntimeError(
+            "[nitro] proxy_request needs httpx, which this build does not include: "
+            "add httpx to the project's dependencies"
+        ) from None
 
     client = _client(event)
     outgoing = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html as _html
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +71,9 @@ def html(markup: str, /, **values: Any) -> Response:
         return html("<h1>Hello {name}</h1>", name=user_input)  # user_input is escaped
     """
     if values:
-        markup = markup.format_map({k: _html.escape(str(v), quote=True) for k, v in values.items()})
+        from html import escape  # not at import: it loads html.entities, a big table
+
+        markup = markup.format_map({k: escape(str(v), quote=True) for k, v in values.items()})
     return make_response(markup.encode(), 200, HTML_TYPE)
 
 
