@@ -1,7 +1,8 @@
 """nitro vs a bare ASGI callable, Starlette and FastAPI: throughput, cold start, router;
-nitro's storage and database against raw calls; a cache hit against a plain route.
+nitro's storage and database against raw calls; a cache hit against a plain route;
+the Lambda handler against the usual ways of serving HTTP on Lambda.
 
-    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache]
+    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache,lambda]
 
 Prints a table per section with ratios and writes bench/results/latest.json.
 """
@@ -25,13 +26,14 @@ from typing import Any
 import cache
 import coldstart
 import database
+import lambda_handler
 import router
 import storage
 import throughput
 from common import BENCH_DIR, BenchError, pick_cpus
 from interference import OtherProcesses
 
-SECTIONS = ("throughput", "coldstart", "router", "storage", "database", "cache")
+SECTIONS = ("throughput", "coldstart", "router", "storage", "database", "cache", "lambda")
 RESULTS = BENCH_DIR / "results" / "latest.json"
 
 
@@ -129,6 +131,7 @@ PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "storage": storage.print_report,
     "database": database.print_report,
     "cache": cache.print_report,
+    "lambda": lambda_handler.print_report,
 }
 
 
@@ -145,6 +148,8 @@ def measure_section(
         return database.measure(args.repeat)
     if name == "cache":
         return cache.measure(args.repeat)
+    if name == "lambda":
+        return lambda_handler.measure(workdir, args.runs, args.repeat, args.quick)
     return router.measure(args.repeat)
 
 

@@ -43,6 +43,7 @@ SOURCE_IGNORE = (
     ".data",
     ".env",
     ".env.*",
+    "local.settings.json",  # Azure Functions' local secrets
     ".pytest_cache",
     ".mypy_cache",
     ".ruff_cache",
@@ -69,14 +70,18 @@ def reset_dir(path: Path) -> None:
     path.mkdir(parents=True)
 
 
-def copy_source(root: Path, dest: Path) -> None:
-    """Copy the project's code (routes, config, helpers, assets) to `dest`."""
+def copy_source(root: Path, dest: Path, config: NitroConfig | None = None) -> None:
+    """Copy the project's code (routes, config, helpers, assets) to `dest`; public
+    asset directories (`public/` and `config.public_assets`) ship separately."""
     ignore_root = shutil.ignore_patterns(*SOURCE_IGNORE)
+    public = {d.dir.resolve() for d in public_dirs(root, config)} if config else set()
 
     def ignore(directory: str, names: list[str]) -> set[str]:
         ignored = set(shutil.ignore_patterns("__pycache__", "*.pyc")(directory, names))
         if Path(directory) == root:
             ignored |= set(ignore_root(directory, names))
+        if public:
+            ignored |= {n for n in names if (Path(directory) / n).resolve() in public}
         return ignored
 
     shutil.copytree(root, dest, ignore=ignore, dirs_exist_ok=True)
@@ -132,20 +137,25 @@ def import_check(
     python: str | None = None,
     attribute: str = "app",
     paths: list[Path] | None = None,
-) -> None:
+) -> list[Path]:
     """Import `entry` in a fresh interpreter (cwd `directory`) and check it defines `attribute`.
 
     With `paths`, the interpreter is isolated (``-I -S``: no site-packages, no env)
     and sees only those directories, as the platform will: a dependency the build
     did not ship fails here, not at the first request on the platform.
+
+    Returns the source files under `directory` that importing the entry loaded
+    (what a cold start imports).
     """
     prelude = (
         f"import sys; sys.path[:0] = {[str(p) for p in paths]!r}\n" if paths is not None else ""
     )
     code = (
-        prelude + "import runpy\n"
+        prelude + "import json, runpy, sys\n"
         f"ns = runpy.run_path({entry!r}, run_name='nitro_import_check')\n"
         f"assert {attribute!r} in ns, 'the entry defines no {attribute}'\n"
+        "files = [getattr(m, '__file__', None) for m in list(sys.modules.values())]\n"
+        "print(json.dumps([f for f in files if f and f.endswith('.py')]))\n"
     )
     flags = ["-I", "-S"] if paths is not None else []
     result = subprocess.run(
@@ -159,3 +169,6 @@ def import_check(
         detail = (result.stderr or result.stdout).strip().splitlines()
         tail = "\n".join(detail[-12:])
         raise BuildError(f"[nitro:build] the built entry {entry} failed to import:\n{tail}")
+    root = directory.resolve()
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    return [Path(f) for f in loaded if Path(f).resolve().is_relative_to(root)]

@@ -18,7 +18,7 @@ from ..core.storage import Storage
 from ..core.tasks import Task
 from ..core.tasks_endpoints import register_task_endpoints
 
-__all__ = ["configure_tasks", "schedule_from_config"]
+__all__ = ["configure_tasks", "schedule_from_config", "task_claim"]
 
 logger = logging.getLogger("nitro")
 

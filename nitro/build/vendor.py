@@ -16,10 +16,12 @@ import subprocess
 import sys
 import tomllib
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from ..config import NitroConfig
 from .output import BuildError
 
 __all__ = [
@@ -28,14 +30,19 @@ __all__ = [
     "copy_nitro",
     "dir_size",
     "find_python",
+    "project_name",
     "project_requirements",
+    "runtime_requirements",
     "vendor",
     "zip_dir",
 ]
 
 # What nitro needs at run time on a platform (the CLI's dev server, file watcher,
-# .env loader and in-process scheduler stay home).
-NITRO_RUNTIME = ["starlette>=1.0", "anyio>=4.4", "python-multipart>=0.0.18", "httpx>=0.27"]
+# .env loader and in-process scheduler stay home). The rest comes with the features
+# a project uses: see `runtime_requirements`.
+NITRO_RUNTIME = ["starlette>=1.0", "anyio>=4.4", "python-multipart>=0.0.18"]
+HTTPX = "httpx>=0.27"
+CRONITER = "croniter>=2.0"
 _SELF = {"nitro-py", "nitro_py", "nitro"}
 
 
@@ -54,20 +61,73 @@ class Target:
         ]
 
 
+def _project_table(root: Path) -> dict[str, Any] | None:
+    """`[project]` of the project's pyproject.toml ({} without one; None without the file)."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    return project if isinstance(project, dict) else {}
+
+
+def project_name(root: Path) -> str:
+    """`[project].name` of the project's pyproject.toml, else the folder's name."""
+    name = (_project_table(root) or {}).get("name")
+    return name if isinstance(name, str) and name else root.resolve().name
+
+
 def project_requirements(root: Path) -> list[str]:
     """The project's dependencies: `[project].dependencies` of `pyproject.toml`, else
     `requirements.txt`; nitro itself is left out (it is copied, not installed)."""
-    pyproject = root / "pyproject.toml"
+    project = _project_table(root)
     requirements: list[str] = []
-    if pyproject.is_file():
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        requirements = list(data.get("project", {}).get("dependencies", []))
+    if project is not None:
+        requirements = list(project.get("dependencies", []))
     elif (root / "requirements.txt").is_file():
         for line in (root / "requirements.txt").read_text(encoding="utf-8").splitlines():
             line = line.split("#", 1)[0].strip()
             if line and not line.startswith("-"):
                 requirements.append(line)
     return [r for r in requirements if _name(r) not in _SELF]
+
+
+def runtime_requirements(
+    root: Path,
+    config: NitroConfig,
+    *,
+    storage_defaults: Mapping[str, Mapping[str, Any]] | None = None,
+    platform: Iterable[str] = (),
+) -> list[str]:
+    """Everything the built app imports where it runs: nitro's own runtime, the
+    libraries of the storage drivers it mounts (the preset's `storage_defaults`
+    included) and of its SQL connectors, croniter with `scheduled_tasks`, httpx for
+    proxy rules to other servers, the `platform`'s entry library and the project's
+    dependencies. Sorted, without duplicates."""
+    import importlib
+
+    from ..sql_connectors import CONNECTORS
+    from ..storage_drivers import DRIVERS
+    from .storage import default_mounts
+
+    wanted = [*NITRO_RUNTIME, *platform, *project_requirements(root)]
+    mounts = {**default_mounts(dev=False), **(storage_defaults or {}), **config.storage}
+    modules = [DRIVERS.get(str(mount.get("driver"))) for mount in mounts.values()]
+    modules += [CONNECTORS.get(str(db.get("connector"))) for db in config.database.values()]
+    for module in filter(None, modules):
+        wanted += getattr(importlib.import_module(module), "REQUIRES", [])
+    if config.scheduled_tasks:
+        wanted.append(CRONITER)
+    if any(_proxies_out(rule.get("proxy")) for rule in config.route_rules.values()):
+        wanted.append(HTTPX)
+    seen: dict[str, str] = {}
+    for requirement in wanted:
+        seen.setdefault(_name(requirement), requirement)  # the first spelling wins
+    return sorted(seen.values())
+
+
+def _proxies_out(proxy: Any) -> bool:
+    target = proxy.get("to") if isinstance(proxy, Mapping) else proxy
+    return isinstance(target, str) and not target.startswith("/")
 
 
 def _name(requirement: str) -> str:
@@ -81,8 +141,14 @@ def vendor(
     *,
     exclude: Iterable[str] = (),
 ) -> None:
-    """Install `requirements` into `directory` for `target`; remove `exclude`d packages."""
-    wanted = sorted(set(requirements))
+    """Install `requirements` into `directory` for `target`.
+
+    `exclude` names packages the platform provides (boto3 on Lambda): they are not
+    installed when asked for directly (nor is what only they depend on), and are
+    removed when another package pulls them in.
+    """
+    excluded = {e.lower().replace("-", "_") for e in exclude}
+    wanted = sorted({r for r in requirements if _name(r).replace("-", "_") not in excluded})
     directory.mkdir(parents=True, exist_ok=True)
     if wanted:
         command = [
@@ -100,7 +166,6 @@ def vendor(
         result = subprocess.run([*command, *wanted], capture_output=True, text=True, timeout=900)
         if result.returncode != 0:
             raise BuildError(_pip_failure(result.stderr + result.stdout, target))
-    excluded = {e.lower().replace("-", "_") for e in exclude}
     for path in list(directory.iterdir()):
         stem = (
             path.name.split("-", 1)[0].lower().replace("-", "_")
@@ -126,15 +191,38 @@ def _pip_failure(output: str, target: Target) -> str:
     return f"[nitro:build] installing dependencies for Python {target.python} ({target.arch}) failed:\n{tail}"
 
 
-def copy_nitro(directory: Path) -> None:
-    """Copy this nitro package (source only) into `directory`/nitro."""
+# Never imported where the app runs: the CLI, presets and deploy code, build-only
+# steps and the test client (about half of nitro's size).
+_BUILD_ONLY = {
+    "cli",
+    "deploy",
+    "testing.py",
+    "__main__.py",
+    "build/compress.py",
+    "build/output.py",
+    "build/prerender.py",
+    "build/vendor.py",
+}
+
+
+def copy_nitro(directory: Path, *, adapter: str | None = None) -> None:
+    """Copy this nitro package (source only, no build-only code) into `directory`/nitro.
+
+    With `adapter` (``"aws_lambda"``), only that platform's adapter modules are
+    copied (``adapters/aws_lambda*.py``), not every platform's.
+    """
     source = Path(__file__).resolve().parent.parent
-    shutil.copytree(
-        source,
-        directory / "nitro",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        dirs_exist_ok=True,
-    )
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        rel = Path(folder).relative_to(source).as_posix()
+        prefix = "" if rel == "." else rel + "/"
+        skipped = {n for n in names if n == "__pycache__" or n.endswith(".pyc")}
+        skipped |= {n for n in names if prefix + n in _BUILD_ONLY}
+        if adapter is not None and rel == "adapters":
+            skipped |= {n for n in names if n != "__init__.py" and not n.startswith(adapter)}
+        return skipped
+
+    shutil.copytree(source, directory / "nitro", ignore=ignore, dirs_exist_ok=True)
 
 
 def dir_size(path: Path) -> int:

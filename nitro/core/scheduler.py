@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["Scheduler", "cron_error"]
+__all__ = ["Claim", "Scheduler", "claim_ttl", "cron_error", "latest_tick"]
 
 logger = logging.getLogger("nitro")
 
@@ -50,9 +50,17 @@ def cron_error(cron: str) -> str | None:
     return None
 
 
-def _latest_tick(cron: str, now: datetime) -> datetime:
-    """The latest tick at or before `now`."""
-    return _iterator(cron, now + timedelta(microseconds=1)).get_prev(datetime)
+def latest_tick(cron: str, now: datetime) -> datetime:
+    """The latest tick of `cron` at or before `now` (a call that arrives late, as
+    platform schedulers' do, stands for this tick)."""
+    tick: datetime = _iterator(cron, now + timedelta(microseconds=1)).get_prev(datetime)
+    return tick
+
+
+def claim_ttl(cron: str, tick: datetime) -> float:
+    """How long a tick's claim must outlive it: two intervals, at least five minutes."""
+    following: datetime = _iterator(cron, tick).get_next(datetime)
+    return max(300.0, 2 * (following - tick).total_seconds())
 
 
 class Scheduler:
@@ -99,9 +107,8 @@ class Scheduler:
                 await asyncio.sleep(wait)  # the loop timer may wake us a hair early
             # Late wake-ups (a blocked loop, a suspended machine) run the latest due
             # tick once instead of replaying every missed one.
-            tick = max(due, _latest_tick(cron, datetime.now(UTC)))
-            following = _iterator(cron, tick).get_next(datetime)
-            ttl = max(300.0, 2 * (following - tick).total_seconds())
+            tick = max(due, latest_tick(cron, datetime.now(UTC)))
+            ttl = claim_ttl(cron, tick)
             for task in tasks:
                 run = asyncio.ensure_future(self._fire(task, tick, ttl))
                 self._runs.add(run)

@@ -17,6 +17,10 @@ __all__ = ["PRESETS", "BuildContext", "Preset", "get_preset", "preset_names"]
 PRESETS: dict[str, str] = {
     "server": "nitro.deploy.server",
     "docker": "nitro.deploy.docker",
+    "aws-lambda": "nitro.deploy.aws_lambda",
+    "vercel": "nitro.deploy.vercel",
+    "gcp-functions": "nitro.deploy.gcp_functions",
+    "azure-functions": "nitro.deploy.azure_functions",
 }
 
 

@@ -46,7 +46,7 @@ def write_server_output(ctx: BuildContext, preset: str) -> Path:
     """The server output shared by `server` and `docker`; returns `.output/server`."""
     server = ctx.out / "server"
     ctx.log("copying project code")
-    copy_source(ctx.root, server / "app")
+    copy_source(ctx.root, server / "app", ctx.config)
     ctx.log("indexing public assets")
     ctx.manifest.public = copy_public(ctx.root, ctx.config, ctx.out / "public")
     ctx.manifest.write(server / "manifest.json")

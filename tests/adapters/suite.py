@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 
 @dataclass(frozen=True)
 class Request:
@@ -51,6 +53,28 @@ Send = Callable[[Request], Reply]
 
 def run_case(case: Case, send: Send) -> None:
     case.check([send(request) for request in case.requests])
+
+
+def http_sender(client: httpx.Client) -> Send:
+    """Send each request over HTTP with `client` (redirects not followed)."""
+
+    def send(request: Request) -> Reply:
+        response = client.request(
+            request.method, request.path, headers=list(request.headers), content=request.body
+        )
+        return Reply(
+            response.status_code,
+            [(k.lower(), v) for k, v in response.headers.multi_items()],
+            response.content,
+        )
+
+    return send
+
+
+def run_case_over_http(case: Case, base_url: str) -> None:
+    """Run `case` against a server listening at `base_url`."""
+    with httpx.Client(base_url=base_url, follow_redirects=False) as client:
+        run_case(case, http_sender(client))
 
 
 def _one(request: Request, check: Callable[[Reply], None], id: str) -> Case:

@@ -9,10 +9,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from adapters.suite import Case, Reply, Request, cases, run_case
+from adapters.suite import Case, cases, run_case_over_http
 
 from helpers import FIXTURE, ServerProcess, free_port, nitro_cli
 
@@ -83,16 +82,4 @@ def test_the_server_uses_the_vendored_nitro(server: ServerProcess, built: Path) 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda c: c.id)
 def test_conformance(server: ServerProcess, case: Case) -> None:
-    with httpx.Client(base_url=server.url, follow_redirects=False) as client:
-
-        def send(request: Request) -> Reply:
-            response = client.request(
-                request.method, request.path, headers=list(request.headers), content=request.body
-            )
-            return Reply(
-                response.status_code,
-                [(k.lower(), v) for k, v in response.headers.multi_items()],
-                response.content,
-            )
-
-        run_case(case, send)
+    run_case_over_http(case, server.url)

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from nitro.build.output import BuildError, import_check
 from nitro.build.vendor import (
+    NITRO_RUNTIME,
     Target,
     copy_nitro,
     dir_size,
     find_python,
     project_requirements,
+    runtime_requirements,
     vendor,
     zip_dir,
 )
+from nitro.config import NitroConfig
+
+from helpers import FIXTURE, require_service
 
 
 def test_project_requirements_from_pyproject_or_requirements_txt(tmp_path: Path) -> None:
@@ -52,16 +59,70 @@ def test_a_dependency_without_a_wheel_for_the_target_fails_naming_it(tmp_path: P
         vendor(["nitro-no-such-package-9f2c"], tmp_path / "v", Target())
 
 
-def test_nitro_is_copied_without_bytecode(tmp_path: Path) -> None:
-    copy_nitro(tmp_path / "vendor")
-    assert (tmp_path / "vendor" / "nitro" / "core" / "app.py").is_file()
+def test_nitro_is_copied_without_bytecode_or_build_only_code(tmp_path: Path) -> None:
+    copy_nitro(tmp_path / "vendor", adapter="aws_lambda")
+    shipped = tmp_path / "vendor" / "nitro"
+    assert (shipped / "core" / "app.py").is_file()
+    assert (shipped / "build" / "app.py").is_file() and (shipped / "build" / "tasks.py").is_file()
     assert not list((tmp_path / "vendor").rglob("__pycache__"))
+    for build_only in ("cli", "deploy", "testing.py", "build/vendor.py", "build/prerender.py"):
+        assert not (shipped / build_only).exists(), build_only
+    assert sorted(p.name for p in (shipped / "adapters").iterdir()) == [
+        "__init__.py",
+        "aws_lambda.py",
+        "aws_lambda_http.py",
+    ]
+
+
+def test_the_trimmed_copy_runs_an_app(tmp_path: Path) -> None:
+    """What ships must be enough: load the fixture with only the copied nitro importable."""
+    copy_nitro(tmp_path / "vendor", adapter="uvicorn")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import nitro, nitro.build.app, nitro.adapters.uvicorn\n"
+        "assert nitro.__file__.startswith(sys.argv[1]), nitro.__file__\n"
+        "app = nitro.build.app.load_app(sys.argv[2])\n"
+        "assert app.router.match('GET', '/') is not None"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "vendor"), str(FIXTURE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_runtime_requirements_follow_what_the_project_uses(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("pillow>=10\nnitro-py\n")
+    plain = runtime_requirements(tmp_path, NitroConfig())
+    assert plain == sorted([*NITRO_RUNTIME, "pillow>=10"])  # nitro itself is copied, not installed
+    used = NitroConfig(
+        storage={"data": {"driver": "redis", "url": "redis://x"}},
+        database={"default": {"connector": "postgresql", "url": "postgresql://x"}},
+        scheduled_tasks={"* * * * *": ["a"]},
+        route_rules={"/api/**": {"proxy": {"to": "https://up.example/**"}}, "/x": {"proxy": "/y"}},
+    )
+    wanted = runtime_requirements(
+        tmp_path,
+        used,
+        storage_defaults={"data": {"driver": "gcs"}, "cache": {"driver": "upstash"}},
+        platform=["functions-framework>=3.10"],
+    )
+    for requirement in ("redis>=5.0", "psycopg[binary]>=3.1", "croniter>=2.0", "httpx>=0.27"):
+        assert requirement in wanted, requirement
+    assert "functions-framework>=3.10" in wanted
+    assert "google-cloud-storage>=2.14" not in wanted  # the project's data mount replaced it
+    assert len(wanted) == len(set(wanted))
+    # An internal proxy needs no HTTP client.
+    assert "httpx>=0.27" not in runtime_requirements(
+        tmp_path, NitroConfig(route_rules={"/x": {"proxy": "/y"}})
+    )
 
 
 def test_the_isolated_import_check_sees_only_what_ships(tmp_path: Path) -> None:
     python = find_python("3.12")
-    if python is None:
-        pytest.skip("no Python 3.12 on this machine")
+    require_service(python is not None, "Python 3.12", "pyenv install 3.12")
+    assert python is not None
     shipped = tmp_path / "vendor"
     (shipped / "shipped_pkg").mkdir(parents=True)
     (shipped / "shipped_pkg" / "__init__.py").write_text("VALUE = 1\n")

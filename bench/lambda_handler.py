@@ -1,0 +1,298 @@
+"""Lambda: the built handler against a bare handler, Mangum+Starlette and Powertools.
+
+Per-invocation time of a warm handler for one HTTP API v2 event (``GET /`` ->
+``{"hello": "world"}``), the cold import time of each handler module in a fresh
+interpreter, and the zip size of a hello project built with ``--preset aws-lambda``.
+Everything runs under the build's target Python (3.12) in a cached venv
+(``~/.cache/nitro-bench/lambda-py312``: mangum, starlette, aws-lambda-powertools);
+the nitro handler sees only its own code root and vendored wheels, as on Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import projects
+import report
+from common import BENCH_DIR, BenchError
+
+VENV = Path.home() / ".cache" / "nitro-bench" / "lambda-py312"
+PACKAGES = ["mangum", "starlette", "aws-lambda-powertools"]
+TARGETS = {"warm_us": 30.0, "import_ms": 60.0, "zip_mb": 1.0}
+
+EVENT = {
+    "version": "2.0",
+    "routeKey": "$default",
+    "rawPath": "/",
+    "rawQueryString": "",
+    "headers": {
+        "host": "abcdefg.lambda-url.us-east-1.on.aws",
+        "accept": "*/*",
+        "user-agent": "curl/8.5.0",
+        "x-forwarded-for": "203.0.113.7",
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
+    },
+    "requestContext": {
+        "accountId": "anonymous",
+        "apiId": "abcdefg",
+        "domainName": "abcdefg.lambda-url.us-east-1.on.aws",
+        "domainPrefix": "abcdefg",
+        "http": {
+            "method": "GET",
+            "path": "/",
+            "protocol": "HTTP/1.1",
+            "sourceIp": "203.0.113.7",
+            "userAgent": "curl/8.5.0",
+        },
+        "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": "01/Jan/2026:00:00:00 +0000",
+        "timeEpoch": 1767225600000,
+    },
+    "isBase64Encoded": False,
+}
+
+# The compared handlers, each a module with `handler(event, context)`.
+MODULES = {
+    "bare_handler": """
+import json
+
+def handler(event, context):
+    return {"statusCode": 200, "headers": {"content-type": "application/json"},
+            "body": json.dumps({"hello": "world"}), "isBase64Encoded": False}
+""",
+    "mangum_handler": """
+from mangum import Mangum
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+async def hello(request):
+    return JSONResponse({"hello": "world"})
+
+handler = Mangum(Starlette(routes=[Route("/", hello)]), lifespan="off")
+""",
+    "powertools_handler": """
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+app = APIGatewayHttpResolver()
+
+@app.get("/")
+def hello():
+    return {"hello": "world"}
+
+def handler(event, context):
+    return app.resolve(event, context)
+""",
+}
+
+# Runs in the target interpreter: imports MODULE from sys.argv, checks its answer,
+# times REPEAT rounds of N invocations; prints JSON.
+WARM = """
+import json, sys, time
+sys.path[:0] = json.loads(sys.argv[3])
+module = __import__(sys.argv[1])
+handler, event, n = module.handler, json.loads(sys.argv[2]), int(sys.argv[4])
+
+class Context:
+    function_name = "bench"; memory_limit_in_mb = "1024"; aws_request_id = "bench"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    def get_remaining_time_in_millis(self): return 30000
+
+context = Context()
+answer = handler(event, context)
+assert answer["statusCode"] == 200 and json.loads(answer["body"]) == {"hello": "world"}, answer
+for _ in range(n // 5):
+    handler(event, context)
+rounds = []
+for _ in range(int(sys.argv[5])):
+    start = time.perf_counter()
+    for _ in range(n):
+        handler(event, context)
+    rounds.append((time.perf_counter() - start) / n * 1e6)
+print(json.dumps(rounds))
+"""
+
+IMPORT = """
+import sys, time
+sys.path[:0] = {paths!r}
+start = time.perf_counter()
+import {module}
+print((time.perf_counter() - start) * 1000)
+"""
+
+
+def bench_python() -> Path:
+    """Python 3.12 with the compared libraries, made once."""
+    python = VENV / "bin" / "python"
+    marker = VENV / ".nitro-ready"
+    if python.exists() and marker.exists() and marker.read_text() == repr(PACKAGES):
+        return python
+    sys.path.insert(0, str(BENCH_DIR.parent))
+    from nitro.build.vendor import find_python
+
+    base = find_python("3.12")
+    if base is None:
+        raise BenchError("the lambda section needs Python 3.12 (pyenv install 3.12)")
+    subprocess.run([base, "-m", "venv", "--clear", str(VENV)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PACKAGES],
+        check=True,
+    )
+    marker.write_text(repr(PACKAGES))
+    return python
+
+
+def build_hello(workdir: Path) -> Path:
+    project = projects.make_project(workdir / "lambda_hello", 1)
+    result = subprocess.run(
+        [sys.executable, "-m", "nitro", "build", str(project), "--preset", "aws-lambda"],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"nitro build --preset aws-lambda failed:\n{result.stderr}")
+    return project / ".output"
+
+
+def zip_sizes(archive: Path) -> dict[str, int]:
+    with zipfile.ZipFile(archive) as zf:
+        infos = zf.infolist()
+    return {
+        "zip_bytes": archive.stat().st_size,
+        "bytecode_bytes": sum(i.compress_size for i in infos if i.filename.endswith(".pyc")),
+        "unzipped_bytes": sum(i.file_size for i in infos),
+    }
+
+
+def variants(workdir: Path, output: Path) -> dict[str, tuple[str, str, list[str], list[str]]]:
+    """key -> (label, module, sys.path entries, interpreter flags)."""
+    modules = workdir / "lambda_modules"
+    modules.mkdir(exist_ok=True)
+    for name, source in MODULES.items():
+        (modules / f"{name}.py").write_text(source)
+    code_root = output / "server"
+    return {
+        "bare": ("bare Lambda handler", "bare_handler", [str(modules)], ["-B"]),
+        "mangum": ("Mangum + Starlette", "mangum_handler", [str(modules)], ["-B"]),
+        "powertools": (
+            "Powertools APIGatewayHttpResolver",
+            "powertools_handler",
+            [str(modules)],
+            ["-B"],
+        ),
+        # as on Lambda: only the code root (vendored wheels inside), no site-packages
+        "nitro": ("nitro (built, index.handler)", "index", [str(code_root)], ["-B", "-I", "-S"]),
+    }
+
+
+def warm(
+    python: Path, module: str, paths: list[str], flags: list[str], n: int, repeat: int
+) -> list[float]:
+    result = subprocess.run(
+        [
+            str(python),
+            *flags,
+            "-c",
+            WARM,
+            module,
+            json.dumps(EVENT),
+            json.dumps(paths),
+            str(n),
+            str(repeat),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"{module}: warm run failed:\n{result.stderr[-2000:]}")
+    rounds: list[float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return rounds
+
+
+def cold_import(python: Path, module: str, paths: list[str], flags: list[str]) -> float:
+    code = IMPORT.format(paths=paths, module=module)
+    result = subprocess.run([str(python), *flags, "-c", code], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BenchError(f"{module}: import failed:\n{result.stderr[-2000:]}")
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def measure(workdir: Path, runs: int, repeat: int, quick: bool) -> dict[str, Any]:
+    report.section(
+        "Lambda handler (HTTP API v2 event, GET / -> hello JSON; lower is better)",
+        [
+            "warm: us per invocation, best of the rounds, one fresh process per handler",
+            f"import: ms to import the handler module in a fresh interpreter, median of {runs}",
+            "all under Python 3.12 (the preset's default runtime)",
+        ],
+    )
+    python = bench_python()
+    output = build_hello(workdir)
+    found = variants(workdir, output)
+    n = 5_000 if quick else 20_000
+    results: dict[str, Any] = {
+        "settings": {"invocations": n, "rounds": repeat, "import_runs": runs}
+    }
+    results["zip"] = zip_sizes(output / "aws-lambda.zip")
+    samples: dict[str, list[float]] = {key: [] for key in found}
+    for _, module, paths, flags in found.values():
+        cold_import(python, module, paths, flags)  # warm-up: page cache
+    for _ in range(runs):  # interleaved, so drift hits every variant alike
+        for key, (_, module, paths, flags) in found.items():
+            samples[key].append(cold_import(python, module, paths, flags))
+    results["variants"] = {}
+    for key, (label, module, paths, flags) in found.items():
+        rounds = warm(python, module, paths, flags, n, repeat)
+        results["variants"][key] = {
+            "label": label,
+            "warm_us": min(rounds),
+            "warm_rounds_us": rounds,
+            "import_ms": statistics.median(samples[key]),
+            "import_samples_ms": samples[key],
+        }
+    code = "import importlib.metadata as m, json, sys; print(json.dumps({p: m.version(p) for p in sys.argv[1:]}))"
+    versions = subprocess.run([str(python), "-c", code, *PACKAGES], capture_output=True, text=True)
+    results["packages"] = json.loads(versions.stdout or "{}")
+    return results
+
+
+def print_report(results: dict[str, Any]) -> None:
+    variants_ = results["variants"]
+    mangum = variants_["mangum"]
+    rows = [
+        [v["label"], f"{v['warm_us']:.1f}", report.ratio(v["warm_us"] / mangum["warm_us"]),
+         f"{v['import_ms']:.1f}", report.ratio(v["import_ms"] / mangum["import_ms"])]
+        for v in variants_.values()
+    ]  # fmt: skip
+    print(
+        report.table(
+            ["handler", "warm us", "vs Mangum", "import ms", "vs Mangum"], rows, text_columns=1
+        )
+    )
+    sizes = results["zip"]
+    nitro = variants_["nitro"]
+    mb = 1024 * 1024
+    print()
+    print(
+        f"  hello project zip: {sizes['zip_bytes'] / mb:.2f} MB "
+        f"({sizes['bytecode_bytes'] / mb:.2f} MB of it precompiled bytecode), "
+        f"{sizes['unzipped_bytes'] / mb:.2f} MB unzipped"
+    )
+    checks = [
+        ("warm", nitro["warm_us"], TARGETS["warm_us"], "us"),
+        ("import", nitro["import_ms"], TARGETS["import_ms"], "ms"),
+        ("zip", sizes["zip_bytes"] / mb, TARGETS["zip_mb"], "MB"),
+    ]
+    for name, value, target, unit in checks:
+        verdict = "ok" if value <= target else f"over by {value - target:.1f} {unit}"
+        print(f"  target {name} <= {target:g} {unit}: {value:.1f} {unit}, {verdict}")
+    print("  packages: " + ", ".join(f"{k} {v}" for k, v in results.get("packages", {}).items()))

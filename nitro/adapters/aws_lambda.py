@@ -1,0 +1,269 @@
+"""AWS Lambda: one handler for HTTP events, tasks, EventBridge schedules and SQS.
+
+`LambdaHandler(app, schedules=...)` is the function Lambda calls (``index.handler``
+in a build). It looks at the event's shape and picks one branch:
+
+| event | branch | answer |
+|---|---|---|
+| API Gateway REST v1, HTTP API v2, Function URL, ALB | `aws_lambda_http` (one class per shape) | the platform's HTTP response |
+| ``{"nitro:task": name, "payload": {...}}`` (an EventBridge rule's ``Input``, or a direct invoke) | `run_task_event` | ``{"result": value}`` |
+| EventBridge ``"Scheduled Event"`` (a rule without ``Input``) | `run_scheduled_event`: the tasks of the rule's cron | ``{"result": {task: value}}`` |
+| SQS, each record's body ``{"nitro:task": name, "payload": ...}`` | `run_sqs_event` | ``{"batchItemFailures": [...]}`` |
+
+HTTP events are translated here rather than by mangum, which sends encoded paths
+to the app decoded, forces ``application/json`` on HTTP API responses without a
+content type, runs ASGI lifespan on every invocation
+(https://github.com/Kludex/mangum/issues/342), and adds about 6 us per invocation
+(it builds the scope twice and queues the body); the tests check this translation
+against mangum's on the same events. The app starts once per container instead:
+`app.startup()` on the first invocation, on the handler's event loop (one per
+process, so connections pooled on it survive between warm invocations). Lambda has
+no shutdown hook for a function without an extension, so ``close`` hooks do not run
+there. The app is made ``serverless``: ``event.wait_until`` work finishes before the
+invocation returns, because a frozen container runs nothing between invocations.
+
+Event shapes: https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway.html,
+https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html,
+https://docs.aws.amazon.com/lambda/latest/dg/services-alb.html,
+https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html,
+https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-scheduled.html
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.types import ASGIApp, Message
+
+from ..core.app import NitroApp
+from .aws_lambda_http import Headers, Shape, request_body, scope_for, shape_of
+
+__all__ = ["LambdaHandler", "UnsupportedEventError", "rule_name_from_arn"]
+
+logger = logging.getLogger("nitro")
+
+TASK_KEY = "nitro:task"
+
+
+class UnsupportedEventError(ValueError):
+    """An event of a kind this handler does not serve (the message says which kinds it does)."""
+
+
+class LambdaHandler:
+    """The Lambda handler for `app` (a `NitroApp`; any other ASGI app serves HTTP events only).
+
+    `schedules` maps an EventBridge rule-name suffix to the cron whose tasks that
+    rule runs (the build records it in ``manifest.platform["schedules"]``); it is
+    only needed for rules that send the "Scheduled Event" envelope (no ``Input``).
+
+    Example (what a build's ``index.py`` does)::
+
+        app = load_app(root, manifest=..., serverless=True)
+        handler = LambdaHandler(app, schedules={"-cron-0123456789": "0 3 * * *"})
+    """
+
+    def __init__(self, app: ASGIApp, *, schedules: Mapping[str, str] | None = None) -> None:
+        self.app = app
+        self.nitro = app if isinstance(app, NitroApp) else None
+        if self.nitro is not None:
+            self.nitro.serverless = True
+        self.schedules = dict(schedules or {})
+        self.started = self.nitro is None
+        # One loop for the container's life (also the thread's current loop, for code
+        # that asks for it): connections pooled on it survive between warm invocations.
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        if not self.started:
+            assert self.nitro is not None
+            self.loop.run_until_complete(self.nitro.startup())
+            self.started = True
+        if isinstance(event, dict):
+            shape = shape_of(event)  # checked first: HTTP is the hot path
+            if shape is not None:
+                return self.loop.run_until_complete(self.http(shape, event, context))
+            app = self.nitro
+            if app is not None and TASK_KEY in event:
+                return self.loop.run_until_complete(run_task_event(app, event, context))
+            if (
+                app is not None
+                and event.get("detail-type") == "Scheduled Event"
+                and event.get("source") == "aws.events"
+            ):
+                return self.loop.run_until_complete(
+                    run_scheduled_event(app, event, context, self.schedules)
+                )
+            records = event.get("Records")
+            if app is not None and records and isinstance(records, list):
+                if isinstance(records[0], dict) and records[0].get("eventSource") == "aws:sqs":
+                    return self.loop.run_until_complete(run_sqs_event(app, records, context))
+        raise UnsupportedEventError(
+            "[nitro:aws-lambda] unsupported event: expected an HTTP event (API Gateway, "
+            "Function URL, ALB), {'nitro:task': name, 'payload': {...}}, an EventBridge "
+            f"Scheduled Event or SQS records; got {_describe(event)}"
+        )
+
+    def close(self) -> None:
+        """Close the handler's event loop (tests; Lambda simply ends the process)."""
+        policy = asyncio.get_event_loop_policy()
+        try:
+            current = policy.get_event_loop()
+        except RuntimeError:
+            current = None
+        if current is self.loop:
+            policy.set_event_loop(None)
+        self.loop.close()
+
+    async def http(self, shape: type[Shape], event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """One HTTP event through the app, answered in the event's own response format."""
+        scope = scope_for(shape, event, context)
+        status, headers, body = await run_http(self.app, scope, request_body(event))
+        return shape.response(event, status, headers, body)
+
+
+async def run_http(app: ASGIApp, scope: dict[str, Any], body: bytes) -> tuple[int, Headers, bytes]:
+    """Run one request through `app` and return its buffered response."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    status = 0
+    headers: Headers = []
+    chunks: list[bytes] = []
+    sent_body = False
+
+    async def receive() -> Message:
+        nonlocal sent_body
+        if not sent_body:
+            sent_body = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await done  # the client "disconnects" once the response is complete
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers = [(bytes(k), bytes(v)) for k, v in message.get("headers", ())]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False) and not done.done():
+                done.set_result(None)
+
+    try:
+        await app(scope, receive, send)
+    except Exception:
+        logger.exception("[nitro:aws-lambda] the app failed")
+        return 500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error"
+    finally:
+        if not done.done():
+            done.set_result(None)
+    return status or 500, headers, b"".join(chunks)
+
+
+async def run_task_event(app: NitroApp, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """``{"nitro:task": name, "payload": {...}}`` -> ``{"result": value}``.
+
+    Without a ``payload`` key the event is an EventBridge rule's ``Input`` (the
+    schedule's targets carry only the task name), so the payload is
+    ``{"scheduled_time": ...}``: the current minute, which is the tick that fired
+    (EventBridge schedules have minute precision and fire within that minute).
+    """
+    name = event[TASK_KEY]
+    if not isinstance(name, str):
+        raise UnsupportedEventError(f"[nitro:aws-lambda] {TASK_KEY!r} must be a task name")
+    if "payload" in event:
+        payload = event["payload"]
+    else:
+        now = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
+        payload = {"scheduled_time": now.isoformat()}
+    result = await app.tasks.run(name, payload, {"lambda_context": context})
+    return {"result": result}
+
+
+def rule_name_from_arn(arn: str) -> str:
+    """``arn:aws:events:REGION:ACCOUNT:rule/[BUS/]NAME`` -> ``NAME``."""
+    return arn.rsplit("/", 1)[-1]
+
+
+async def run_scheduled_event(
+    app: NitroApp, event: dict[str, Any], context: Any, schedules: Mapping[str, str]
+) -> dict[str, Any]:
+    """An EventBridge "Scheduled Event": run every task of the rule's cron, with
+    ``scheduled_time`` from the event's ``time``; a failed task fails the invocation
+    (after the others ran), so EventBridge's retry policy applies."""
+    rules = [rule_name_from_arn(arn) for arn in event.get("resources") or []]
+    cron = next(
+        (cron for rule in rules for suffix, cron in schedules.items() if rule.endswith(suffix)),
+        None,
+    )
+    if cron is None:
+        raise UnsupportedEventError(
+            f"[nitro:aws-lambda] scheduled event from rule {', '.join(rules) or '(none)'}: no "
+            "schedule of this build has that rule name; rebuild and redeploy, or give the "
+            'rule\'s target the input {"nitro:task": "<name>"}'
+        )
+    tasks: list[str] = app.state.get("scheduled_tasks", {}).get(cron, [])
+    time = event.get("time")
+    scheduled = _utc_iso(time) if isinstance(time, str) else None
+    payload = {"scheduled_time": scheduled}
+    results: dict[str, Any] = {}
+    failed: list[str] = []
+    for name in tasks:
+        try:
+            results[name] = await app.tasks.run(
+                name, dict(payload), {"lambda_context": context, "cron": cron}
+            )
+        except Exception:
+            logger.exception("[nitro:tasks] scheduled task %s (%s) failed", name, scheduled)
+            failed.append(name)
+    if failed:
+        raise RuntimeError(f"[nitro:tasks] scheduled task(s) failed: {', '.join(failed)}")
+    return {"result": results}
+
+
+async def run_sqs_event(app: NitroApp, records: list[Any], context: Any) -> dict[str, Any]:
+    """Run each record's task, one after another (two records naming the same task
+    must not share one run); a record that fails is reported in ``batchItemFailures``
+    so only it is retried (with ``ReportBatchItemFailures`` on the event source
+    mapping: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)."""
+    failures: list[dict[str, str]] = []
+    for record in records:
+        message_id = str(record.get("messageId", ""))
+        try:
+            body = json.loads(record.get("body") or "")
+            if not isinstance(body, dict) or not isinstance(body.get(TASK_KEY), str):
+                raise UnsupportedEventError(
+                    f'the body is not {{"{TASK_KEY}": name, "payload": ...}}: {_describe(body)}'
+                )
+            await app.tasks.run(
+                body[TASK_KEY],
+                body.get("payload"),
+                {"lambda_context": context, "sqs_record": record},
+            )
+        except Exception:
+            logger.exception("[nitro:tasks] SQS message %s failed", message_id)
+            failures.append({"itemIdentifier": message_id})
+    return {"batchItemFailures": failures}
+
+
+def _utc_iso(value: str) -> str:
+    """``2026-01-01T03:00:00Z`` -> ``2026-01-01T03:00:00+00:00`` (nitro's scheduled_time)."""
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed.astimezone(datetime.UTC).isoformat()
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        keys = ", ".join(repr(k) for k in list(value)[:8])
+        return f"an object with keys {keys or '(none)'}"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,320 @@
+"""Lambda HTTP events <-> ASGI scopes and responses: one small class per event shape.
+
+| shape | sent by | request path | response headers |
+|---|---|---|---|
+| `HttpApiV2` (``"version": "2.0"``) | API Gateway HTTP API, Function URLs | ``rawPath``; ``cookies`` list | ``headers`` (repeats joined with ``", "``) + ``cookies`` |
+| `RestApiV1` (``httpMethod``) | API Gateway REST API, HTTP API payload 1.0 | ``path``; ``multiValueHeaders`` | ``headers`` + ``multiValueHeaders`` for repeats |
+| `Alb` (``requestContext.elb``) | Application Load Balancer target groups | ``path``; ``multiValueHeaders`` when enabled | ``multiValueHeaders`` when enabled, else ``headers`` |
+
+The same rules as mangum (whose translation the tests compare against), plus: the
+path reaches the app percent-encoded as ``raw_path`` (REST, ALB and Function URLs
+send it encoded; HTTP APIs send it decoded, so characters that cannot appear in an
+encoded path are escaped), so an encoded ``/`` stays inside its segment; ALB query
+strings pass through as sent (ALB does not decode them); repeated request headers
+stay separate headers. Response bodies are text when the content type is textual and
+the bytes are UTF-8, else base64 with ``isBase64Encoded``. Responses are buffered:
+Lambda's Python runtime cannot stream.
+
+Event formats: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html,
+https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html,
+https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html,
+https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote, unquote, urlencode
+
+__all__ = ["Alb", "HttpApiV2", "RestApiV1", "Shape", "request_body", "scope_for", "shape_of"]
+
+Headers = list[tuple[bytes, bytes]]
+TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/javascript",
+    "application/xml",
+    "application/vnd.api+json",
+    "application/vnd.oai.openapi",
+    "+json",
+    "+xml",
+)
+_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+
+
+class Shape:
+    """How one kind of HTTP event maps to an ASGI scope and back."""
+
+    @staticmethod
+    def headers(event: dict[str, Any]) -> Headers:
+        raise NotImplementedError
+
+    @staticmethod
+    def target(event: dict[str, Any]) -> tuple[str, str, bytes]:
+        """(method, path as sent, query string)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def client(event: dict[str, Any], headers: Headers) -> str | None:
+        raise NotImplementedError
+
+    @staticmethod
+    def response(
+        event: dict[str, Any], status: int, headers: Headers, body: bytes
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class HttpApiV2(Shape):
+    @staticmethod
+    def headers(event: dict[str, Any]) -> Headers:
+        headers = _pairs((event.get("headers") or {}).items())
+        cookies = event.get("cookies")
+        if cookies:
+            headers.append((b"cookie", "; ".join(cookies).encode("latin-1", "replace")))
+        return headers
+
+    @staticmethod
+    def target(event: dict[str, Any]) -> tuple[str, str, bytes]:
+        context = event["requestContext"]
+        path = event.get("rawPath") or context["http"].get("path") or "/"
+        stage = context.get("stage")
+        if stage and stage != "$default" and (path == f"/{stage}" or path.startswith(f"/{stage}/")):
+            path = path[len(stage) + 1 :] or "/"
+        query = event.get("rawQueryString") or ""
+        return context["http"]["method"], path, query.encode("latin-1", "replace")
+
+    @staticmethod
+    def client(event: dict[str, Any], headers: Headers) -> str | None:
+        ip: str | None = event["requestContext"].get("http", {}).get("sourceIp")
+        return ip
+
+    @staticmethod
+    def response(
+        event: dict[str, Any], status: int, headers: Headers, body: bytes
+    ) -> dict[str, Any]:
+        merged: dict[str, str] = {}
+        cookies: list[str] = []
+        for name, value in _decoded(headers):
+            if name == "set-cookie":
+                cookies.append(value)
+            else:
+                merged[name] = f"{merged[name]}, {value}" if name in merged else value
+        text, encoded = _body(body, merged.get("content-type", ""))
+        answer: dict[str, Any] = {
+            "statusCode": status,
+            "headers": merged,
+            "body": text,
+            "isBase64Encoded": encoded,
+        }
+        if cookies:
+            answer["cookies"] = cookies
+        return answer
+
+
+def _multi_headers(event: dict[str, Any]) -> Headers:
+    multi = event.get("multiValueHeaders")
+    if multi:
+        return _pairs((k, v) for k, vs in multi.items() for v in vs or ())
+    return _pairs((event.get("headers") or {}).items())
+
+
+class RestApiV1(Shape):
+    headers = staticmethod(_multi_headers)
+
+    @staticmethod
+    def target(event: dict[str, Any]) -> tuple[str, str, bytes]:
+        params = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
+        # API Gateway decodes query parameters: encode them again.
+        query = urlencode(params, doseq=True).encode("ascii") if params else b""
+        return event["httpMethod"], event.get("path") or "/", query
+
+    @staticmethod
+    def client(event: dict[str, Any], headers: Headers) -> str | None:
+        ip: str | None = (event["requestContext"].get("identity") or {}).get("sourceIp")
+        return ip
+
+    @staticmethod
+    def response(
+        event: dict[str, Any], status: int, headers: Headers, body: bytes
+    ) -> dict[str, Any]:
+        single: dict[str, str] = {}
+        multi: dict[str, list[str]] = {}
+        for name, value in _decoded(headers):
+            if name in multi:
+                multi[name].append(value)
+            elif name in single:
+                multi[name] = [single.pop(name), value]
+            else:
+                single[name] = value
+        text, encoded = _body(body, single.get("content-type", ""))
+        return {
+            "statusCode": status,
+            "headers": single,
+            "multiValueHeaders": multi,
+            "body": text,
+            "isBase64Encoded": encoded,
+        }
+
+
+class Alb(Shape):
+    headers = staticmethod(_multi_headers)
+
+    @staticmethod
+    def target(event: dict[str, Any]) -> tuple[str, str, bytes]:
+        params = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
+        pairs: list[str] = []
+        for name, value in (params or {}).items():  # ALB passes them as sent: keep them so
+            for item in value if isinstance(value, list) else [value]:
+                pairs.append(f"{name}={item}")
+        return event["httpMethod"], event.get("path") or "/", "&".join(pairs).encode("latin-1")
+
+    @staticmethod
+    def client(event: dict[str, Any], headers: Headers) -> str | None:
+        forwarded = next((v for k, v in headers if k == b"x-forwarded-for"), b"")
+        return forwarded.decode("latin-1").split(",")[-1].strip() or None
+
+    @staticmethod
+    def response(
+        event: dict[str, Any], status: int, headers: Headers, body: bytes
+    ) -> dict[str, Any]:
+        multi: dict[str, list[str]] = {}
+        for name, value in _decoded(headers):
+            multi.setdefault(name, []).append(value)
+        content_type = multi.get("content-type", [""])[0]
+        text, encoded = _body(body, content_type)
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        answer: dict[str, Any] = {
+            "statusCode": status,
+            "statusDescription": f"{status} {phrase}".strip(),
+            "body": text,
+            "isBase64Encoded": encoded,
+        }
+        if "multiValueHeaders" in event:  # the target group has multi-value headers on
+            answer["multiValueHeaders"] = multi
+        else:
+            # One value per name: repeats go out under differently-cased names, which
+            # ALB passes through as separate headers (the only way to send two cookies).
+            answer["headers"] = {
+                cased: value
+                for name, values in multi.items()
+                for cased, value in zip(_casings(name), values, strict=False)
+            }
+        return answer
+
+
+def shape_of(event: dict[str, Any]) -> type[Shape] | None:
+    """The shape of an HTTP event, or None when `event` is not one."""
+    context = event.get("requestContext")
+    if not isinstance(context, dict):
+        return None
+    if "elb" in context:
+        return Alb
+    if event.get("version") == "2.0":
+        return HttpApiV2
+    if "httpMethod" in event:
+        return RestApiV1
+    return None
+
+
+def request_body(event: dict[str, Any]) -> bytes:
+    body = event.get("body")
+    if not body:
+        return b""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(body)
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+
+
+def scope_for(shape: type[Shape], event: dict[str, Any], context: Any) -> dict[str, Any]:
+    headers = shape.headers(event)
+    method, path, query = shape.target(event)
+    raw_path = _encoded_path(path)
+    named = dict(headers)  # one C-level pass; for these three the last value wins anyway
+    host = named.get(b"host", b"lambda").decode("latin-1")
+    forwarded_port = named.get(b"x-forwarded-port", b"")
+    port = int(forwarded_port) if forwarded_port.isdigit() else 443
+    scheme = named.get(b"x-forwarded-proto", b"https").decode("latin-1")
+    if ":" in host:
+        host, _, given = host.rpartition(":")
+        port = int(given) if given.isdigit() else port
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method.upper(),
+        "scheme": scheme,
+        "path": unquote(raw_path.decode("ascii")),
+        "raw_path": raw_path,
+        "query_string": query,
+        "root_path": "",
+        "headers": headers,
+        "client": (shape.client(event, headers) or "0.0.0.0", 0),
+        "server": (host, port),
+        "aws.event": event,
+        "aws.context": context,
+    }
+
+
+def _pairs(items: Iterable[tuple[str, str]]) -> Headers:
+    pairs = list(items)
+    try:
+        return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
+    except UnicodeEncodeError:  # rare: fall back value by value
+        return [(_latin1(k.lower()), _latin1(v)) for k, v in pairs]
+
+
+def _latin1(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def _decoded(headers: Headers) -> Iterable[tuple[str, str]]:
+    return ((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in headers)
+
+
+def _encoded_path(path: str) -> bytes:
+    """`path` percent-encoded: unchanged when it already is; a decoded one is escaped
+    (a bare ``%``, spaces, ``?``, ``#``, non-ASCII)."""
+    if "%" in path:
+        path = _BARE_PERCENT.sub("%25", path)
+    if path.isascii() and " " not in path and "?" not in path and "#" not in path:
+        return path.encode("ascii")
+    return quote(path, safe=_PATH_SAFE).encode("ascii")
+
+
+def _body(body: bytes, content_type: str) -> tuple[str, bool]:
+    if not body:
+        return "", False
+    if any(kind in content_type for kind in TEXT_TYPES):
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode("ascii"), True
+
+
+def _casings(name: str) -> Iterable[str]:
+    """``set-cookie``, ``Set-cookie``, ``sEt-cookie``...: distinct spellings of one name."""
+
+    def walk(rest: str) -> Iterable[str]:
+        if not rest:
+            yield ""
+            return
+        first = rest[0]
+        for tail in walk(rest[1:]):
+            yield first.lower() + tail
+            if first.lower() != first.upper():
+                yield first.upper() + tail
+
+    return walk(name)

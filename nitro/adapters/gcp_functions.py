@@ -1,0 +1,271 @@
+"""Google Cloud Functions (Cloud Run functions) through functions-framework.
+
+One `main.py` exposes two targets (entry points):
+
+- `handler`, HTTP: an ``@functions_framework.aio.http`` function that returns the
+  app itself. functions-framework awaits what an async function returns as a
+  Starlette response, ``response(scope, receive, send)``, so the raw ASGI call
+  reaches the app: full path, streamed request body, chunked (streamed) responses.
+  functions-framework does not forward lifespan to the app (uvicorn sends it to the
+  framework's own Starlette app), so the app starts on its first request, once per
+  instance. See https://github.com/GoogleCloudPlatform/functions-framework-python
+  (``functions_framework/aio``).
+- `tasks`, CloudEvent: an ``@functions_framework.aio.cloud_event`` function that
+  runs tasks. The message is JSON: ``{"nitro:cron": "<cron>"}`` runs every task of
+  that entry of `scheduled_tasks` with ``{"scheduled_time": ...}``;
+  ``{"nitro:task": "<name>", "payload": {...}}`` runs one task with that payload.
+  It arrives as a Pub/Sub message (a Cloud Scheduler job publishing to a topic),
+  as a Cloud Scheduler job event (``customData``), or as the event's JSON data.
+
+A failed run raises, so the invocation fails (HTTP 500 from functions-framework)
+and shows in the function's error logs and metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+
+from ..core.app import NitroApp
+
+__all__ = [
+    "TaskEventError",
+    "TaskMessage",
+    "cloud_event_function",
+    "http_function",
+    "parse_task_message",
+    "run_task_message",
+    "scheduled_time",
+]
+
+logger = logging.getLogger("nitro")
+
+CRON_KEY = "nitro:cron"
+TASK_KEY = "nitro:task"
+
+
+class CloudEventLike(Protocol):
+    """What the adapter reads of `cloudevents.http.CloudEvent`."""
+
+    data: Any
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+
+class TaskEventError(ValueError):
+    """A task event the app cannot run: unreadable, unknown cron or task, or a failed run."""
+
+
+# --- HTTP ---
+
+
+def http_function(app: NitroApp, name: str = "handler") -> Callable[..., Any]:
+    """The HTTP target: deploy with ``--entry-point <name>``.
+
+    functions-framework registers a target by its function's ``__name__``, so the
+    function is named `name`, and `main.py` must bind it to that same name.
+    """
+    import functions_framework.aio as ff
+
+    async def target(request: Any) -> NitroApp:
+        # Returning the app: the framework then calls app(scope, receive, send)
+        # with the connection as it came in (nothing read or buffered yet).
+        return app
+
+    target.__name__ = target.__qualname__ = name
+    return ff.http(cast(Any, target))
+
+
+# --- CloudEvents: tasks ---
+
+
+@dataclass(frozen=True)
+class TaskMessage:
+    """A decoded task event: its JSON body and when the platform says it fired."""
+
+    body: dict[str, Any]
+    time: datetime | None = None
+
+
+def cloud_event_function(app: NitroApp, name: str = "tasks") -> Callable[..., Any]:
+    """The CloudEvent target that runs tasks: deploy with ``--entry-point <name>``."""
+    import functions_framework.aio as ff
+
+    async def target(event: Any) -> None:
+        message = parse_task_message(event)
+        context = {"cloud_event": {key: event.get(key) for key in ("id", "type", "source", "time")}}
+        await run_task_message(app, message, context)
+
+    target.__name__ = target.__qualname__ = name
+    return ff.cloud_event(target)
+
+
+def parse_task_message(event: CloudEventLike) -> TaskMessage:
+    """The task message in `event`, whichever shape carried it."""
+    data = event.data
+    if isinstance(data, (bytes, bytearray, str)):
+        data = _json(data, "the event's data")
+    if not isinstance(data, Mapping):
+        raise TaskEventError(
+            f"[nitro:gcp-functions] the {event.get('type')!r} event carries no JSON object"
+        )
+    message = _pubsub(data) or _scheduler_job(data) or _direct(data)
+    if message.time is None:
+        return TaskMessage(message.body, _parse_time(event.get("time")))
+    return message
+
+
+def _pubsub(data: Mapping[str, Any]) -> TaskMessage | None:
+    # google.cloud.pubsub.topic.v1.messagePublished: data.message.data is base64.
+    # https://github.com/googleapis/google-cloudevents/blob/main/proto/google/events/cloud/pubsub/v1/data.proto
+    message = data.get("message")
+    if not isinstance(message, Mapping):
+        return None
+    body = _json(_base64(message.get("data"), "message.data"), "the Pub/Sub message")
+    published = message.get("publishTime") or message.get("publish_time")
+    return TaskMessage(_object(body, "the Pub/Sub message"), _parse_time(published))
+
+
+def _scheduler_job(data: Mapping[str, Any]) -> TaskMessage | None:
+    # google.cloud.scheduler.job.v1.executed: data.customData is base64.
+    # https://github.com/googleapis/google-cloudevents/blob/main/proto/google/events/cloud/scheduler/v1/events.proto
+    if "customData" not in data and "custom_data" not in data:
+        return None
+    raw = data.get("customData", data.get("custom_data"))
+    body = _json(_base64(raw, "customData"), "the Cloud Scheduler job's data")
+    executed = data.get("executionTime") or data.get("execution_time")
+    return TaskMessage(_object(body, "the Cloud Scheduler job's data"), _parse_time(executed))
+
+
+def _direct(data: Mapping[str, Any]) -> TaskMessage:
+    return TaskMessage(dict(data))
+
+
+def _base64(value: Any, where: str) -> bytes:
+    if not isinstance(value, str):
+        raise TaskEventError(f"[nitro:gcp-functions] {where} is missing (expected base64 JSON)")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise TaskEventError(f"[nitro:gcp-functions] {where} is not base64") from None
+
+
+def _json(raw: bytes | bytearray | str, where: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise TaskEventError(f"[nitro:gcp-functions] {where} is not JSON") from None
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TaskEventError(f"[nitro:gcp-functions] {where} must be a JSON object")
+    return value
+
+
+_FRACTION = re.compile(r"\.\d+")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp (``2024-05-01T12:05:00.123456789Z``) as a UTC datetime."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        # Pub/Sub writes nanoseconds; the minute is all a cron tick needs.
+        parsed = datetime.fromisoformat(_FRACTION.sub("", value, count=1).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def scheduled_time(fired: datetime | None) -> str:
+    """The tick a scheduled run belongs to: the minute the platform fired it (else now).
+
+    Cloud Scheduler fires 5-field crons on the minute and the message is published a
+    moment later, so the minute of the event's own time is the tick, the same on
+    every redelivery of the message.
+    """
+    moment = fired if fired is not None else datetime.now(UTC)
+    return moment.replace(second=0, microsecond=0).isoformat()
+
+
+async def run_task_message(
+    app: NitroApp, message: TaskMessage, context: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run what `message` asks for; returns ``{task: result}``. Raises `TaskEventError`."""
+    await app.startup()  # no lifespan here either: start once per instance
+    body = message.body
+    if CRON_KEY in body:
+        cron = body[CRON_KEY]
+        tasks = _tasks_of(app, cron)
+        payload: dict[str, Any] = {"scheduled_time": scheduled_time(message.time)}
+        return await _run_all(app, tasks, payload, dict(context or {}), f"cron {cron!r}")
+    if TASK_KEY in body:
+        name = body[TASK_KEY]
+        if not isinstance(name, str) or name not in app.tasks:
+            raise TaskEventError(
+                f"[nitro:gcp-functions] unknown task {name!r}; known tasks: "
+                f"{', '.join(app.tasks.names()) or 'none'}"
+            )
+        task_payload = body.get("payload") or {}
+        if not isinstance(task_payload, dict):
+            raise TaskEventError('[nitro:gcp-functions] "payload" must be a JSON object')
+        return await _run_all(app, [name], task_payload, dict(context or {}), f"task {name!r}")
+    raise TaskEventError(
+        f"[nitro:gcp-functions] the message has neither {CRON_KEY!r} nor {TASK_KEY!r}: "
+        f"{json.dumps(body)[:200]}"
+    )
+
+
+def _tasks_of(app: NitroApp, cron: Any) -> list[str]:
+    schedule: dict[str, list[str]] = app.state.get("scheduled_tasks", {})
+    wanted = " ".join(cron.split()) if isinstance(cron, str) else cron
+    for key, tasks in schedule.items():
+        if " ".join(key.split()) == wanted:
+            return tasks
+    raise TaskEventError(
+        f"[nitro:gcp-functions] no scheduled_tasks entry for cron {cron!r} in this build "
+        f"(scheduled: {', '.join(map(repr, schedule)) or 'none'}); "
+        "delete the Cloud Scheduler job or rebuild and redeploy"
+    )
+
+
+async def _run_all(
+    app: NitroApp, tasks: list[str], payload: dict[str, Any], context: dict[str, Any], what: str
+) -> dict[str, Any]:
+    # Concurrently, and every task to its end: one failing task must not cancel
+    # the others of the same tick.
+    outcomes = await asyncio.gather(
+        *(app.tasks.run(name, dict(payload), context) for name in tasks), return_exceptions=True
+    )
+    failed: list[tuple[str, BaseException]] = []
+    results: dict[str, Any] = {}
+    for name, outcome in zip(tasks, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            if not isinstance(outcome, Exception):
+                raise outcome  # cancellation and the like are not task failures
+            logger.error("[nitro:gcp-functions] task %s (%s) failed", name, what, exc_info=outcome)
+            await _report(app, outcome)
+            failed.append((name, outcome))
+        else:
+            results[name] = outcome
+    if failed:
+        names = ", ".join(f"{name} ({type(error).__name__}: {error})" for name, error in failed)
+        raise TaskEventError(f"[nitro:gcp-functions] {what}: failed: {names}") from failed[0][1]
+    return results
+
+
+async def _report(app: NitroApp, error: Exception) -> None:
+    # As the built-in scheduler does: the `error` hook sees task failures (no event).
+    try:
+        await app.hooks.call("error", error, None)
+    except Exception:
+        logger.exception("[nitro] an error hook failed")

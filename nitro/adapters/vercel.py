@@ -1,0 +1,170 @@
+"""Vercel: the app runs under Vercel's own Python launcher, `vercel-runtime`.
+
+Vercel's launcher (``vercel_runtime.vc_init``, vendored into the function) imports
+the function's entry module and serves its `app` with uvicorn, lifespan included,
+so HTTP needs no translation here: a `NitroApp` *is* the ASGI app Vercel hosts
+(https://vercel.com/docs/functions/runtimes/python). Start-up runs once per
+instance, and `wait_until` work finishes before the ASGI call returns
+(``serverless=True``), which Vercel counts as part of the invocation.
+
+What this module adds is the schedule entry point. `config.json` lists one Vercel
+cron per `scheduled_tasks` schedule, each calling
+``GET /_vercel/cron?schedule=<cron>`` (https://vercel.com/docs/cron-jobs). That
+route:
+
+- answers 401 unless the request carries ``Authorization: Bearer $CRON_SECRET``
+  (compared in constant time), whenever `CRON_SECRET` is set. Vercel sends that
+  header on its cron calls only when the variable is set; without it the route
+  runs for any caller (a warning says so at start-up), like Nitro's;
+- runs every task of that schedule with ``{"scheduled_time": <the tick>}``, once
+  per tick across instances when a `claim` is given (Vercel may deliver a cron
+  event twice);
+- answers ``{"success": true, "results": {task: value}}``, or 500 with
+  ``"success": false`` and ``errors`` when a task failed (Vercel then records the
+  run as failed); an unknown schedule is 404, a missing one 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from nitro.core.errors import HTTPError
+from nitro.core.handlers import define_handler
+from nitro.core.scheduler import Claim, claim_ttl, latest_tick
+
+if TYPE_CHECKING:
+    from nitro.core.app import NitroApp
+    from nitro.core.event import Event
+
+__all__ = ["CRON_PATH", "vercel_app"]
+
+logger = logging.getLogger("nitro")
+
+CRON_PATH = "/_vercel/cron"
+
+
+def vercel_app(
+    app: NitroApp, *, claim: Claim | None = None, cron_secret: str | None = None
+) -> NitroApp:
+    """Add the Vercel cron route to `app` and return it (the function's `app`).
+
+    `cron_secret` defaults to the `CRON_SECRET` environment variable.
+    """
+    secret = cron_secret if cron_secret is not None else os.environ.get("CRON_SECRET", "")
+    schedule: Mapping[str, Sequence[str]] = app.state.get("scheduled_tasks", {})
+    if schedule and not secret:
+        logger.warning(
+            "[nitro:vercel] CRON_SECRET is not set: %s runs scheduled tasks for any caller; "
+            "set it in the project's environment variables",
+            CRON_PATH,
+        )
+
+    @define_handler
+    async def cron(event: Event) -> dict[str, Any]:
+        if secret:
+            header = event.headers.get("authorization", "")
+            # Compare the whole header in constant time: no early exit on the prefix.
+            if not hmac.compare_digest(header.encode(), f"Bearer {secret}".encode()):
+                raise HTTPError(
+                    401, "A valid cron secret is required", headers={"www-authenticate": "Bearer"}
+                )
+        wanted = _schedule_param(event)
+        cron_expr = _find(schedule, wanted)
+        tick = latest_tick(cron_expr, datetime.now(UTC))
+        results, skipped, errors = await _run_all(
+            app, event, cron_expr, schedule[cron_expr], tick, claim
+        )
+        body: dict[str, Any] = {
+            "success": not errors,
+            "schedule": cron_expr,
+            "scheduled_time": tick.isoformat(),
+            "results": results,
+        }
+        if skipped:
+            body["skipped"] = skipped
+        if errors:
+            body["errors"] = errors
+            event.res.status = 500
+        return body
+
+    app.add_route(CRON_PATH, cron, "GET")
+    return app
+
+
+def _schedule_param(event: Event) -> str:
+    value = event.query().get("schedule")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    # Nitro's JS preset reads the schedule from this header; accept it too.
+    value = value or event.headers.get("x-vercel-cron-schedule")
+    if not value:
+        raise HTTPError(400, "Missing ?schedule=<cron>")
+    return value
+
+
+def _find(schedule: Mapping[str, Sequence[str]], wanted: str) -> str:
+    if wanted in schedule:
+        return wanted
+    normalized = " ".join(wanted.split())
+    for cron_expr in schedule:
+        if " ".join(cron_expr.split()) == normalized:
+            return cron_expr
+    raise HTTPError(
+        404,
+        f"No scheduled tasks for {wanted!r}",
+        data={"schedules": list(schedule)},
+    )
+
+
+async def _run_all(
+    app: NitroApp,
+    event: Event,
+    cron_expr: str,
+    tasks: Sequence[str],
+    tick: datetime,
+    claim: Claim | None,
+) -> tuple[dict[str, Any], list[str], dict[str, str]]:
+    scheduled_time = tick.isoformat()
+    ttl = claim_ttl(cron_expr, tick) if claim is not None else 0.0
+    context = {"source": "vercel-cron", "schedule": cron_expr}
+
+    async def one(task: str) -> tuple[str, Any]:
+        if claim is not None and not await claim(task, scheduled_time, ttl):
+            return "skipped", None  # another call already ran this tick
+        return "ran", await app.tasks.run(task, {"scheduled_time": scheduled_time}, dict(context))
+
+    outcomes = await asyncio.gather(*(one(task) for task in tasks), return_exceptions=True)
+    results: dict[str, Any] = {}
+    skipped: list[str] = []
+    errors: dict[str, str] = {}
+    for task, outcome in zip(tasks, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            if not isinstance(outcome, Exception):
+                raise outcome
+            logger.error(
+                "[nitro:tasks] scheduled task %s (%s) failed",
+                task,
+                scheduled_time,
+                exc_info=outcome,
+            )
+            if app.hooks.has("error"):
+                try:
+                    await app.hooks.call("error", outcome, event)
+                except Exception:
+                    logger.exception("[nitro] an error hook failed")
+            # The body names the failure, never its message: without CRON_SECRET
+            # anyone may call this route. The log has the traceback.
+            errors[task] = (
+                outcome.message if isinstance(outcome, HTTPError) else type(outcome).__name__
+            )
+        elif outcome[0] == "skipped":
+            skipped.append(task)
+        else:
+            results[task] = outcome[1]
+    return results, skipped, errors

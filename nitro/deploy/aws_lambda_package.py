@@ -1,0 +1,101 @@
+"""Packaging an `aws-lambda` code root: dependencies for the target, bytecode,
+the import check, and the zip measured against Lambda's limits."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ..build.output import BuildError, import_check
+from ..build.vendor import Target, copy_nitro, dir_size, find_python, vendor, zip_dir
+
+__all__ = ["PROVIDED_BY_RUNTIME", "UNZIPPED_LIMIT", "ZIP_LIMIT", "compile_bytecode", "package"]
+
+# In every Lambda Python runtime already (https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html).
+PROVIDED_BY_RUNTIME = ["boto3", "botocore", "s3transfer", "jmespath"]
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ZIP_LIMIT = 50 * 1024 * 1024  # a .zip uploaded directly
+UNZIPPED_LIMIT = 250 * 1024 * 1024  # the code root, layers included
+
+
+def package(
+    server: Path,
+    archive: Path,
+    target: Target,
+    requirements: Iterable[str],
+    log: Callable[[str], None],
+) -> tuple[int, int]:
+    """Vendor `requirements` and nitro into ``server/_vendor``, compile and import-check
+    with the target Python when this machine has it, zip `server` into `archive`.
+    Returns (zipped, unzipped) sizes; a package over Lambda's limits is a BuildError."""
+    wanted = sorted(set(requirements))
+    log(f"vendoring {len(wanted)} requirements for Python {target.python} ({target.arch})")
+    vendor(wanted, server / "_vendor", target, exclude=PROVIDED_BY_RUNTIME)
+    copy_nitro(server / "_vendor", adapter="aws_lambda")
+    python = find_python(target.python)
+    if python is None:
+        log(
+            f"no Python {target.python} here: bytecode not precompiled (cold starts compile it) "
+            "and the entry not import-checked"
+        )
+    elif _machine_arch() == target.arch:
+        log(f"import-checking index.py with Python {target.python}")
+        paths = [server, server / "_vendor"]
+        loaded = import_check(server, "index.py", python=python, attribute="handler", paths=paths)
+        # Bytecode for what a cold start imports, plus the project's own code (routes
+        # load on first use): the rest of the dependencies, mostly never imported,
+        # ship as source, which keeps the zip about a third smaller.
+        files = {*loaded, server / "index.py", *(server / "app").rglob("*.py")}
+        log(f"compiling bytecode for Python {target.python} ({len(files)} modules)")
+        compile_bytecode(server, python, sorted(files))
+    else:
+        log(f"not import-checked: this machine is not {target.arch}")
+        log(f"compiling bytecode for Python {target.python}")
+        compile_bytecode(server, python)
+    unzipped = dir_size(server)
+    zipped = zip_dir(server, archive)
+    sizes = (
+        f"{_mb(zipped)} zipped (limit {_mb(ZIP_LIMIT)}), "
+        f"{_mb(unzipped)} unzipped (limit {_mb(UNZIPPED_LIMIT)})"
+    )
+    log(f"{archive.name}: {sizes}")
+    if zipped > ZIP_LIMIT or unzipped > UNZIPPED_LIMIT:
+        raise BuildError(
+            f"[nitro:build] the function is too big for Lambda: {sizes}; drop dependencies, "
+            "or ship it as a container image"
+        )
+    return zipped, unzipped
+
+
+def compile_bytecode(directory: Path, python: str, files: list[Path] | None = None) -> None:
+    """Compile `files` (default: every module under `directory`) for the target Python,
+    as Lambda will find them in /var/task (read-only there: a module without bytecode
+    is compiled again on every cold start that imports it).
+
+    ``unchecked-hash``: the .pyc is used without comparing the source's mtime (the
+    zip's timestamps are fixed, so mtimes would never match).
+    """
+    flags = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    targets = ["-i", "-"] if files is not None else [str(directory)]
+    result = subprocess.run(
+        [python, "-m", "compileall", *flags, *targets],
+        input="".join(f"{f}\n" for f in files or ()),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-12:])
+        raise BuildError(f"[nitro:build] compiling the code root failed:\n{tail}")
+
+
+def _mb(size: int) -> str:
+    """Lambda's limits are in MiB (50 MB = 52,428,800 bytes), so sizes are too."""
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _machine_arch() -> str:
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
