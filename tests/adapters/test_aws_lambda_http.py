@@ -271,5 +271,6 @@ def test_lambda_options() -> None:
 
 def test_template_yaml_round_trips() -> None:
     import yaml  # PyYAML: in the test extra
+
     data = {"A": {"Fn::Sub": "x-${Stage}"}, "B": [{"c": 1, "d": [True, None]}, "e: f"], "G": {}}
     assert yaml.safe_load(to_yaml(data)) == data

@@ -237,6 +237,7 @@ def test_cdn_headers_agree_with_the_runtimes_route_rules() -> None:
     """The CDN's header routes give every sample path the headers the function's own
     route rules (`nitro.core.route_rules`) resolve for it."""
     from nitro.core import route_rules
+
     rules: dict[str, dict[str, Any]] = {
         "/**": {"headers": {"x-a": "all", "x-z": "z"}},
         "/api/**": {"headers": {"x-a": "api"}},
