@@ -151,6 +151,7 @@ def vendor(
     wanted = sorted({r for r in requirements if _name(r).replace("-", "_") not in excluded})
     directory.mkdir(parents=True, exist_ok=True)
     if wanted:
+        _check_pip()
         command = [
             sys.executable, "-m", "pip", "install",
             "--target", str(directory),
@@ -177,6 +178,28 @@ def vendor(
     for cache in directory.rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(directory / "bin", ignore_errors=True)  # console scripts are of no use there
+
+
+MIN_PIP = (24, 2)
+
+
+def _check_pip() -> None:
+    """pip before 24.2 checks a package's Requires-Python against the running Python,
+    not `--python-version`, so a 3.12-only package cannot be vendored from 3.11."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("pip")
+    except PackageNotFoundError:
+        raise BuildError(
+            "[nitro:build] vendoring needs pip in this environment: python -m ensurepip"
+        ) from None
+    parts = tuple(int(p) for p in re.findall(r"\d+", found)[:2])
+    if parts < MIN_PIP:
+        raise BuildError(
+            f"[nitro:build] vendoring for a platform needs pip >= 24.2 (this environment has "
+            f"{found}): python -m pip install --upgrade pip"
+        )
 
 
 def _pip_failure(output: str, target: Target) -> str:

@@ -144,3 +144,10 @@ def test_zip_is_deterministic(tmp_path: Path) -> None:
         and (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
     )
     assert dir_size(tmp_path / "src") == 1000
+
+
+def test_an_old_pip_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pip < 24.2 checks Requires-Python against the running Python, not the target's.
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "23.2.1")
+    with pytest.raises(BuildError, match=r"needs pip >= 24.2 \(this environment has 23.2.1\)"):
+        vendor(["anyio"], tmp_path / "vendor", Target(python="3.12"))
