@@ -28,10 +28,11 @@ def write_route(root: Path, relative: str, payload: str) -> None:
     path.write_text(HANDLER.format(payload=payload))
 
 
-def copy_throughput_project(dest: Path) -> Path:
-    """The hand-written project in bench/apps/nitro_project (`/` and `/users/[id]`)."""
+def copy_project(name: str, dest: Path) -> Path:
+    """A hand-written project of bench/apps (`nitro_project`: `/` and `/users/[id]`;
+    `nitro_ws_project`: the WebSocket broadcast route)."""
     shutil.copytree(
-        APPS_DIR / "nitro_project", dest, ignore=shutil.ignore_patterns("__pycache__", ".output")
+        APPS_DIR / name, dest, ignore=shutil.ignore_patterns("__pycache__", ".output", ".data")
     )
     return dest
 

@@ -1,8 +1,9 @@
 """nitro vs a bare ASGI callable, Starlette and FastAPI: throughput, cold start, router;
 nitro's storage and database against raw calls; a cache hit against a plain route;
+WebSocket broadcast against Starlette;
 the Lambda handler against the usual ways of serving HTTP on Lambda.
 
-    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache,lambda]
+    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache,websocket,lambda]
 
 Prints a table per section with ratios and writes bench/results/latest.json.
 """
@@ -30,10 +31,20 @@ import lambda_handler
 import router
 import storage
 import throughput
+import ws_broadcast
 from common import BENCH_DIR, BenchError, pick_cpus
 from interference import OtherProcesses
 
-SECTIONS = ("throughput", "coldstart", "router", "storage", "database", "cache", "lambda")
+SECTIONS = (
+    "throughput",
+    "coldstart",
+    "router",
+    "storage",
+    "database",
+    "cache",
+    "websocket",
+    "lambda",
+)
 RESULTS = BENCH_DIR / "results" / "latest.json"
 
 
@@ -131,6 +142,7 @@ PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "storage": storage.print_report,
     "database": database.print_report,
     "cache": cache.print_report,
+    "websocket": ws_broadcast.print_report,
     "lambda": lambda_handler.print_report,
 }
 
@@ -148,6 +160,8 @@ def measure_section(
         return database.measure(args.repeat)
     if name == "cache":
         return cache.measure(args.repeat)
+    if name == "websocket":
+        return ws_broadcast.measure(workdir, cpus, args.quick)
     if name == "lambda":
         return lambda_handler.measure(workdir, args.runs, args.repeat, args.quick)
     return router.measure(args.repeat)

@@ -50,7 +50,7 @@ class WrkResult:
 
 def apps(workdir: Path) -> list[App]:
     """The four apps; nitro's is built first, then served by the same uvicorn command."""
-    project = projects.copy_throughput_project(workdir / "nitro_throughput")
+    project = projects.copy_project("nitro_project", workdir / "nitro_throughput")
     server_dir = projects.build(project, expected_routes=len(ENDPOINTS))
     return [
         App("bare ASGI", "bare_app:app", APPS_DIR),

@@ -59,6 +59,7 @@ from .core.utils.response import set_response_header as set_response_header
 from .core.utils.response import set_response_headers as set_response_headers
 from .core.utils.response import set_response_status as set_response_status
 from .core.utils.sse import create_event_stream as create_event_stream
+from .core.websocket import define_websocket_handler as define_websocket_handler
 
 __all__ = [
     "DatabaseError",
@@ -77,6 +78,7 @@ __all__ = [
     "define_middleware",
     "define_plugin",
     "define_task",
+    "define_websocket_handler",
     "delete_cookie",
     "get_cookie",
     "get_query",

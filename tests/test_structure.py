@@ -117,6 +117,7 @@ EXPORTS = [
     "define_middleware",
     "define_plugin",
     "define_task",
+    "define_websocket_handler",
     "delete_cookie",
     "get_cookie",
     "get_query",

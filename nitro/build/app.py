@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..config import NitroConfig, load_config
+from ..config import NitroConfig, load_config, resolve_env_refs
 from ..core.app import NitroApp
 from ..core.handlers import EventHandler, Middleware, Plugin
 from ..core.loader import ModuleRef
@@ -105,6 +105,7 @@ def load_app(
         else None,
         storage=storage,
         route_rules=config.route_rules,
+        websocket=resolve_env_refs(config.websocket, os.environ, "websocket"),
         serverless=serverless,
         log_requests=dev if log_requests is None else log_requests,
         shutdown_timeout=float(os.environ.get("NITRO_SHUTDOWN_TIMEOUT", "30")),

@@ -37,6 +37,7 @@ class NitroConfig:
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
     openapi: dict[str, Any] = field(default_factory=dict)
     dev_proxy: dict[str, Any] = field(default_factory=dict)
+    websocket: dict[str, Any] = field(default_factory=dict)
     aws_lambda: dict[str, Any] = field(default_factory=dict)
     gcp_functions: dict[str, Any] = field(default_factory=dict)
     azure_functions: dict[str, Any] = field(default_factory=dict)
@@ -83,6 +84,7 @@ _MAPPINGS = {
     "prerender",
     "openapi",
     "dev_proxy",
+    "websocket",
     "aws_lambda",
     "gcp_functions",
     "azure_functions",
@@ -122,6 +124,20 @@ def _check(name: str, value: Any) -> Any:
                 raise ConfigError(
                     "[nitro:config] scheduled_tasks maps a cron string to a task name or a list of names"
                 )
+    if name == "websocket":
+        unknown = set(value) - {"redis_url", "max_message_size", "channel_prefix"}
+        if unknown:
+            raise ConfigError(
+                f"[nitro:config] websocket: unknown option {sorted(unknown)[0]!r} "
+                "(options: redis_url, max_message_size, channel_prefix)"
+            )
+        limit = value.get("max_message_size")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0
+        ):
+            raise ConfigError(
+                "[nitro:config] websocket max_message_size must be a positive number of bytes"
+            )
     if name == "route_rules":
         for pattern, rule in value.items():
             if not isinstance(pattern, str) or not isinstance(rule, Mapping):

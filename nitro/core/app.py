@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
 from starlette.responses import Response
@@ -42,6 +42,9 @@ from .storage import Storage
 from .tasks import TaskRegistry
 from .utils.body import DEFAULT_MAX_BODY_SIZE
 from .utils.static import serve_public
+
+if TYPE_CHECKING:
+    from .pubsub import Hub
 
 __all__ = ["NitroApp", "StartupError", "use_nitro_app"]
 
@@ -96,6 +99,7 @@ class NitroApp:
         server_app: ASGIApp | ModuleRef | None = None,
         storage: Storage | None = None,
         route_rules: Mapping[str, Mapping[str, Any]] | None = None,
+        websocket: Mapping[str, Any] | None = None,
         serverless: bool = False,
         log_requests: bool = False,
         shutdown_timeout: float = 30.0,
@@ -120,6 +124,8 @@ class NitroApp:
         self.state: dict[str, Any] = {}
         self.storage = storage if storage is not None else Storage()
         self.route_rules = RouteRules(route_rules or {})
+        self.websocket_options: dict[str, Any] = dict(websocket or {})
+        self._hub: Hub | None = None
         self.state["rule_caches"] = {}
         self.tasks = TaskRegistry()
         self.databases: dict[str, Database] = {}
@@ -404,10 +410,21 @@ class NitroApp:
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._started:
             await self.startup()
-        if self.server_app is not None:
-            await self.server_app(scope, receive, send)
-            return
-        await send({"type": "websocket.close", "code": 1000})
+        from .websocket import serve_websocket  # only apps that take WebSockets load it
+
+        await serve_websocket(self, scope, receive, send)
+
+    @property
+    def hub(self) -> Hub:
+        """The WebSocket peers and topics of this app (over Redis with ``websocket["redis_url"]``)."""
+        if self._hub is None:
+            from .pubsub import Hub, RedisBus
+
+            url = self.websocket_options.get("redis_url")
+            prefix = self.websocket_options.get("channel_prefix") or "nitro:ws:"
+            self._hub = Hub(RedisBus(url, channel_prefix=prefix) if url else None)
+            self.hooks.hook("close", self._hub.close)
+        return self._hub
 
     async def capture_error(self, error: BaseException, event: Event | None = None) -> None:
         """Report `error` like a request error: logged when unexpected, then the `error` hooks."""

@@ -104,3 +104,12 @@ def test_dotenv_never_overrides_the_environment(tmp_path: Path) -> None:
     loaded = load_dotenv(tmp_path, environ)
     assert environ == {"A": "from-env", "B": "quoted value", "C": "3", "D": "local"}
     assert sorted(loaded) == ["B", "C", "D"]
+
+
+def test_websocket_options_are_checked() -> None:
+    config = define_nitro_config(websocket={"redis_url": "{{REDIS_URL}}", "max_message_size": 4096})
+    assert config.websocket["max_message_size"] == 4096
+    with pytest.raises(ConfigError, match="websocket: unknown option 'redis'"):
+        define_nitro_config(websocket={"redis": "redis://x"})
+    with pytest.raises(ConfigError, match="max_message_size must be a positive number"):
+        define_nitro_config(websocket={"max_message_size": 0})
