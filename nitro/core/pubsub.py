@@ -53,10 +53,17 @@ class Hub:
         self._started: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
-        """Start the bus once (idempotent; concurrent callers wait for the same start)."""
+        """Start the bus once (idempotent; concurrent callers wait for the same start;
+        after a failed start the next caller tries again)."""
         if self._started is None:
             self._started = asyncio.ensure_future(self._start())
-        await asyncio.shield(self._started)
+        starting = self._started
+        try:
+            await asyncio.shield(starting)
+        except Exception:
+            if self._started is starting:
+                self._started = None
+            raise
 
     async def _start(self) -> None:
         if self.bus is not None:
@@ -132,9 +139,17 @@ class RedisBus:
     async def start(self, deliver: Deliver) -> None:
         import redis.asyncio as redis
 
-        self._client = redis.from_url(self.url, socket_connect_timeout=5)
-        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        await pubsub.psubscribe(self.prefix + "*")  # active before start returns
+        from .storage import StorageError
+
+        client = redis.from_url(self.url, socket_connect_timeout=5)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.psubscribe(self.prefix + "*")  # active before start returns
+        except Exception as exc:
+            await client.aclose()
+            where = self.url.rsplit("@", 1)[-1]  # never the password
+            raise StorageError(f"[nitro:websocket] Redis pub/sub at {where}: {exc}") from None
+        self._client = client
         self._listener = asyncio.ensure_future(self._listen(pubsub, deliver))
 
     async def _listen(self, pubsub: Any, deliver: Deliver) -> None:

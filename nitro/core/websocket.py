@@ -289,6 +289,7 @@ async def serve_websocket(app: NitroApp, scope: Scope, receive: Receive, send: S
                 await deny(scope, send, response)
                 return
             settings = await _upgrade(handler, event)
+            await app.hub.start()  # Redis unreachable: refused with a 503, not accepted
         except Exception as error:
             await deny(scope, send, await app._error_response(error, event))
             return
@@ -345,7 +346,6 @@ async def _run_peer(
     limit: int,
 ) -> None:
     hub = app.hub
-    await hub.start()
     if (await receive())["type"] != "websocket.connect":
         return
     event.context.update(settings.get("context") or {})

@@ -255,3 +255,23 @@ async def test_publish_reaches_peers_connected_to_another_process(
         for ws in (here, there, other):  # nobody hears themselves; other rooms hear nothing
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(ws.recv(), 0.3)
+
+
+async def test_an_unreachable_redis_refuses_the_upgrade_with_503(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    env = {
+        "WS_REDIS_URL": f"redis://:hunter2@127.0.0.1:{free_port()}/0",
+        "WS_CHANNEL_PREFIX": "nitro-test-down:",
+    }
+    server = start(project, tmp_path_factory.mktemp("down") / "server.log", env)
+    try:
+        for _ in range(2):  # a failed start is tried again by the next connection
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(ws_url(server, "/chat/lobby?token=x")):
+                    pass
+            assert refused.value.response.status_code == 503
+            body = refused.value.response.body.decode()
+            assert "Redis pub/sub at 127.0.0.1:" in body and "hunter2" not in body
+    finally:
+        assert server.stop() == 0, server.logs()
