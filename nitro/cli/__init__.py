@@ -50,6 +50,30 @@ def _parser() -> argparse.ArgumentParser:
     routes = command("routes", "print the route table")
     project_dir(routes)
 
+    deploy = command("deploy", "build and deploy: aws (boto3), or gcp, azure, vercel (their CLI)")
+    platforms = deploy.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
+    for name, what in (
+        ("aws", "AWS Lambda with boto3: role, function, alias, URL, rules, table"),
+        ("gcp", "Google Cloud Functions with gcloud"),
+        ("azure", "Azure Functions with func (Core Tools)"),
+        ("vercel", "Vercel with the vercel CLI"),
+    ):
+        platform = platforms.add_parser(name, help=what, description=what)
+        project_dir(platform)
+        platform.add_argument("--prebuilt", action="store_true", help="deploy .output/ as built")
+    aws = platforms.choices["aws"]
+    undeploy = command("undeploy", "remove what `nitro deploy` made")
+    undeploy_platforms = undeploy.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
+    undeploy_aws = undeploy_platforms.add_parser("aws", help="function, role, URL, rules, bucket")
+    project_dir(undeploy_aws)
+    undeploy_aws.add_argument("--delete-data", action="store_true", help="delete the data table")
+    for sub in (aws, undeploy_aws):
+        sub.add_argument("--region", help="AWS region (default: $AWS_REGION, the profile's)")
+        sub.add_argument("--stage", default="prod", help="names {project}-{stage} (default: prod)")
+        sub.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    aws.add_argument("--rollback", action="store_true", help="move alias live back a version")
+    aws.add_argument("--url-auth", choices=["NONE", "AWS_IAM"], help="Function URL auth")
+
     task = command("task", "list or run tasks, in-process")
     task_commands = task.add_subparsers(dest="task_command", metavar="SUBCOMMAND", required=True)
     task_list = task_commands.add_parser("list", help="the tasks and their schedules")

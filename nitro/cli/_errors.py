@@ -13,12 +13,15 @@ def report(exc: BaseException) -> int:
     from ..core.app import StartupError
     from ..core.errors import HTTPError
     from ..core.loader import LoadError
+    from ..deploy.errors import DeployError
 
     if isinstance(exc, ScanError):
         print("[nitro] the project has files nitro cannot serve:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
-    elif isinstance(exc, (ConfigError, BuildError, StartupError, LoadError, ProjectError)):
+    elif isinstance(
+        exc, (ConfigError, BuildError, StartupError, LoadError, ProjectError, DeployError)
+    ):
         print(str(exc), file=sys.stderr)
     elif isinstance(exc, HTTPError):
         print(f"[nitro] {exc.message}", file=sys.stderr)

@@ -6,15 +6,18 @@ import argparse
 import os
 import shutil
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..config import NitroConfig
+    from ..deploy import Preset
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from ..build.output import reset_dir
-    from ..build.prerender import PRERENDER_DIR, prerender_project, wants_prerender
-    from ..build.scan import routes_for_env, scan_project
     from ..config import load_config
-    from ..deploy import BuildContext, get_preset, preset_names
-    from ._project import log, project_root
+    from ..deploy import get_preset, preset_names
+    from ._project import project_root
 
     root = project_root(args.dir)
     config = load_config(root)
@@ -23,6 +26,18 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         preset = get_preset(name)
     except KeyError:
         parser.error(f"unknown preset {name!r} (choose from {', '.join(preset_names())})")
+    build_project(root, config, preset)
+    return 0
+
+
+def build_project(root: Path, config: NitroConfig, preset: Preset) -> Path:
+    """Build `root` with `preset` into ``root/.output`` (also what `nitro deploy` runs)."""
+    from ..build.output import reset_dir
+    from ..build.prerender import PRERENDER_DIR, prerender_project, wants_prerender
+    from ..build.scan import routes_for_env, scan_project
+    from ..deploy import BuildContext
+    from ._project import log
+
     started = time.perf_counter()
     log(f"building {root.name} for {preset.name}")
     manifest = scan_project(root)
@@ -42,4 +57,4 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     finally:
         shutil.rmtree(staged, ignore_errors=True)
     log(f"done in {time.perf_counter() - started:.1f}s: {out.relative_to(root)}/")
-    return 0
+    return out

@@ -1,10 +1,13 @@
 """The SAM template of an `aws-lambda` build (``.output/template.yaml``).
 
-Resources: the function (code ``aws-lambda.zip``, handler ``index.handler``) with a
-Function URL (auth NONE), the DynamoDB table behind the ``data`` mount (partition
-key ``key``, TTL attribute ``expires``, on-demand) passed as
-``NITRO_DYNAMODB_TABLE``, and one EventBridge rule per cron with one target per
-task, each target's input ``{"nitro:task": name}``. Deploy with
+Resources, as `nitro deploy aws` makes them: the function ``{name}-{Stage}`` (code
+``aws-lambda.zip``, handler ``index.handler``) published as versions behind the
+alias ``live``, a Function URL on the alias (auth `url_auth`, default NONE), the
+DynamoDB table ``{name}-{Stage}-data`` behind the ``data`` mount (partition key
+``key``, TTL attribute ``expires``, on-demand) passed as ``NITRO_DYNAMODB_TABLE``,
+the role allowed only the driver's calls on that table (and logs), and one
+EventBridge rule per cron with one target per task on the alias, each target's
+input ``{"nitro:task": name}``. Deploy with
 ``sam deploy --template-file .output/template.yaml --stack-name NAME --capabilities
 CAPABILITY_IAM --resolve-s3`` (SAM uploads the zip).
 SAM: https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-function.html
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..build.output import BuildError
+from .aws_lambda import ALIAS, DATA_TABLE_ACTIONS
 
 __all__ = ["template", "write_template"]
 
@@ -40,13 +44,25 @@ def template(name: str, options: dict[str, Any], schedules: list[dict[str, Any]]
                 "MemorySize": options["memory"],
                 "Timeout": options["timeout"],
                 "Environment": {"Variables": environment},
-                "Policies": [{"DynamoDBCrudPolicy": {"TableName": {"Ref": "NitroData"}}}],
-                "FunctionUrlConfig": {"AuthType": "NONE"},
+                "Policies": [
+                    {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": list(DATA_TABLE_ACTIONS),
+                                "Resource": {"Fn::GetAtt": ["NitroData", "Arn"]},
+                            }
+                        ]
+                    }
+                ],
+                "AutoPublishAlias": ALIAS,
+                "FunctionUrlConfig": {"AuthType": options.get("url_auth", "NONE")},
             },
         },
         "NitroData": {
             "Type": "AWS::DynamoDB::Table",
             "Properties": {
+                "TableName": {"Fn::Sub": f"{safe}-${{Stage}}-data"},
                 "BillingMode": "PAY_PER_REQUEST",
                 "AttributeDefinitions": [{"AttributeName": "key", "AttributeType": "S"}],
                 "KeySchema": [{"AttributeName": "key", "KeyType": "HASH"}],
@@ -71,7 +87,7 @@ def template(name: str, options: dict[str, Any], schedules: list[dict[str, Any]]
                 "Targets": [
                     {
                         "Id": f"task{position}",
-                        "Arn": {"Fn::GetAtt": ["NitroFunction", "Arn"]},
+                        "Arn": {"Ref": "NitroFunction.Alias"},
                         "Input": json.dumps({"nitro:task": task}),
                     }
                     for position, task in enumerate(tasks)
@@ -81,7 +97,7 @@ def template(name: str, options: dict[str, Any], schedules: list[dict[str, Any]]
         resources[f"{rule}Permission"] = {
             "Type": "AWS::Lambda::Permission",
             "Properties": {
-                "FunctionName": {"Ref": "NitroFunction"},
+                "FunctionName": {"Ref": "NitroFunction.Alias"},
                 "Action": "lambda:InvokeFunction",
                 "Principal": "events.amazonaws.com",
                 "SourceArn": {"Fn::GetAtt": [rule, "Arn"]},

@@ -438,9 +438,9 @@ def _tiny_project(root: Path, dependencies: list[str], config: str = "") -> Path
     return root
 
 
-def test_a_zip_over_the_limit_fails_the_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_package_over_the_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the direct-upload limit the build says to deploy through S3; over the
+    unzipped limit (which S3 does not lift) it fails."""
     from nitro.build.output import BuildError
     from nitro.build.scan import scan_project
     from nitro.config import load_config
@@ -450,14 +450,19 @@ def test_a_zip_over_the_limit_fails_the_build(
     monkeypatch.setattr(aws_lambda_package, "ZIP_LIMIT", 100_000)
     out = root / ".output"
     out.mkdir()
+    logged: list[str] = []
     context = BuildContext(
         root=root,
         config=load_config(root),
         manifest=scan_project(root),
         out=out,
-        log=lambda m: None,
+        log=logged.append,
     )
-    with pytest.raises(BuildError, match=r"too big for Lambda: .* zipped \(limit 0\.1 MB\)"):
+    aws_lambda.build(context)
+    assert "over 0.1 MB zipped: deploy through S3 (nitro deploy aws does)" in logged
+    monkeypatch.setattr(aws_lambda_package, "UNZIPPED_LIMIT", 200_000)
+    context.manifest = scan_project(root)
+    with pytest.raises(BuildError, match=r"too big for Lambda: .* unzipped \(limit 0\.2 MB\)"):
         aws_lambda.build(context)
 
 

@@ -260,11 +260,19 @@ def test_lambda_options() -> None:
         "memory": 1024,
         "timeout": 30,
         "environment": {},
+        "url_auth": "NONE",
     }
     assert lambda_options({"architecture": "aarch64"})["architecture"] == "arm64"
     from nitro.build.output import BuildError
 
-    for bad in ({"runtime": "python3.9"}, {"memory": 64}, {"timeout": 901}, {"arch": "x"}):
+    bad_options = (
+        {"runtime": "python3.9"},
+        {"memory": 64},
+        {"timeout": 901},
+        {"arch": "x"},
+        {"url_auth": "PUBLIC"},
+    )
+    for bad in bad_options:
         with pytest.raises(BuildError):
             lambda_options(bad)
 

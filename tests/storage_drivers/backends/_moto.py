@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -73,21 +76,35 @@ def moto(request: pytest.FixtureRequest) -> Moto:
 
 
 def _start(request: pytest.FixtureRequest) -> Moto:
+    log_dir = request.getfixturevalue("tmp_path_factory").mktemp("moto")
+    server, stop = start_moto(log_dir)
+    request.config.add_cleanup(stop)
+    return server
+
+
+def start_moto(
+    log_dir: Path, env: dict[str, str] | None = None, *, auth: bool = True
+) -> tuple[Moto, Callable[[], None]]:
+    """A new moto server (extra environment: `env`) and its stop function: for tests
+    that need a server of their own (the deploy tests). With `auth`, IAM checks are on
+    (see above); without, any credentials are accepted."""
     if importlib.util.find_spec("moto") is None or importlib.util.find_spec("boto3") is None:
         require_service(False, "moto server", HOW_TO_START)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = request.getfixturevalue("tmp_path_factory").mktemp("moto") / "moto.log"
+    log_path = log_dir / "moto.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
 
     def stop() -> None:
         global _server
-        _server = None
+        if _server is not None and _server.url == url:
+            _server = None
         if process.poll() is None:
             process.terminate()
             try:
@@ -97,10 +114,10 @@ def _start(request: pytest.FixtureRequest) -> Moto:
                 process.wait()
         log.close()
 
-    request.config.add_cleanup(stop)
     deadline = time.monotonic() + 60
     while True:
         if process.poll() is not None:
+            stop()
             require_service(
                 False, f"moto server (exited: {log_path.read_text()[-2000:]})", HOW_TO_START
             )
@@ -109,16 +126,23 @@ def _start(request: pytest.FixtureRequest) -> Moto:
             break
         except httpx.TransportError:
             if time.monotonic() > deadline:
+                stop()
                 require_service(False, f"moto server (silent on {url} after 60s)", HOW_TO_START)
             time.sleep(0.05)
 
-    # Before authentication is switched on, any credentials are accepted.
-    setup = Moto(url, "bootstrap", "bootstrap").client("iam")
-    setup.create_user(UserName="nitro-tests")
-    setup.put_user_policy(
-        UserName="nitro-tests", PolicyName="allow-all", PolicyDocument=json.dumps(ALLOW_ALL)
-    )
-    key = setup.create_access_key(UserName="nitro-tests")["AccessKey"]
-    setup.close()
-    httpx.post(f"{url}/moto-api/reset-auth", content=b"0", timeout=5).raise_for_status()
-    return Moto(url, key["AccessKeyId"], key["SecretAccessKey"])
+    if not auth:
+        return Moto(url, "testing", "testing"), stop
+    try:
+        # Before authentication is switched on, any credentials are accepted.
+        setup = Moto(url, "bootstrap", "bootstrap").client("iam")
+        setup.create_user(UserName="nitro-tests")
+        setup.put_user_policy(
+            UserName="nitro-tests", PolicyName="allow-all", PolicyDocument=json.dumps(ALLOW_ALL)
+        )
+        key = setup.create_access_key(UserName="nitro-tests")["AccessKey"]
+        setup.close()
+        httpx.post(f"{url}/moto-api/reset-auth", content=b"0", timeout=5).raise_for_status()
+    except BaseException:
+        stop()
+        raise
+    return Moto(url, key["AccessKeyId"], key["SecretAccessKey"]), stop

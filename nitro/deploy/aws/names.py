@@ -1,0 +1,115 @@
+"""What every resource of a deploy is called, from the project's name and the stage.
+
+| resource | name |
+|---|---|
+| Lambda function | ``{name}-{stage}`` |
+| IAM role (and its inline policy ``nitro``) | ``{name}-{stage}-role`` |
+| alias the URL and the schedules invoke | ``live`` |
+| DynamoDB table (the default ``data`` mount) | ``{name}-{stage}-data`` |
+| EventBridge rule per cron | ``{name}-{stage}-cron-<10 hex>`` (`aws_lambda.rule_name`) |
+| S3 bucket for zips over the direct-upload limit | ``{name}-{stage}-deploy-{account}-{region}`` (lower case) |
+
+``{name}`` is `[project].name` (else the folder's name) with characters AWS does not
+allow in these names replaced by ``-``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from ..aws_lambda import ALIAS, rule_name
+from ..errors import DeployError
+
+__all__ = ["STAGE_PATTERN", "Names", "safe_name"]
+
+STAGE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,19}"
+FUNCTION_MAX = 64  # and IAM role names
+BUCKET_MAX = 63
+RULE_MARK = "-cron-"
+
+
+def safe_name(project: str) -> str:
+    """The project's name as the SAM template writes it: ``[A-Za-z0-9-_]`` only."""
+    return re.sub(r"[^A-Za-z0-9-_]", "-", project)
+
+
+@dataclass(frozen=True)
+class Names:
+    project: str
+    stage: str
+    region: str
+    account: str
+    partition: str = "aws"
+
+    def __post_init__(self) -> None:
+        if len(self.role) > FUNCTION_MAX:
+            raise DeployError(
+                f"[nitro:deploy] the role name {self.role!r} is longer than {FUNCTION_MAX} "
+                "characters: shorten [project].name or --stage"
+            )
+
+    @property
+    def function(self) -> str:
+        return f"{safe_name(self.project)}-{self.stage}"
+
+    @property
+    def role(self) -> str:
+        return f"{self.function}-role"
+
+    @property
+    def table(self) -> str:
+        return f"{self.function}-data"
+
+    alias = ALIAS
+    policy = "nitro"
+
+    @property
+    def bucket(self) -> str:
+        tail = f"-deploy-{self.account}-{self.region}"
+        head = re.sub(r"[^a-z0-9-]", "-", self.function.lower()).strip("-") or "nitro"
+        if len(head) + len(tail) > BUCKET_MAX:
+            digest = hashlib.sha256(head.encode()).hexdigest()[:6]
+            head = f"{head[: BUCKET_MAX - len(tail) - 7].rstrip('-')}-{digest}"
+        return head + tail
+
+    def rule(self, cron: str) -> str:
+        return rule_name(self.function, cron)
+
+    @property
+    def rule_prefix(self) -> str:
+        """What every rule of this function's name starts with."""
+        sample = self.rule("* * * * *")
+        return sample[: sample.rindex(RULE_MARK) + len(RULE_MARK)]
+
+    def owns_rule(self, name: str) -> bool:
+        return re.fullmatch(re.escape(self.rule_prefix) + r"[0-9a-f]{10}", name) is not None
+
+    # --- ARNs ---
+
+    def _arn(self, service: str, region: str, resource: str) -> str:
+        return f"arn:{self.partition}:{service}:{region}:{self.account}:{resource}"
+
+    @property
+    def role_arn(self) -> str:
+        return self._arn("iam", "", f"role/{self.role}")
+
+    @property
+    def function_arn(self) -> str:
+        return self._arn("lambda", self.region, f"function:{self.function}")
+
+    @property
+    def alias_arn(self) -> str:
+        return f"{self.function_arn}:{self.alias}"
+
+    @property
+    def table_arn(self) -> str:
+        return self._arn("dynamodb", self.region, f"table/{self.table}")
+
+    @property
+    def log_group_arn(self) -> str:
+        return self._arn("logs", self.region, f"log-group:/aws/lambda/{self.function}")
+
+    def rule_arn(self, rule: str) -> str:
+        return self._arn("events", self.region, f"rule/{rule}")

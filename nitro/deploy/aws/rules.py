@@ -1,0 +1,152 @@
+"""EventBridge rules: one per cron of `scheduled_tasks`, one target per task.
+
+Rule ``{function}-cron-<hash>`` (`aws_lambda.rule_name`: the built handler knows a
+rule by that ending) fires ``cron(...)`` (the build's `to_eventbridge`); each
+target invokes the alias ``live`` with the input ``{"nitro:task": name}``; the
+alias's policy lets exactly that rule invoke it (Sid ``nitro-<rule>``). Rules of
+this function whose cron is gone are deleted with their targets and permission.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .alias import add_permission, alias_statements, remove_permission
+from .names import Names
+from .plan import Change
+from .session import Aws
+
+__all__ = ["plan_rule_removals", "plan_rules", "rule_targets"]
+
+KIND = "eventbridge-rule"
+
+
+def rule_targets(names: Names, tasks: list[str]) -> list[dict[str, str]]:
+    return [
+        {"Id": f"task{position}", "Arn": names.alias_arn, "Input": json.dumps({"nitro:task": task})}
+        for position, task in enumerate(tasks)
+    ]
+
+
+def _by_id(target: dict[str, Any]) -> str:
+    return str(target["Id"])
+
+
+def _description(schedule: dict[str, Any]) -> str:
+    return f"nitro scheduled_tasks {schedule['cron']!r}: {', '.join(schedule['tasks'])}"[:512]
+
+
+def _existing(aws: Aws, names: Names) -> dict[str, dict[str, Any]]:
+    listed = aws.pages(
+        KIND, f"{names.rule_prefix}*", "events", "list_rules", "Rules", NamePrefix=names.rule_prefix
+    )
+    return {rule["Name"]: rule for rule in listed if names.owns_rule(rule["Name"])}
+
+
+def _targets(aws: Aws, rule: str) -> list[dict[str, Any]]:
+    return aws.pages(KIND, rule, "events", "list_targets_by_rule", "Targets", Rule=rule)
+
+
+def plan_rules(
+    aws: Aws, names: Names, schedules: list[dict[str, Any]], alias: Change
+) -> list[Change]:
+    """Create or update a rule per schedule; delete this function's other rules."""
+    existing = _existing(aws, names)
+    statements = (
+        alias_statements(aws, names, KIND, names.rule_prefix + "*")
+        if alias.action != "create"
+        else {}
+    )
+    changes = []
+    for schedule in schedules:
+        rule = names.rule(schedule["cron"])
+        targets = rule_targets(names, schedule["tasks"])
+        found = existing.pop(rule, None)
+        fields: list[str] = []
+        current_targets: list[dict[str, Any]] = []
+        if found is not None:
+            if found.get("ScheduleExpression") != schedule["expression"]:
+                fields.append("schedule")
+            if found.get("State") != "ENABLED":
+                fields.append("state")
+            if found.get("Description") != _description(schedule):
+                fields.append("description")
+            current_targets = _targets(aws, rule)
+            simple = [{k: t.get(k) for k in ("Id", "Arn", "Input")} for t in current_targets]
+            if sorted(simple, key=_by_id) != sorted(targets, key=_by_id):
+                fields.append("targets")
+            if f"nitro-{rule}" not in statements:
+                fields.append("permission")
+            if not fields:
+                changes.append(Change("unchanged", KIND, rule))
+                continue
+        stale = [t["Id"] for t in current_targets if t["Id"] not in {w["Id"] for w in targets}]
+        apply = _put(aws, names, rule, schedule, targets, stale)
+        changes.append(
+            Change("create" if found is None else "update", KIND, rule, tuple(fields), apply)
+        )
+    changes += [_delete(aws, names, rule) for rule in sorted(existing)]
+    return changes
+
+
+def _put(
+    aws: Aws,
+    names: Names,
+    rule: str,
+    schedule: dict[str, Any],
+    targets: list[dict[str, str]],
+    stale: list[str],
+) -> Any:
+    def apply() -> None:
+        arn = aws.call(
+            "put", KIND, rule, "events", "put_rule",
+            Name=rule, ScheduleExpression=schedule["expression"], State="ENABLED",
+            Description=_description(schedule),
+            Tags=[{"Key": "nitro:project", "Value": names.project},
+                  {"Key": "nitro:stage", "Value": names.stage}],
+        )["RuleArn"]  # fmt: skip
+        # The permission first: a target that may not invoke the alias fails its runs.
+        add_permission(
+            aws, names, KIND, rule, f"nitro-{rule}",
+            Action="lambda:InvokeFunction", Principal="events.amazonaws.com", SourceArn=arn,
+        )  # fmt: skip
+        result = aws.call("put", KIND, rule, "events", "put_targets", Rule=rule, Targets=targets)
+        if result.get("FailedEntryCount"):
+            failed = result["FailedEntries"][0]
+            raise aws_failure(
+                "put targets", rule, failed.get("ErrorCode"), failed.get("ErrorMessage")
+            )
+        if stale:
+            aws.call("put", KIND, rule, "events", "remove_targets", Rule=rule, Ids=stale)
+
+    return apply
+
+
+def aws_failure(action: str, rule: str, code: Any, message: Any) -> Exception:
+    from ..errors import DeployError
+
+    return DeployError(f"[nitro:deploy] {action} EventBridge rule {rule}: {code}: {message}")
+
+
+def _delete(aws: Aws, names: Names, rule: str) -> Change:
+    def apply() -> None:
+        ids = [t["Id"] for t in _targets(aws, rule)]
+        if ids:
+            aws.call("delete", KIND, rule, "events", "remove_targets", Rule=rule, Ids=ids)
+        aws.call(
+            "delete",
+            KIND,
+            rule,
+            "events",
+            "delete_rule",
+            Name=rule,
+            missing=("ResourceNotFoundException",),
+        )
+        remove_permission(aws, names, KIND, rule, f"nitro-{rule}")
+
+    return Change("delete", KIND, rule, apply=apply)
+
+
+def plan_rule_removals(aws: Aws, names: Names) -> list[Change]:
+    return [_delete(aws, names, rule) for rule in sorted(_existing(aws, names))]

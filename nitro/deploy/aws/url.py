@@ -1,0 +1,99 @@
+"""The Function URL, on the alias ``live`` (so a rollback moves what it serves).
+
+Auth ``NONE`` (the default) makes it public: the alias's policy then allows anyone
+``lambda:InvokeFunctionUrl`` (for URL auth NONE) and ``lambda:InvokeFunction`` only
+through the URL, as AWS asks of function URLs made since October 2025. With
+``AWS_IAM`` those statements are removed: callers sign their requests and need
+the permission in their own IAM policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .alias import add_permission, alias_statements, remove_permission
+from .names import Names
+from .plan import Change
+from .session import Aws
+from .spec import Spec
+
+__all__ = ["PUBLIC_STATEMENTS", "function_url", "plan_url", "plan_url_removal"]
+
+KIND = "function-url"
+PUBLIC_STATEMENTS: dict[str, dict[str, Any]] = {
+    "nitro-url": {
+        "Action": "lambda:InvokeFunctionUrl",
+        "Principal": "*",
+        "FunctionUrlAuthType": "NONE",
+    },
+    "nitro-url-invoke": {
+        "Action": "lambda:InvokeFunction",
+        "Principal": "*",
+        "InvokedViaFunctionUrl": True,
+    },
+}
+
+
+def _config(aws: Aws, names: Names) -> dict[str, Any] | None:
+    return aws.call(
+        "read", KIND, f"{names.function}:{names.alias}", "lambda", "get_function_url_config",
+        FunctionName=names.function, Qualifier=names.alias, missing=("ResourceNotFoundException",),
+    )  # fmt: skip
+
+
+def function_url(aws: Aws, names: Names) -> str | None:
+    config = _config(aws, names)
+    return None if config is None else str(config["FunctionUrl"])
+
+
+def plan_url(aws: Aws, names: Names, spec: Spec, alias: Change) -> Change:
+    label = f"{names.function}:{names.alias}"
+    exists = alias.action != "create"
+    config = _config(aws, names) if exists else None
+    sids = set(alias_statements(aws, names, KIND, label)) if exists else set()
+    wanted = set(PUBLIC_STATEMENTS) if spec.url_auth == "NONE" else set()
+    fields = []
+    if config is not None and config.get("AuthType") != spec.url_auth:
+        fields.append("auth")
+    if sids & set(PUBLIC_STATEMENTS) != wanted:
+        fields.append("permission")
+    if config is not None and not fields:
+        return Change("unchanged", KIND, label)
+
+    def apply() -> None:
+        current = _config(aws, names)
+        operation = (
+            "create_function_url_config" if current is None else "update_function_url_config"
+        )
+        if current is None or current.get("AuthType") != spec.url_auth:
+            aws.call(
+                "create" if current is None else "update", KIND, label, "lambda", operation,
+                FunctionName=names.function, Qualifier=names.alias, AuthType=spec.url_auth,
+            )  # fmt: skip
+        for sid, statement in PUBLIC_STATEMENTS.items():
+            if sid in wanted:
+                add_permission(aws, names, KIND, label, sid, **statement)
+            elif sid in sids:
+                remove_permission(aws, names, KIND, label, sid)
+
+    return Change(
+        "create" if config is None else "update",
+        KIND,
+        label,
+        tuple(fields) if config else (),
+        apply,
+    )
+
+
+def plan_url_removal(aws: Aws, names: Names) -> list[Change]:
+    label = f"{names.function}:{names.alias}"
+    if _config(aws, names) is None:
+        return []
+
+    def delete() -> None:
+        aws.call(
+            "delete", KIND, label, "lambda", "delete_function_url_config",
+            FunctionName=names.function, Qualifier=names.alias, missing=("ResourceNotFoundException",),
+        )  # fmt: skip
+
+    return [Change("delete", KIND, label, apply=delete)]

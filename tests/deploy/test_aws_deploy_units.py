@@ -1,0 +1,202 @@
+"""The pieces of `nitro deploy aws` that need no AWS: names, the function's
+environment, the role's policy, comparing configurations, error lines, and the
+SAM template agreeing with what the deploy makes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from nitro.deploy.aws.function import differences
+from nitro.deploy.aws.names import STAGE_PATTERN, Names
+from nitro.deploy.aws.plan import Change
+from nitro.deploy.aws.role import role_policy
+from nitro.deploy.aws.session import deploy_error
+from nitro.deploy.aws.spec import Grant, Spec, function_environment, storage_grants
+from nitro.deploy.aws_lambda import DATA_TABLE_ACTIONS, rule_name, rule_suffix
+from nitro.deploy.errors import DeployError
+
+
+def names(project: str = "shop", stage: str = "prod") -> Names:
+    return Names(project, stage, "eu-west-1", "123456789012")
+
+
+def spec(**changes: Any) -> Spec:
+    fields: dict[str, Any] = {
+        "zip_path": Path("aws-lambda.zip"),
+        "code_sha256": "abc=",
+        "zip_size": 10,
+        "runtime": "python3.12",
+        "architecture": "x86_64",
+        "memory": 512,
+        "timeout": 20,
+        "environment": {"NITRO_DYNAMODB_TABLE": "shop-prod-data"},
+        "url_auth": "NONE",
+        "schedules": [],
+        "default_data": True,
+        "grants": (),
+    }
+    return Spec(**{**fields, **changes})
+
+
+def test_names_derive_from_the_project_and_the_stage() -> None:
+    found = names("my shop", "dev")
+    assert found.function == "my-shop-dev" and found.role == "my-shop-dev-role"
+    assert found.table == "my-shop-dev-data"
+    assert found.bucket == "my-shop-dev-deploy-123456789012-eu-west-1"
+    assert found.role_arn == "arn:aws:iam::123456789012:role/my-shop-dev-role"
+    assert found.alias_arn == "arn:aws:lambda:eu-west-1:123456789012:function:my-shop-dev:live"
+    assert found.rule("*/5 * * * *") == rule_name("my-shop-dev", "*/5 * * * *")
+    assert found.rule_prefix == "my-shop-dev-cron-"
+    assert found.owns_rule("my-shop-dev" + rule_suffix("@daily"))
+    assert not found.owns_rule("my-shop-dev-cron-other")
+    assert not found.owns_rule("my-shop-dev-cron-abcdef0123-x")
+
+
+def test_long_names_are_shortened_or_refused() -> None:
+    long = names("a-very-long-project-name-for-the-bucket-names", "staging")
+    assert len(long.bucket) <= 63 and long.bucket.endswith("-deploy-123456789012-eu-west-1")
+    assert long.bucket != names("a-very-long-project-name-for-the-bucket-other", "staging").bucket
+    # Rule names keep the hash suffix the handler matches: the prefix is cut instead.
+    deep = names("p" * 50, "prod")
+    assert deep.owns_rule(deep.rule("@hourly")) and len(deep.rule("@hourly")) == 64
+    with pytest.raises(DeployError, match="longer than 64 characters"):
+        names("x" * 60, "prod")
+
+
+def test_stages() -> None:
+    for good in ("prod", "dev-2", "pr_14"):
+        assert re.fullmatch(STAGE_PATTERN, good)
+    for bad in ("", "-x", "a/b", "x" * 21, "two words"):
+        assert not re.fullmatch(STAGE_PATTERN, bad)
+
+
+def test_the_function_environment() -> None:
+    environ = {"NITRO_GREETING": "hi", "PATH": "/bin", "NITRO_DYNAMODB_TABLE": "mine"}
+    env = function_environment({"LOG_LEVEL": "info", "NITRO_GREETING": "config"}, "t", environ)
+    # NITRO_* of the deploy's environment < aws_lambda["environment"] < the owned table.
+    assert env == {"LOG_LEVEL": "info", "NITRO_DYNAMODB_TABLE": "t", "NITRO_GREETING": "config"}
+    assert function_environment({}, None, environ) == {
+        "NITRO_DYNAMODB_TABLE": "mine",
+        "NITRO_GREETING": "hi",
+    }
+
+
+def test_storage_grants_resolve_as_the_app_will() -> None:
+    logged: list[str] = []
+    storage = {
+        "uploads": {"driver": "s3", "bucket": "{{NITRO_UPLOADS}}"},
+        "sessions": {"driver": "dynamodb", "table": "sessions", "create_table": True},
+        "cache": {"driver": "memory"},
+        "lost": {"driver": "s3", "bucket": "{{NOT_SET}}"},
+    }
+    grants = storage_grants(storage, {"NITRO_UPLOADS": "shop-uploads"}, logged.append)
+    assert grants == (
+        Grant("dynamodb", "sessions", create_table=True),
+        Grant("s3", "shop-uploads"),
+    )
+    assert len(logged) == 1 and "storage.lost.bucket uses {{NOT_SET}}" in logged[0]
+
+
+def test_the_role_policy_allows_only_what_the_app_owns() -> None:
+    grants = (Grant("dynamodb", "sessions", create_table=True), Grant("s3", "shop-uploads"))
+    policy = role_policy(names(), spec(grants=grants))
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["Logs"]["Resource"] == [
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/shop-prod",
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/shop-prod:*",
+    ]
+    assert by_sid["Data"]["Action"] == list(DATA_TABLE_ACTIONS)
+    assert by_sid["Data"]["Resource"] == [
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/shop-prod-data",
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/sessions",
+    ]
+    assert by_sid["TableSetup"]["Resource"] == [
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/sessions"
+    ]
+    assert by_sid["Buckets"] == {
+        "Sid": "Buckets",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::shop-uploads"],
+    }
+    assert by_sid["Objects"]["Resource"] == ["arn:aws:s3:::shop-uploads/*"]
+    every = [a for s in policy["Statement"] for a in s["Action"]]
+    assert not any(a.endswith("*") for a in every)
+    only_logs = role_policy(names(), spec(default_data=False))
+    assert [s["Sid"] for s in only_logs["Statement"]] == ["Logs"]
+
+
+def test_differences_name_each_field() -> None:
+    wanted = spec()
+    config = {
+        "CodeSha256": "abc=",
+        "Architectures": ["x86_64"],
+        "Runtime": "python3.12",
+        "Handler": "index.handler",
+        "Role": names().role_arn,
+        "MemorySize": 512,
+        "Timeout": 20,
+        "Environment": {"Variables": {"NITRO_DYNAMODB_TABLE": "shop-prod-data"}},
+    }
+    assert differences(config, names(), wanted) == []
+    changed = {
+        **config,
+        "CodeSha256": "new=",
+        "Architectures": ["arm64"],
+        "MemorySize": 1024,
+        "Environment": {},
+    }
+    assert differences(changed, names(), wanted) == [
+        "code",
+        "architecture",
+        "memory",
+        "environment",
+    ]
+
+
+def test_plan_lines_and_error_lines() -> None:
+    assert Change("update", "lambda-function", "shop-prod", ("code", "memory")).line() == (
+        "update lambda-function shop-prod (code, memory)"
+    )
+    assert (
+        Change("unchanged", "iam-role", "shop-prod-role").line()
+        == "unchanged iam-role shop-prod-role"
+    )
+    refused = ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, "CreateFunction"
+    )
+    error = deploy_error("create", "lambda-function", "shop-prod", refused)
+    assert str(error) == (
+        "[nitro:deploy] create Lambda function shop-prod: AccessDeniedException: not allowed"
+    )
+    other = deploy_error("read", "iam-role", "r", TimeoutError("slow"))
+    assert str(other) == "[nitro:deploy] read IAM role r: TimeoutError: slow"
+
+
+def test_the_sam_template_makes_what_the_deploy_makes() -> None:
+    from nitro.deploy.aws_lambda import lambda_options
+    from nitro.deploy.aws_lambda_sam import template
+
+    schedules = [{"cron": "0 3 * * *", "expression": "cron(0 3 * * ? *)", "tasks": ["db:cleanup"]}]
+    found = template("shop", lambda_options({"url_auth": "AWS_IAM"}), schedules)["Resources"]
+    function = found["NitroFunction"]["Properties"]
+    assert function["FunctionName"] == {"Fn::Sub": "shop-${Stage}"}
+    assert function["AutoPublishAlias"] == "live"
+    assert function["FunctionUrlConfig"] == {"AuthType": "AWS_IAM"}
+    [statement] = function["Policies"][0]["Statement"]
+    assert statement["Action"] == list(DATA_TABLE_ACTIONS)
+    assert found["NitroData"]["Properties"]["TableName"] == {"Fn::Sub": "shop-${Stage}-data"}
+    assert found["NitroData"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires",
+        "Enabled": True,
+    }
+    [target] = found["NitroCron0"]["Properties"]["Targets"]
+    assert target["Arn"] == {"Ref": "NitroFunction.Alias"}
+    assert found["NitroCron0Permission"]["Properties"]["FunctionName"] == {
+        "Ref": "NitroFunction.Alias"
+    }
