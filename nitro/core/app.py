@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from starlette.responses import Response
@@ -26,11 +26,11 @@ from .database import Database
 from .error_response import render_error
 from .errors import HTTPError
 from .event import Event, _current_event
-from .handlers import EventHandler, Middleware, Plugin, as_middleware, define_handler
+from .handlers import EventHandler, Middleware, Plugin, as_middleware, define_handler, maybe_await
 from .hooks import Hooks
 from .lifespan import AppLifespan, serve_lifespan
 from .loader import LoadError, ModuleRef, describe, resolve
-from .manifest import PublicAsset, RouteEntry
+from .manifest import RouteEntry
 from .paths import canonical_path
 from .response import plain_response, send_response, to_response
 from .route_rules import RouteRules, add_rule_headers, apply_rules, rule_cache
@@ -41,7 +41,7 @@ from .scheduler import Scheduler
 from .storage import Storage
 from .tasks import TaskRegistry
 from .utils.body import DEFAULT_MAX_BODY_SIZE
-from .utils.static import serve_public
+from .utils.static import PublicLookup, serve_public
 
 if TYPE_CHECKING:
     from .pubsub import Hub
@@ -55,10 +55,6 @@ _current_app: NitroApp | None = None
 
 class StartupError(RuntimeError):
     """A plugin, middleware or server entry failed while the app was starting."""
-
-
-class PublicLookup(Protocol):
-    def lookup(self, pathname: str) -> tuple[Path, PublicAsset] | None: ...
 
 
 def use_nitro_app() -> NitroApp:
@@ -377,9 +373,7 @@ class NitroApp:
         await self._report(error, event)
         if self.error_handler is not None:
             try:
-                result = self.error_handler(error, event)
-                if asyncio.iscoroutine(result):
-                    result = await result
+                result = await maybe_await(self.error_handler(error, event))
                 if result is not None:
                     event._res = None
                     event.res.status = error.status if isinstance(error, HTTPError) else 500
@@ -401,16 +395,14 @@ class NitroApp:
     async def _cleanup(self, event: Event) -> None:
         for callback in event._cleanups or ():
             try:
-                result = callback()
-                if asyncio.iscoroutine(result):
-                    await result
+                await maybe_await(callback())
             except Exception:
                 logger.exception("[nitro] request cleanup failed")
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._started:
             await self.startup()
-        from .websocket import serve_websocket  # only apps that take WebSockets load it
+        from .websocket_session import serve_websocket  # only apps taking WebSockets
 
         await serve_websocket(self, scope, receive, send)
 
@@ -418,11 +410,9 @@ class NitroApp:
     def hub(self) -> Hub:
         """The WebSocket peers and topics of this app (over Redis with ``websocket["redis_url"]``)."""
         if self._hub is None:
-            from .pubsub import Hub, RedisBus
+            from .pubsub import Hub
 
-            url = self.websocket_options.get("redis_url")
-            prefix = self.websocket_options.get("channel_prefix") or "nitro:ws:"
-            self._hub = Hub(RedisBus(url, channel_prefix=prefix) if url else None)
+            self._hub = Hub.for_options(self.websocket_options)
             self.hooks.hook("close", self._hub.close)
         return self._hub
 

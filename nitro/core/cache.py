@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, overload
 
-from .handlers import is_async_callable
+from .handlers import is_async_callable, maybe_await
 
 __all__ = ["CacheOptions", "CachedFunction", "Engine", "define_cached_function"]
 
@@ -212,12 +212,12 @@ class CachedFunction:
         options = self.options
         if options.max_age <= 0 or (
             options.should_bypass_cache
-            and await _maybe_await(options.should_bypass_cache(*args, **kwargs))
+            and await maybe_await(options.should_bypass_cache(*args, **kwargs))
         ):
             return await self._call(args, kwargs)
         invalidate = bool(
             options.should_invalidate_cache
-            and await _maybe_await(options.should_invalidate_cache(*args, **kwargs))
+            and await maybe_await(options.should_invalidate_cache(*args, **kwargs))
         )
         value, _, _ = await self.engine.resolve(
             self.key(*args, **kwargs), lambda: self._call(args, kwargs), invalidate=invalidate
@@ -313,7 +313,3 @@ async def _report(error: BaseException) -> None:
     from .event import _current_event
 
     await use_nitro_app().capture_error(error, _current_event.get(None))
-
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if asyncio.iscoroutine(value) else value

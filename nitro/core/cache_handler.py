@@ -25,9 +25,9 @@ from typing import Any, overload
 
 from starlette.responses import FileResponse, Response
 
-from .cache import CacheOptions, Engine, _maybe_await, default_name, integrity, uncacheable
+from .cache import CacheOptions, Engine, default_name, integrity, uncacheable
 from .event import Event
-from .handlers import EventHandler
+from .handlers import EventHandler, maybe_await
 from .response import make_response, to_response
 
 __all__ = ["CachedHandler", "define_cached_handler"]
@@ -61,11 +61,11 @@ class CachedHandler(EventHandler):
         options = self.options
         if event.method not in ("GET", "HEAD") or options.max_age <= 0:
             return await self.inner.call(event)
-        if options.should_bypass_cache and await _maybe_await(options.should_bypass_cache(event)):
+        if options.should_bypass_cache and await maybe_await(options.should_bypass_cache(event)):
             return await self.inner.call(event)
         invalidate = bool(
             options.should_invalidate_cache
-            and await _maybe_await(options.should_invalidate_cache(event))
+            and await maybe_await(options.should_invalidate_cache(event))
         )
         key = self._key(event)
         hot = self._hot.get(key)

@@ -45,6 +45,11 @@ def is_async_callable(fn: object) -> bool:
     )
 
 
+async def maybe_await(value: Any) -> Any:
+    """`value`, awaited when it is awaitable: what a hook that may be sync or async returned."""
+    return await value if inspect.isawaitable(value) else value
+
+
 class EventHandler:
     """A route handler made by `define_handler` (``await handler.call(event)``)."""
 
@@ -111,9 +116,7 @@ class Plugin:
         self.name = getattr(fn, "__name__", repr(fn))
 
     async def run(self, app: NitroApp) -> None:
-        result = self.fn(app)
-        if inspect.isawaitable(result):
-            await result
+        await maybe_await(self.fn(app))
 
     def __repr__(self) -> str:
         return f"<Plugin {self.name}>"

@@ -18,7 +18,7 @@ import base64
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -48,15 +48,23 @@ class Hub:
 
     def __init__(self, bus: Bus | None = None) -> None:
         self.bus = bus
-        self.peers: dict[str, Peer] = {}
         self._topics: dict[tuple[str, str], set[Peer]] = {}
         self._started: asyncio.Future[None] | None = None
+
+    @classmethod
+    def for_options(cls, options: Mapping[str, Any]) -> Hub:
+        """The hub for an app's `websocket` config: over Redis with a ``redis_url``."""
+        url = options.get("redis_url")
+        prefix = options.get("channel_prefix") or "nitro:ws:"
+        return cls(RedisBus(url, channel_prefix=prefix) if url else None)
 
     async def start(self) -> None:
         """Start the bus once (idempotent; concurrent callers wait for the same start;
         after a failed start the next caller tries again)."""
+        if self.bus is None:
+            return
         if self._started is None:
-            self._started = asyncio.ensure_future(self._start())
+            self._started = asyncio.ensure_future(self.bus.start(self._deliver))
         starting = self._started
         try:
             await asyncio.shield(starting)
@@ -65,15 +73,8 @@ class Hub:
                 self._started = None
             raise
 
-    async def _start(self) -> None:
-        if self.bus is not None:
-            await self.bus.start(self._deliver_remote)
-
-    def add(self, peer: Peer) -> None:
-        self.peers[peer.id] = peer
-
     def remove(self, peer: Peer) -> None:
-        self.peers.pop(peer.id, None)
+        """Forget a peer that went away (all its subscriptions)."""
         for topic in list(peer.topics):
             self.unsubscribe(peer, topic)
 
@@ -109,11 +110,6 @@ class Hub:
         for peer in list(members):
             if peer.id != sender:
                 await peer.send_quietly(data)
-
-    async def _deliver_remote(
-        self, namespace: str, topic: str, data: str | bytes, sender: str | None
-    ) -> None:
-        await self._deliver(namespace, topic, data, sender)
 
     async def close(self) -> None:
         if self.bus is not None and self._started is not None:

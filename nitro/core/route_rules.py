@@ -12,7 +12,7 @@ dodge a rule written for ``/admin/**``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
-KNOWN_KEYS = ("headers", "cors", "redirect", "proxy", "cache", "swr", "prerender", "static", "isr")
 
 
 @dataclass(frozen=True)
@@ -102,28 +101,17 @@ class RouteRules:
         return merged["_view"] if merged else MappingProxyType({})
 
     def resolve(self, method: str, path: str) -> dict[str, Any]:
-        """The merged rules for a request; ``_tail`` and ``_pattern`` record the winning
-        redirect/proxy match."""
+        """The merged rules for a request (memoised); ``_tail`` records the winning
+        redirect/proxy match's ``**`` tail, and `_prepare` adds the per-path work."""
         memo_key = (method, path)
         found = self._memo.get(memo_key)
         if found is not None:
             return found
-        readings = _readings(path)
         merged: dict[str, Any] = {}
-        for rule in self._rules:
-            if (
-                rule.method is not None
-                and rule.method != method
-                and not (rule.method == "GET" and method == "HEAD")
-            ):
-                continue
-            for reading in readings:
-                match = rule.regex.match(reading)
-                if match is not None:
-                    _merge(merged, rule.options)
-                    if "redirect" in rule.options or "proxy" in rule.options:
-                        merged["_tail"] = match.group("tail") if rule.tail else None
-                    break
+        for rule, match in self._matches(method, path):
+            _merge(merged, rule.options)
+            if "redirect" in rule.options or "proxy" in rule.options:
+                merged["_tail"] = match.group("tail") if rule.tail else None
         if merged:
             _prepare(merged)
         if len(self._memo) > 1024:
@@ -135,12 +123,27 @@ class RouteRules:
         """The value the most specific rule matching `path` gives `key`, ``False``
         included (`resolve` drops a reset key); None when no rule sets it."""
         value = None
-        for rule in self._rules:
-            if rule.method is not None and rule.method != method:
-                continue
-            if key in rule.options and any(rule.regex.match(r) for r in _readings(path)):
+        for rule, _ in self._matches(method, path):
+            if key in rule.options:
                 value = rule.options[key]
         return value
+
+    def _matches(self, method: str, path: str) -> Iterator[tuple[_Rule, re.Match[str]]]:
+        """The rules that apply, least specific first, each with its match on the first
+        reading of `path` it matches (`GET` rules also apply to `HEAD`)."""
+        readings = _readings(path)
+        for rule in self._rules:
+            if (
+                rule.method is not None
+                and rule.method != method
+                and not (rule.method == "GET" and method == "HEAD")
+            ):
+                continue
+            for reading in readings:
+                match = rule.regex.match(reading)
+                if match is not None:
+                    yield rule, match
+                    break
 
     def exact_paths(self, key: str) -> list[str]:
         """Paths of rules without wildcards or params whose `key` is truthy (for GET)."""

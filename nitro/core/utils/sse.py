@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import StreamingResponse
 
+from ..handlers import maybe_await
 from ..response import encode_json
 
 if TYPE_CHECKING:
@@ -66,9 +66,7 @@ class EventStream:
             while not self._queue.empty():  # unblock a producer waiting in push()
                 self._queue.get_nowait()
             for callback in self._on_closed:
-                result = callback()
-                if inspect.isawaitable(result):
-                    await result
+                await maybe_await(callback())
 
     def __nitro_response__(self) -> StreamingResponse:
         response = StreamingResponse(self._messages(), media_type="text/event-stream")

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from starlette.responses import FileResponse, Response
 
@@ -29,6 +29,7 @@ __all__ = [
     "DirectoryAssets",
     "ManifestAssets",
     "PublicDir",
+    "PublicLookup",
     "content_type_for",
     "scan_public",
     "serve_public",
@@ -138,6 +139,12 @@ def _candidates(pathname: str) -> tuple[str, ...] | None:
         path = path.rstrip("/")
         return (path + "/index.html",)
     return (path, path + "/index.html")
+
+
+class PublicLookup(Protocol):
+    """What the app asks for public files (`ManifestAssets` in a build, `DirectoryAssets` in dev)."""
+
+    def lookup(self, pathname: str) -> tuple[Path, PublicAsset] | None: ...
 
 
 class ManifestAssets:
