@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,7 +15,7 @@ from starlette.routing import Route
 from nitro import NitroApp, define_handler, proxy_request
 from nitro.testing import TestClient
 
-from helpers import free_port
+from helpers import free_port, serve_in_thread
 
 pytestmark = pytest.mark.anyio
 
@@ -55,18 +52,8 @@ def upstream() -> Iterator[str]:
             Route("/{path:path}", echo, methods=["GET", "POST", "PUT"]),
         ]
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(app) as url:
+        yield url
 
 
 def proxy_app(target: str, timeout: float = 5.0) -> NitroApp:

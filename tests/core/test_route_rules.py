@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -21,7 +18,7 @@ from nitro.core.storage import Storage
 from nitro.storage_drivers.memory import MemoryDriver
 from nitro.testing import TestClient
 
-from helpers import free_port, raw_asgi
+from helpers import raw_asgi, serve_in_thread
 
 pytestmark = pytest.mark.anyio
 
@@ -173,18 +170,8 @@ def upstream() -> Iterator[str]:
         )
 
     app = Starlette(routes=[Route("/{path:path}", echo)])
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(app) as url:
+        yield url
 
 
 async def test_proxy_to_an_external_upstream(upstream: str) -> None:
