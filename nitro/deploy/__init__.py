@@ -7,8 +7,8 @@ Other packages add presets through the ``nitro.presets`` entry-point group
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
 
+from ..core.registry import registered
 from .base import BuildContext as BuildContext
 from .base import Preset as Preset
 
@@ -24,21 +24,14 @@ PRESETS: dict[str, str] = {
 }
 
 
-def _registry() -> dict[str, str]:
-    registry = dict(PRESETS)
-    for ep in entry_points(group="nitro.presets"):
-        registry.setdefault(ep.name, ep.value)
-    return registry
-
-
 def preset_names() -> list[str]:
     """Every known preset name, sorted."""
-    return sorted(_registry())
+    return sorted(registered(PRESETS, "nitro.presets"))
 
 
 def get_preset(name: str) -> Preset:
     """The preset called `name` (``aws_lambda`` and ``aws-lambda`` are the same)."""
-    registry = _registry()
+    registry = registered(PRESETS, "nitro.presets")
     module_name = registry.get(name) or registry.get(name.replace("_", "-"))
     if module_name is None:
         raise KeyError(

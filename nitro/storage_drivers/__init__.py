@@ -7,12 +7,11 @@ through the ``nitro.storage_drivers`` entry-point group (``name = "pkg.module"``
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..core.options import did_you_mean
+from ..core.registry import import_registered, missing_extra, registered
 from ..core.storage import Driver
 
 __all__ = ["DRIVERS", "EXTRAS", "create_driver", "driver_names"]
@@ -40,18 +39,9 @@ EXTRAS: dict[str, str] = {
 }
 
 
-def _registry() -> dict[str, str]:
-    from importlib.metadata import entry_points  # costs milliseconds: only for other names
-
-    registry = dict(DRIVERS)
-    for ep in entry_points(group="nitro.storage_drivers"):
-        registry.setdefault(ep.name, ep.value)
-    return registry
-
-
 def driver_names() -> list[str]:
     """Every known driver name, sorted."""
-    return sorted(_registry())
+    return sorted(registered(DRIVERS, "nitro.storage_drivers"))
 
 
 def create_driver(name: str, options: Mapping[str, Any], *, root: Path) -> Driver:
@@ -59,20 +49,8 @@ def create_driver(name: str, options: Mapping[str, Any], *, root: Path) -> Drive
 
     A missing library is an `ImportError` that names the extra to install.
     """
-    module_name = DRIVERS.get(name)
-    if module_name is None:
-        registry = _registry()
-        module_name = registry.get(name)
-    if module_name is None:
-        hint = did_you_mean(name, sorted(registry), label="known drivers")
-        raise ValueError(f"[nitro:storage] unknown driver {name!r}{hint}")
-    module = importlib.import_module(module_name)
-    try:
+    module = import_registered(
+        name, DRIVERS, "nitro.storage_drivers", kind="driver", where="nitro:storage"
+    )
+    with missing_extra(EXTRAS.get(name), where=f"nitro:storage:{name}"):
         return module.driver(options, root=root)
-    except ModuleNotFoundError as exc:
-        extra = EXTRAS.get(name)
-        if extra is None:
-            raise
-        raise ImportError(
-            f'[nitro:storage:{name}] needs {exc.name!r}: pip install "nitro-py[{extra}]"'
-        ) from exc
