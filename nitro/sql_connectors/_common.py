@@ -1,4 +1,4 @@
-"""What connectors share: option parsing and connection URLs."""
+"""What connectors share: option parsing, connection URLs, the in-transaction view."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
+from ..core.database import Connector
 from ..core.options import options_as
 
 T = TypeVar("T")
@@ -32,3 +33,21 @@ def endpoint(scheme: str, host: str | None, port: int | None, database: str | No
     """A connection's address for messages: never the user or password."""
     where = host or "localhost"
     return f"{scheme}://{where}{f':{port}' if port else ''}/{database or ''}"
+
+
+class InTransaction:
+    """A connector seen from inside one of its transactions: the same name, dialect,
+    style and endpoint; a subclass runs `exec` and `prepare` on the transaction's
+    connection."""
+
+    def __init__(self, owner: Connector) -> None:
+        self.name = owner.name
+        self.dialect = owner.dialect
+        self.style = owner.style
+        self.endpoint = owner.endpoint
+
+    def transaction(self) -> Any:
+        raise RuntimeError(f"[nitro:db:{self.name}] transactions do not nest")
+
+    async def dispose(self) -> None:
+        return None

@@ -11,14 +11,15 @@ invocations, and drops a connection that broke (the next query gets a fresh one)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.database import Result
-from ._common import endpoint, parse_options, split_url
+from ._common import parse_options
+from ._pool import PooledConnector, ServerOptions
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -29,132 +30,60 @@ REQUIRES = ["psycopg[binary]>=3.1", "psycopg-pool>=3.2"]
 
 
 @dataclass(frozen=True)
-class PostgresOptions:
-    """Options of the `postgresql` connector (`url`, or the separate parts)."""
-
-    url: str | None = None
-    """``postgresql://user:password@host:5432/dbname``; usually ``"{{DATABASE_URL}}"``."""
-    host: str | None = None
-    port: int | None = None
-    user: str | None = None
-    password: str | None = None
-    database: str | None = None
-    min_size: int = 0
-    """Connections kept open when idle (default 0: serverless-friendly)."""
-    max_size: int = 10
-    """Most connections at once (default 10)."""
-    connect_timeout: float = 5.0
-    """Seconds to connect, and to wait for a free connection (default 5)."""
+class PostgresOptions(ServerOptions):
+    """Options of the `postgresql` connector: `url` (``postgresql://user:password@host:5432/dbname``)
+    or the separate parts, and the pool's size (see `ServerOptions`). `connect_timeout`
+    also bounds the wait for a free connection."""
 
 
-class _Statement:
-    __slots__ = ("connection", "owner", "sql")
-
-    def __init__(
-        self, owner: PostgresConnector, sql: str, connection: AsyncConnection[Any] | None
-    ) -> None:
-        self.owner = owner
-        self.sql = sql
-        self.connection = connection
-
-    async def execute(self, params: Sequence[Any]) -> Result:
-        if self.connection is not None:
-            return await _run(self.connection, self.sql, params)
-        pool = await self.owner.pool()
-        async with pool.connection() as connection:
-            return await _run(connection, self.sql, params)
-
-
-async def _run(connection: AsyncConnection[Any], sql: str, params: Sequence[Any]) -> Result:
-    cursor = await connection.execute(sql, tuple(params))
-    rows = await cursor.fetchall() if cursor.description is not None else []
-    return Result(rows=rows, changes=max(cursor.rowcount, 0))
-
-
-class PostgresConnector:
+class PostgresConnector(PooledConnector):
     name = CONNECTOR_NAME
     dialect = "postgresql"
-    style = "format"
 
     def __init__(self, options: PostgresOptions) -> None:
-        parts = split_url(options.url) if options.url else {}
-        self.settings: dict[str, Any] = {
-            "host": options.host or parts.get("host") or "localhost",
-            "port": options.port or parts.get("port") or 5432,
-            "user": options.user or parts.get("user"),
-            "password": options.password or parts.get("password"),
-            "dbname": options.database or parts.get("database"),
-            "connect_timeout": max(1, int(options.connect_timeout)),
-        }
-        self.options = options
-        self.endpoint = endpoint(
-            "postgresql", self.settings["host"], self.settings["port"], self.settings["dbname"]
+        super().__init__(options, port=5432)
+        self.settings["dbname"] = self.settings.pop("database")
+        self.settings["connect_timeout"] = max(1, int(options.connect_timeout))
+
+    async def open_pool(self) -> AsyncConnectionPool[Any]:
+        from psycopg.rows import dict_row
+        from psycopg_pool import AsyncConnectionPool
+
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            kwargs={
+                **{k: v for k, v in self.settings.items() if v is not None},
+                "autocommit": True,
+                "row_factory": dict_row,
+            },
+            min_size=self.options.min_size,
+            max_size=self.options.max_size,
+            timeout=self.options.connect_timeout,
+            open=False,
+            name=f"nitro:{self.endpoint}",
         )
-        self._pool: AsyncConnectionPool[Any] | None = None
+        await pool.open(wait=False)
+        return pool
 
-    async def pool(self) -> AsyncConnectionPool[Any]:
-        if self._pool is None:
-            from psycopg.rows import dict_row
-            from psycopg_pool import AsyncConnectionPool
+    async def close_pool(self, pool: AsyncConnectionPool[Any]) -> None:
+        await pool.close()
 
-            pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-                kwargs={
-                    **{k: v for k, v in self.settings.items() if v is not None},
-                    "autocommit": True,
-                    "row_factory": dict_row,
-                },
-                min_size=self.options.min_size,
-                max_size=self.options.max_size,
-                timeout=self.options.connect_timeout,
-                open=False,
-                name=f"nitro:{self.endpoint}",
-            )
-            await pool.open(wait=False)
-            self._pool = pool
-        return self._pool
+    def acquire(
+        self, pool: AsyncConnectionPool[Any]
+    ) -> AbstractAsyncContextManager[AsyncConnection[Any]]:
+        return pool.connection()
 
-    async def exec(self, script: str) -> None:
-        pool = await self.pool()
-        async with pool.connection() as connection:
-            await connection.execute(script)
+    def begin(self, connection: AsyncConnection[Any]) -> AbstractAsyncContextManager[Any]:
+        return connection.transaction()
 
-    def prepare(self, sql: str) -> _Statement:
-        return _Statement(self, sql, None)
+    async def run(
+        self, connection: AsyncConnection[Any], sql: str, params: Sequence[Any]
+    ) -> Result:
+        cursor = await connection.execute(sql, tuple(params))
+        rows = await cursor.fetchall() if cursor.description is not None else []
+        return Result(rows=rows, changes=max(cursor.rowcount, 0))
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_Transaction]:
-        pool = await self.pool()
-        async with pool.connection() as connection, connection.transaction():
-            yield _Transaction(self, connection)
-
-    async def dispose(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            await pool.close()
-
-
-class _Transaction:
-    def __init__(self, owner: PostgresConnector, connection: AsyncConnection[Any]) -> None:
-        self.owner = owner
-        self.connection = connection
-        self.name, self.dialect, self.style, self.endpoint = (
-            owner.name,
-            owner.dialect,
-            owner.style,
-            owner.endpoint,
-        )
-
-    async def exec(self, script: str) -> None:
-        await self.connection.execute(script)
-
-    def prepare(self, sql: str) -> _Statement:
-        return _Statement(self.owner, sql, self.connection)
-
-    def transaction(self) -> Any:
-        raise RuntimeError("[nitro:db:postgresql] transactions do not nest")
-
-    async def dispose(self) -> None:
-        return None
+    async def run_script(self, connection: AsyncConnection[Any], script: str) -> None:
+        await connection.execute(script)
 
 
 def connector(options: Mapping[str, Any], *, root: Path) -> PostgresConnector:

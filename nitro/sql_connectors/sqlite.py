@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from ..core.database import Result, split_statements
-from ._common import parse_options
+from ._common import InTransaction, parse_options
 
 if TYPE_CHECKING:
     import sqlite3  # imported on first connection: every app has a default database
@@ -62,13 +62,7 @@ class SqliteConnector:
         self.endpoint = f"sqlite:{path}"
         self.busy_timeout = busy_timeout
         self._connection: sqlite3.Connection | None = None
-        self._lock: asyncio.Lock | None = None
-
-    @property
-    def lock(self) -> asyncio.Lock:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        return self._lock
+        self.lock = asyncio.Lock()  # binds to the event loop on first use, not here
 
     def connection(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -124,17 +118,12 @@ class SqliteConnector:
             await anyio.to_thread.run_sync(connection.close)
 
 
-class _Transaction:
+class _Transaction(InTransaction):
     """The connector seen from inside a transaction (the lock is held)."""
 
     def __init__(self, owner: SqliteConnector) -> None:
+        super().__init__(owner)
         self.owner = owner
-        self.name, self.dialect, self.style, self.endpoint = (
-            owner.name,
-            owner.dialect,
-            owner.style,
-            owner.endpoint,
-        )
 
     async def exec(self, script: str) -> None:
         # executescript() commits an open transaction first: run the statements one by one.
@@ -144,12 +133,6 @@ class _Transaction:
 
     def prepare(self, sql: str) -> _Statement:
         return _Statement(self.owner, sql, locked=True)
-
-    def transaction(self) -> Any:
-        raise RuntimeError("[nitro:db:sqlite] transactions do not nest")
-
-    async def dispose(self) -> None:
-        return None
 
 
 def connector(options: Mapping[str, Any], *, root: Path) -> SqliteConnector:

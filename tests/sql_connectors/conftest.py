@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -40,15 +41,25 @@ def options_for(name: str, tmp_path: Path) -> dict[str, object]:
     return {"url": MYSQL_URL}
 
 
-@pytest.fixture(params=connector_names())
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+@asynccontextmanager
+async def connect(
+    name: str, tmp_path: Path, label: str, **options: object
+) -> AsyncIterator[Database]:
+    """A `Database` called `label` on this machine's server for connector `name`
+    (`options` added to the test options), disposed afterwards."""
     database = Database(
-        create_connector(request.param, options_for(request.param, tmp_path), root=tmp_path), "test"
+        create_connector(name, options_for(name, tmp_path) | options, root=tmp_path), label
     )
     try:
         yield database
     finally:
         await database.dispose()
+
+
+@pytest.fixture(params=connector_names())
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    async with connect(request.param, tmp_path, "test") as database:
+        yield database
 
 
 @pytest.fixture

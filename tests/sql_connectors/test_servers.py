@@ -11,7 +11,7 @@ from nitro import DatabaseError
 from nitro.core.database import Database
 from nitro.sql_connectors import create_connector
 
-from .conftest import MYSQL_URL, POSTGRES_URL, options_for
+from .conftest import connect
 from helpers import free_port
 
 pytestmark = pytest.mark.anyio
@@ -47,32 +47,23 @@ async def test_a_refused_connection_names_connector_and_host_but_not_the_passwor
 
 
 async def test_postgresql_replaces_a_dropped_connection(tmp_path: Path) -> None:
-    db = Database(
-        create_connector(
-            "postgresql", options_for("postgresql", tmp_path) | {"max_size": 1}, root=tmp_path
-        ),
-        "pg",
-    )
-    killer = Database(create_connector("postgresql", {"url": POSTGRES_URL}, root=tmp_path), "admin")
-    try:
+    async with (
+        connect("postgresql", tmp_path, "pg", max_size=1) as db,
+        connect("postgresql", tmp_path, "admin") as killer,
+    ):
         pid = (await db.sql("SELECT pg_backend_pid() AS pid")).rows[0]["pid"]
         await killer.sql("SELECT pg_terminate_backend(?)", pid)
         with pytest.raises(DatabaseError):  # the query that meets the dead connection fails...
             await db.sql("SELECT 1 AS one")
         assert (await db.sql("SELECT 1 AS one")).rows == [{"one": 1}]  # ...the next gets a new one
         assert (await db.sql("SELECT pg_backend_pid() AS pid")).rows[0]["pid"] != pid
-    finally:
-        await db.dispose()
-        await killer.dispose()
 
 
 async def test_mysql_replaces_a_dropped_connection(tmp_path: Path) -> None:
-    db = Database(
-        create_connector("mysql", options_for("mysql", tmp_path) | {"max_size": 1}, root=tmp_path),
-        "my",
-    )
-    killer = Database(create_connector("mysql", {"url": MYSQL_URL}, root=tmp_path), "admin")
-    try:
+    async with (
+        connect("mysql", tmp_path, "my", max_size=1) as db,
+        connect("mysql", tmp_path, "admin") as killer,
+    ):
         connection_id = (await db.sql("SELECT CONNECTION_ID() AS id")).rows[0]["id"]
         await killer.exec(f"KILL {int(connection_id)}")
         try:  # the pool may notice the dead connection at checkout (asyncmy does) or on use
@@ -81,36 +72,20 @@ async def test_mysql_replaces_a_dropped_connection(tmp_path: Path) -> None:
             pass
         assert (await db.sql("SELECT 1 AS one")).rows == [{"one": 1}]
         assert (await db.sql("SELECT CONNECTION_ID() AS id")).rows[0]["id"] != connection_id
-    finally:
-        await db.dispose()
-        await killer.dispose()
 
 
 async def test_postgresql_dialect(tmp_path: Path) -> None:
-    db = Database(
-        create_connector("postgresql", options_for("postgresql", tmp_path), root=tmp_path), "pg"
-    )
-    try:
+    async with connect("postgresql", tmp_path, "pg") as db:
         rows = (await db.sql("SELECT $$it's a ? here$$ AS s, ? AS v", "x")).rows
         assert rows == [{"s": "it's a ? here", "v": "x"}]
         await db.exec("CREATE TEMP TABLE items (id SERIAL PRIMARY KEY, name TEXT)")
-    finally:
-        await db.dispose()
-    db = Database(
-        create_connector("postgresql", options_for("postgresql", tmp_path), root=tmp_path), "pg"
-    )
-    try:
-        async with db.transaction():  # one connection: the temp table lives in it
-            await db.exec("CREATE TEMP TABLE items (id SERIAL PRIMARY KEY, name TEXT)")
-            inserted = await db.sql("INSERT INTO items (name) VALUES (?) RETURNING id", "pen")
-            assert inserted.rows == [{"id": 1}] and inserted.changes == 1
-    finally:
-        await db.dispose()
+    # A new pool: one connection in a transaction, where the temp table lives.
+    async with connect("postgresql", tmp_path, "pg") as db, db.transaction():
+        await db.exec("CREATE TEMP TABLE items (id SERIAL PRIMARY KEY, name TEXT)")
+        inserted = await db.sql("INSERT INTO items (name) VALUES (?) RETURNING id", "pen")
+        assert inserted.rows == [{"id": 1}] and inserted.changes == 1
 
 
 async def test_mysql_backslashes_in_literals(tmp_path: Path) -> None:
-    db = Database(create_connector("mysql", options_for("mysql", tmp_path), root=tmp_path), "my")
-    try:
+    async with connect("mysql", tmp_path, "my") as db:
         assert (await db.sql("SELECT 'a\\'?' AS s, ? AS v", 1)).rows == [{"s": "a'?", "v": 1}]
-    finally:
-        await db.dispose()
