@@ -187,12 +187,16 @@ class Database:
     def _error(self, exc: BaseException, sql: str, values: Sequence[Any]) -> DatabaseError:
         message = str(exc).strip() or type(exc).__name__
         for value in values:  # a driver may echo a value in its message: never show it
-            if isinstance(value, (str, bytes, int, float)) and len(str(value)) >= 1:
-                text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+            if isinstance(value, bytes):
+                text = value.decode("utf-8", "replace")
+            elif isinstance(value, (str, int, float)):
+                text = str(value)
+            else:
+                continue
+            if text:
                 message = message.replace(text, "<value>")
-        connection_failed = _is_connection_error(exc)
         head = f"[nitro:db:{self.connector.name}] {self.name!r} ({self.connector.endpoint})"
-        if connection_failed:
+        if _is_connection_error(exc):
             return DatabaseError(
                 f"{head}: cannot connect: {type(exc).__name__}: {message}", status=503
             )

@@ -99,6 +99,10 @@ async def test_errors_show_the_sql_but_never_the_values(db: Database, table: str
     with pytest.raises(DatabaseError) as info:
         await db.sql(f"INSERT INTO {table} (id, name) VALUES (?, ?)", "not-a-number-secret", "x")
     assert "not-a-number-secret" not in str(info.value)
+    with pytest.raises(DatabaseError) as info:  # an empty value hides nothing, garbles nothing
+        await db.sql(f"SELEC name FROM {table} WHERE name = ?", b"")
+    assert f"SQL: SELEC name FROM {table} WHERE name = ?" in str(info.value)
+    assert "<value>" not in str(info.value)
 
 
 async def test_many_concurrent_queries(db: Database, table: str) -> None:
