@@ -4,6 +4,10 @@ Keys are normalised (``/`` and ``\\`` become ``:``, repeated ``:`` collapse, the
 ends are trimmed) and routed to the mount with the longest matching base.
 Values are JSON on the way in and parsed on the way out; bytes go through the
 raw methods. Drivers only move bytes: see `Driver`.
+
+This module is the front (`Storage`, `use_storage`); the contract with drivers
+(`Driver`, the key normal form, the errors) lives in `storage_driver`, the view in
+`storage_view`, and every name is exported from here.
 """
 
 from __future__ import annotations
@@ -11,12 +15,19 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import re
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from .errors import HTTPError
 from .response import encode_json
+from .storage_driver import (
+    AtomicDriver,
+    Driver,
+    ReadOnlyStorageError,
+    StorageError,
+    normalize_base,
+    normalize_key,
+)
+from .storage_view import StorageView
 
 __all__ = [
     "AtomicDriver",
@@ -31,73 +42,6 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 10.0
-_SEPARATORS = re.compile(r"[:/\\]+")
-_CREDENTIALS = re.compile(r"(//)[^/@\s]+@")
-
-
-class StorageError(HTTPError):
-    """A storage backend failed. Names the driver, the mount and the endpoint, never
-    credentials; inside a request it answers 503."""
-
-    def __init__(self, message: str, *, status: int = 503) -> None:
-        super().__init__(status, _CREDENTIALS.sub(r"\1***@", message))
-
-
-class ReadOnlyStorageError(StorageError):
-    """A write to a read-only mount (such as ``assets:server``)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, status=500)
-
-
-@runtime_checkable
-class Driver(Protocol):
-    """What a storage driver implements; the `Storage` front does everything else.
-
-    Keys arrive normalised and relative to the mount. Values are bytes. `ttl` is
-    seconds (or None); a driver honours it natively or stores an expiry in its own
-    metadata and treats an expired key as missing. `network` drivers get a timeout
-    on every call from the front; one that runs a blocking client in a worker thread
-    must let that timeout abandon the thread (``anyio.to_thread.run_sync(...,
-    abandon_on_cancel=True)``), or a dead backend holds the caller until the
-    client's own timeout. `endpoint` is for messages and must not contain
-    credentials. Raise `ValueError` only for a bad key or value (it reaches the
-    caller as is); anything else is reported as a backend failure.
-    """
-
-    name: str
-    endpoint: str
-    network: bool
-    read_only: bool
-
-    async def get(self, key: str) -> bytes | None: ...
-    async def set(self, key: str, value: bytes, ttl: float | None) -> None: ...
-    async def has(self, key: str) -> bool: ...
-    async def remove(self, key: str) -> None: ...
-    async def keys(self, prefix: str) -> list[str]: ...
-    async def clear(self, prefix: str) -> None: ...
-    async def meta(self, key: str) -> dict[str, Any] | None: ...
-    async def dispose(self) -> None: ...
-
-
-class AtomicDriver(Protocol):
-    """Optional: drivers that can create a key only when it is absent (an expired key
-    counts as absent), atomically across processes. Locks and claims need it."""
-
-    async def set_if_absent(self, key: str, value: bytes, ttl: float | None) -> bool: ...
-
-
-def normalize_key(key: str) -> str:
-    """``"a/b\\\\c::d:"`` -> ``"a:b:c:d"``."""
-    if "/" in key or "\\" in key or "::" in key or key.startswith(":") or key.endswith(":"):
-        key = _SEPARATORS.sub(":", key).strip(":")
-    return key
-
-
-def normalize_base(base: str | None) -> str:
-    """A mount or view base: the normalised key plus ``:`` (``""`` for the root)."""
-    key = normalize_key(base or "")
-    return key + ":" if key else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +49,11 @@ class _Mount:
     base: str  # "" or "data:"
     driver: Driver
     timeout: float | None
+
+    @property
+    def label(self) -> str:
+        """How messages name the mount: ``[nitro:storage:redis] mount 'data'``."""
+        return f"[nitro:storage:{self.driver.name}] mount {self.base.rstrip(':') or '(root)'!r}"
 
 
 class Storage:
@@ -203,13 +152,7 @@ class Storage:
         """
         if isinstance(value, (bytes, bytearray, memoryview)):
             raise TypeError(f"[nitro:storage] {key!r}: store bytes with set_item_raw()")
-        try:
-            data = encode_json(value)
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise TypeError(
-                f"[nitro:storage] the value for {key!r} cannot be stored as JSON: {exc}"
-            ) from None
-        await self._write(key, data, ttl)
+        await self._write(key, _encode(key, value), ttl)
 
     async def set_item_raw(self, key: str, value: bytes, ttl: float | None = None) -> None:
         """Store bytes at `key` as they are."""
@@ -243,19 +186,14 @@ class Storage:
         lock or a claim (scheduled tasks use it to run each tick once). A mount whose
         driver cannot do this atomically raises `StorageError`.
         """
-        try:
-            data = encode_json(value)
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise TypeError(
-                f"[nitro:storage] the value for {key!r} cannot be stored as JSON: {exc}"
-            ) from None
+        data = _encode(key, value)
         _check_ttl(key, ttl)
         mount, rel = self._resolve(key)
         self._writable(mount)
         if not hasattr(mount.driver, "set_if_absent"):
             raise StorageError(
-                f"[nitro:storage:{mount.driver.name}] mount {mount.base.rstrip(':') or '(root)'!r} cannot "
-                "create keys atomically; use a driver that can (memory, fs, redis, upstash, dynamodb, ...)",
+                f"{mount.label} cannot create keys atomically; use a driver that can "
+                "(memory, fs, redis, upstash, dynamodb, ...)",
                 status=500,
             )
         return await self._call(mount, "set_if_absent", rel, data, ttl)
@@ -327,9 +265,7 @@ class Storage:
 
     def _writable(self, mount: _Mount) -> None:
         if mount.driver.read_only:
-            raise ReadOnlyStorageError(
-                f"[nitro:storage:{mount.driver.name}] mount {mount.base.rstrip(':') or '(root)'!r} is read-only"
-            )
+            raise ReadOnlyStorageError(f"{mount.label} is read-only")
 
     async def _call(self, mount: _Mount, operation: str, *args: Any) -> Any:
         try:
@@ -346,8 +282,7 @@ class Storage:
     def _failure(self, mount: _Mount, operation: str, exc: Exception) -> Exception:
         """What a driver's exception becomes: itself for a bad key or value, else a
         StorageError naming the driver, the mount and the endpoint."""
-        driver = mount.driver
-        where = f"[nitro:storage:{driver.name}] mount {mount.base.rstrip(':') or '(root)'!r} ({driver.endpoint})"
+        where = f"{mount.label} ({mount.driver.endpoint})"
         if isinstance(exc, (json.JSONDecodeError, UnicodeError)):
             # ValueErrors, but about what the backend answered, not about the key or value.
             return StorageError(f"{where}: {operation} got an unreadable answer: {exc}")
@@ -356,54 +291,6 @@ class Storage:
         if isinstance(exc, TimeoutError):
             return StorageError(f"{where}: {operation} timed out after {mount.timeout:g}s")
         return StorageError(f"{where}: {operation} failed: {type(exc).__name__}: {exc}")
-
-
-class StorageView:
-    """A `Storage` seen from `base`: keys are relative to it, `get_keys` drops it."""
-
-    def __init__(self, storage: Storage, base: str) -> None:
-        self.storage = storage
-        self.base = base
-
-    def _key(self, key: str) -> str:
-        return self.base + normalize_key(key)
-
-    async def get_item(self, key: str) -> Any:
-        return await self.storage.get_item(self._key(key))
-
-    async def get_item_raw(self, key: str) -> bytes | None:
-        return await self.storage.get_item_raw(self._key(key))
-
-    async def set_item(self, key: str, value: Any, ttl: float | None = None) -> None:
-        await self.storage.set_item(self._key(key), value, ttl)
-
-    async def set_item_raw(self, key: str, value: bytes, ttl: float | None = None) -> None:
-        await self.storage.set_item_raw(self._key(key), value, ttl)
-
-    async def set_item_if_absent(self, key: str, value: Any, ttl: float | None = None) -> bool:
-        return await self.storage.set_item_if_absent(self._key(key), value, ttl)
-
-    def supports_atomic(self, key: str) -> bool:
-        return self.storage.supports_atomic(self._key(key))
-
-    async def has_item(self, key: str) -> bool:
-        return await self.storage.has_item(self._key(key))
-
-    async def remove_item(self, key: str) -> None:
-        await self.storage.remove_item(self._key(key))
-
-    async def get_meta(self, key: str) -> dict[str, Any]:
-        return await self.storage.get_meta(self._key(key))
-
-    async def get_keys(self, base: str | None = None) -> list[str]:
-        keys = await self.storage.get_keys(self.base + normalize_key(base or ""))
-        return [key[len(self.base) :] for key in keys]
-
-    async def clear(self, base: str | None = None) -> None:
-        await self.storage.clear(self.base + normalize_key(base or ""))
-
-    def view(self, base: str) -> StorageView:
-        return StorageView(self.storage, self.base + normalize_base(base))
 
 
 def _check_ttl(key: str, ttl: float | None) -> None:
@@ -416,6 +303,15 @@ def _check_ttl(key: str, ttl: float | None) -> None:
         or ttl <= 0
     ):
         raise ValueError(f"[nitro:storage] ttl for {key!r} must be a positive number of seconds")
+
+
+def _encode(key: str, value: Any) -> bytes:
+    try:
+        return encode_json(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise TypeError(
+            f"[nitro:storage] the value for {key!r} cannot be stored as JSON: {exc}"
+        ) from None
 
 
 def _parse(raw: bytes) -> Any:
