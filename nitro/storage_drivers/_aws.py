@@ -1,17 +1,67 @@
-"""What the AWS drivers (`s3`, `dynamodb`) share: region, endpoint text, boto3 clients."""
+"""What the AWS drivers (`s3`, `dynamodb`) share: the connection options, the region,
+the endpoint text, and a boto3 client made on first use."""
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
-from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+import threading
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-import anyio
-import anyio.to_thread
+from ._base import DriverBase, public_url
 
-T = TypeVar("T")
+
+@dataclass(frozen=True, kw_only=True)
+class AwsOptions:
+    """The options every AWS driver takes (its own come in a subclass)."""
+
+    region: str | None = None
+    """AWS region; default ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, else ``"us-east-1"``."""
+    endpoint_url: str | None = None
+    """Another endpoint (MinIO, DynamoDB Local, moto...); default None (boto3 also reads
+    ``AWS_ENDPOINT_URL``)."""
+    access_key_id: str | None = None
+    """Default None: the standard credential chain (env, profile, Lambda/ECS/EC2 role)."""
+    secret_access_key: str | None = None
+    """Default None: the standard credential chain."""
+    session_token: str | None = None
+    """Default None: the standard credential chain."""
+    connect_timeout: float = 5
+    """Seconds to open a connection (default 5)."""
+    timeout: float = 10
+    """Seconds to wait for a response (default 10)."""
+
+
+class AwsDriver(DriverBase):
+    """A driver over one boto3 client, made on first use (in a worker thread: making a
+    client is slow and blocking) and closed by `dispose`."""
+
+    network = True
+    service = ""  # "s3", "dynamodb"
+    client_config: ClassVar[dict[str, Any]] = {}  # more botocore `Config` settings
+
+    def __init__(self, options: AwsOptions, resource: str) -> None:
+        self.options = options
+        self.region = aws_region(options.region)
+        where = describe_endpoint(self.region, options.endpoint_url, self.service)
+        self.endpoint = f"{self.service}://{resource} in {where}"
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def _aws(self) -> Any:
+        """The client, made by the first caller."""
+        with self._lock:
+            if self._client is None:
+                self._client = self._make_client()
+            return self._client
+
+    def _make_client(self) -> Any:
+        return make_client(self.service, self.options, self.region, **self.client_config)
+
+    async def dispose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
 
 def aws_region(region: str | None) -> str:
@@ -27,17 +77,12 @@ def describe_endpoint(region: str, endpoint_url: str | None, service: str) -> st
         or os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}")
         or os.environ.get("AWS_ENDPOINT_URL")
     )
-    if not url:
-        return region
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    return f"{region} via {urlunsplit((parts.scheme, netloc, parts.path, '', ''))}"
+    return f"{region} via {public_url(url)}" if url else region
 
 
-def make_client(service: str, options: Any, region: str, **config: Any) -> Any:
+def make_client(service: str, options: AwsOptions, region: str, **config: Any) -> Any:
     """A boto3 client with the driver's timeouts and a single retry, so a backend that
-    is down or refuses the credentials fails within seconds (call it in a worker thread:
-    making a client is slow and blocking)."""
+    is down or refuses the credentials fails within seconds."""
     import boto3.session
     from botocore.config import Config
 
@@ -59,20 +104,17 @@ def make_client(service: str, options: Any, region: str, **config: Any) -> Any:
     )
 
 
+def base_prefix(base: str, separator: str) -> str:
+    """The `base` option as a key prefix: ``"/app:cache/"`` -> ``"app/cache/"`` (s3,
+    ``"/"``) or ``"app:cache:"`` (dynamodb, ``":"``); ``""`` for none."""
+    parts = [p for p in base.replace(":", "/").split("/") if p]
+    return separator.join(parts) + separator if parts else ""
+
+
 def error_code(exc: BaseException) -> str:
     """The AWS error code of a botocore `ClientError` (``""`` for anything else)."""
     response = getattr(exc, "response", None)
     return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
-
-
-async def in_thread(
-    fn: Callable[..., T], *args: Any, limiter: anyio.CapacityLimiter | None = None
-) -> T:
-    # Abandoned on cancellation, so the Storage front's timeout is never held up by a
-    # thread still waiting on the network (botocore's own timeouts end it later).
-    return await anyio.to_thread.run_sync(
-        functools.partial(fn, *args), abandon_on_cancel=True, limiter=limiter
-    )
 
 
 def parse_number(text: str) -> float | int:

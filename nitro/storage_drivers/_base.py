@@ -1,10 +1,16 @@
-"""What drivers share: defaults for the optional operations, and option parsing."""
+"""What drivers share: defaults for the optional operations, option parsing, worker
+threads, expiry stamps and endpoint text without credentials."""
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.to_thread
 
 from ..core.options import options_as
 
@@ -14,6 +20,15 @@ T = TypeVar("T")
 def parse_options(cls: type[T], options: Mapping[str, Any], driver: str) -> T:
     """`options` as the driver's options dataclass; an unknown key names the nearest one."""
     return options_as(cls, options, f"nitro:storage:{driver}")
+
+
+def check_timeouts(options: Any, message: str) -> None:
+    """A ValueError, ``message.format(name=...)``, unless `connect_timeout` and
+    `timeout` are positive numbers of seconds."""
+    for name in ("connect_timeout", "timeout"):
+        value = getattr(options, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError(message.format(name=name))
 
 
 class DriverBase:
@@ -54,3 +69,38 @@ def expires_at(ttl: float | None) -> float | None:
 
 def expired(expires: float | None) -> bool:
     return expires is not None and expires <= time.time()
+
+
+def metadata_expired(metadata: Mapping[str, str] | None, field: str) -> bool:
+    """Whether the expiry stamp (epoch seconds as text) at `field` of an object's
+    metadata has passed; an object without one, or with one not ours, never expires."""
+    raw = (metadata or {}).get(field)
+    if raw is None:
+        return False
+    try:
+        return expired(float(raw))
+    except ValueError:
+        return False  # not ours: treat the object as a plain value
+
+
+async def in_thread(
+    fn: Callable[..., T], *args: Any, limiter: anyio.CapacityLimiter | None = None
+) -> T:
+    """`fn(*args)` in a worker thread, for drivers over a blocking client."""
+    # Abandoned on cancellation, so the Storage front's timeout is never held up by a
+    # thread still waiting on the network (the client's own timeouts end it later).
+    return await anyio.to_thread.run_sync(
+        functools.partial(fn, *args), abandon_on_cancel=True, limiter=limiter
+    )
+
+
+def public_url(url: str) -> str:
+    """`url` as messages may show it: no user info, query or fragment (where passwords,
+    tokens and SAS signatures live), no trailing ``/``. A port that is not a number is
+    a ValueError, as for any URL a client would refuse."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")

@@ -30,9 +30,15 @@ from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
-from ._base import DriverBase, expired, expires_at, parse_options
+from ._base import (
+    DriverBase,
+    check_timeouts,
+    expires_at,
+    metadata_expired,
+    parse_options,
+    public_url,
+)
 
 DRIVER_NAME = "azure-blob"
 REQUIRES = ["azure-storage-blob>=12.19", "aiohttp>=3.9"]
@@ -80,10 +86,7 @@ class AzureBlobOptions:
             raise ValueError(f"{PREFIX} 'account_key'/'sas_token' go with 'account_url'")
         if self.account_key and self.sas_token:
             raise ValueError(f"{PREFIX} give 'account_key' or 'sas_token', not both")
-        for name in ("connect_timeout", "timeout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"{PREFIX} {name!r} must be a positive number of seconds")
+        check_timeouts(self, PREFIX + " {name!r} must be a positive number of seconds")
 
 
 class AzureBlobError(RuntimeError):
@@ -104,7 +107,7 @@ class AzureBlobDriver(DriverBase):
         self.options = options
         self.container = options.container
         self.base = options.base.strip("/") + "/" if options.base.strip("/") else ""
-        self.endpoint = f"{_public_url(account_url)}/{self.container}/{self.base}"
+        self.endpoint = f"{public_url(account_url)}/{self.container}/{self.base}"
         self._client: Any = None
         self._credential: Any = None
         self._ready = not options.create_container
@@ -204,7 +207,7 @@ class AzureBlobDriver(DriverBase):
         download = await self._or_none(blob.download_blob())
         if download is None:
             return None
-        if _expired(download.properties.metadata):
+        if metadata_expired(download.properties.metadata, EXPIRES):
             await self._delete_expired(blob.blob_name, download.properties.etag)
             return None
         async with self._errors():
@@ -265,7 +268,7 @@ class AzureBlobDriver(DriverBase):
     async def keys(self, prefix: str) -> list[str]:
         keys = []
         async for blob in self._list(prefix):
-            if _expired(blob.metadata):
+            if metadata_expired(blob.metadata, EXPIRES):
                 await self._delete_expired(blob.name, blob.etag)
             else:
                 keys.append(self._key(blob.name))
@@ -281,7 +284,7 @@ class AzureBlobDriver(DriverBase):
     async def _properties(self, key: str) -> Any:
         blob = (await self._connect()).get_blob_client(self._name(key))
         properties = await self._or_none(blob.get_blob_properties())
-        if properties is not None and _expired(properties.metadata):
+        if properties is not None and metadata_expired(properties.metadata, EXPIRES):
             await self._delete_expired(blob.blob_name, properties.etag)
             return None
         return properties
@@ -311,23 +314,6 @@ def _error_code(exc: Exception) -> str | None:
     """The service's error code (the SDK sets it as a str enum, or not at all)."""
     code = getattr(exc, "error_code", None)
     return getattr(code, "value", code)
-
-
-def _expired(metadata: Mapping[str, str] | None) -> bool:
-    raw = (metadata or {}).get(EXPIRES)
-    if raw is None:
-        return False
-    try:
-        return expired(float(raw))
-    except ValueError:
-        return False  # not ours: treat the blob as a plain value
-
-
-def _public_url(url: str) -> str:
-    """`url` without user info or query (a SAS token lives there)."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}".rstrip("/")
 
 
 def _connection_url(connection_string: str) -> str:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..core.storage import normalize_base
-from ._base import DriverBase, parse_options
+from ._base import DriverBase, check_timeouts, parse_options
 
 if TYPE_CHECKING:
     import httpx
@@ -345,8 +345,5 @@ def driver(options: Mapping[str, Any], *, root: Path) -> CloudflareKVDriver:
             raise ValueError(f"{fail} the option {name!r} is required")
     if not str(parsed.api_url).startswith(("https://", "http://")):
         raise ValueError(f"{fail} api_url must be an http(s) URL, got {parsed.api_url!r}")
-    for name in ("connect_timeout", "timeout"):
-        value = getattr(parsed, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ValueError(f"{fail} {name} must be a positive number of seconds")
+    check_timeouts(parsed, fail + " {name} must be a positive number of seconds")
     return CloudflareKVDriver(parsed)

@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import decimal
 import math
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._aws import aws_region, describe_endpoint, error_code, in_thread, make_client, parse_number
-from ._base import DriverBase, parse_options
+from ._aws import AwsDriver, AwsOptions, base_prefix, error_code, parse_number
+from ._base import in_thread, parse_options
 
 DRIVER_NAME = "dynamodb"
 REQUIRES = ["boto3>=1.34"]
@@ -47,9 +46,9 @@ ABSENT = {
 }
 
 
-@dataclass(frozen=True)
-class DynamoDBOptions:
-    """Options of the `dynamodb` driver."""
+@dataclass(frozen=True, kw_only=True)
+class DynamoDBOptions(AwsOptions):
+    """Options of the `dynamodb` driver (and the connection options of `AwsOptions`)."""
 
     table: str
     """The table (required): partition key ``key`` (string), no sort key."""
@@ -60,41 +59,23 @@ class DynamoDBOptions:
     create_table: bool = False
     """Create the table (on-demand, TTL on) on first use if it does not exist; default
     False (for tests and local development: deploy creates it in production)."""
-    region: str | None = None
-    """AWS region; default ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, else ``"us-east-1"``."""
-    endpoint_url: str | None = None
-    """Another endpoint (DynamoDB Local, moto...); default None (boto3 also reads ``AWS_ENDPOINT_URL``)."""
-    access_key_id: str | None = None
-    """Default None: the standard credential chain (env, profile, Lambda/ECS/EC2 role)."""
-    secret_access_key: str | None = None
-    """Default None: the standard credential chain."""
-    session_token: str | None = None
-    """Default None: the standard credential chain."""
-    connect_timeout: float = 5
-    """Seconds to open a connection (default 5)."""
-    timeout: float = 10
-    """Seconds to wait for a response (default 10)."""
 
 
 class TableNotFoundError(LookupError):
     """The configured table does not exist."""
 
 
-class DynamoDBDriver(DriverBase):
+class DynamoDBDriver(AwsDriver):
     name = DRIVER_NAME
-    network = True
+    service = "dynamodb"
+    options: DynamoDBOptions
     _scan_limit: int | None = None  # items per Scan page (None: DynamoDB's 1 MB pages)
 
     def __init__(self, options: DynamoDBOptions) -> None:
-        self.options = options
         self.table = options.table
-        self.base = _key_prefix(options.base)
-        self.region = aws_region(options.region)
-        where = describe_endpoint(self.region, options.endpoint_url, "dynamodb")
-        self.endpoint = f"dynamodb://{self.table}/{self.base} in {where}"
+        self.base = base_prefix(options.base, ":")
+        super().__init__(options, f"{self.table}/{self.base}")
         self._names = {"#k": "key", "#m": "mtime", "#t": "ttl", "#e": options.ttl_attribute}
-        self._client: Any = None
-        self._lock = threading.Lock()
 
     # --- async API: boto3 calls run in worker threads ---
 
@@ -133,21 +114,13 @@ class DynamoDBDriver(DriverBase):
     async def clear(self, prefix: str) -> None:
         await in_thread(self._clear, prefix)
 
-    async def dispose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
-
     # --- blocking work ---
 
-    def _db(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                client = make_client("dynamodb", self.options, self.region)
-                if self.options.create_table:
-                    self._create_table(client)
-                self._client = client
-            return self._client
+    def _make_client(self) -> Any:
+        client = super()._make_client()
+        if self.options.create_table:
+            self._create_table(client)
+        return client
 
     def _create_table(self, client: Any) -> None:
         try:
@@ -182,7 +155,7 @@ class DynamoDBDriver(DriverBase):
 
     def _call(self, operation: str, **params: Any) -> Any:
         try:
-            return getattr(self._db(), operation)(TableName=self.table, **params)
+            return getattr(self._aws(), operation)(TableName=self.table, **params)
         except Exception as exc:
             if error_code(exc) == "ResourceNotFoundException":
                 raise TableNotFoundError(
@@ -343,7 +316,7 @@ class DynamoDBDriver(DriverBase):
 
     def _delete_batch(self, requests: list[dict[str, Any]]) -> None:
         for attempt in range(8):
-            response = self._db().batch_write_item(RequestItems={self.table: requests})
+            response = self._aws().batch_write_item(RequestItems={self.table: requests})
             requests = response.get("UnprocessedItems", {}).get(self.table, [])
             if not requests:
                 return
@@ -351,11 +324,6 @@ class DynamoDBDriver(DriverBase):
         raise RuntimeError(
             f"{len(requests)} items were still unprocessed after 8 BatchWriteItem calls"
         )
-
-
-def _key_prefix(base: str) -> str:
-    parts = [p for p in base.replace("/", ":").split(":") if p]
-    return ":".join(parts) + ":" if parts else ""
 
 
 def driver(options: Mapping[str, Any], *, root: Path) -> DynamoDBDriver:

@@ -23,19 +23,25 @@ API: https://cloud.google.com/storage/docs/json_api/v1/objects
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
 
 import anyio.to_thread
 
-from ._base import DriverBase, expired, expires_at, parse_options
+from ._base import (
+    DriverBase,
+    check_timeouts,
+    expires_at,
+    in_thread,
+    metadata_expired,
+    parse_options,
+    public_url,
+)
 
 DRIVER_NAME = "gcs"
 REQUIRES = ["google-cloud-storage>=2.14"]
@@ -44,8 +50,6 @@ TTL = "nitro-ttl"
 RETRY_SECONDS = 2.0  # total budget for retrying one call (connection errors, 429, 5xx)
 DELETE_BATCH = 100  # deletes per JSON API batch request (the service's limit)
 PREFIX = "[nitro:storage:gcs]"
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,10 +79,7 @@ class GcsOptions:
     def __post_init__(self) -> None:
         if not isinstance(self.bucket, str) or not self.bucket:
             raise ValueError(f"{PREFIX} 'bucket' must be a bucket name, got {self.bucket!r}")
-        for name in ("connect_timeout", "timeout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"{PREFIX} {name!r} must be a positive number of seconds")
+        check_timeouts(self, PREFIX + " {name!r} must be a positive number of seconds")
 
 
 class BucketNotFound(LookupError):
@@ -108,36 +109,30 @@ class GcsDriver(DriverBase):
     # --- async API: the blocking client runs in a worker thread ---
 
     async def get(self, key: str) -> bytes | None:
-        return await self._run(self._get, key)
+        return await in_thread(self._get, key)
 
     async def has(self, key: str) -> bool:
-        return await self._run(self._live_blob, key) is not None
+        return await in_thread(self._live_blob, key) is not None
 
     async def set(self, key: str, value: bytes, ttl: float | None) -> None:
-        await self._run(self._set, key, value, ttl)
+        await in_thread(self._set, key, value, ttl)
 
     async def remove(self, key: str) -> None:
-        await self._run(self._remove, key)
+        await in_thread(self._remove, key)
 
     async def keys(self, prefix: str) -> list[str]:
-        return await self._run(self._keys, prefix)
+        return await in_thread(self._keys, prefix)
 
     async def clear(self, prefix: str) -> None:
-        await self._run(self._clear, prefix)
+        await in_thread(self._clear, prefix)
 
     async def meta(self, key: str) -> dict[str, Any] | None:
-        return await self._run(self._meta, key)
+        return await in_thread(self._meta, key)
 
     async def dispose(self) -> None:
         client, self._client, self._bucket, self._checked = self._client, None, None, False
         if client is not None and hasattr(client, "close"):
             await anyio.to_thread.run_sync(client.close)
-
-    @staticmethod
-    async def _run(fn: Callable[..., T], *args: Any) -> T:
-        # abandon_on_cancel: the front's timeout can give up on a stuck call; the
-        # thread itself ends at its own socket timeouts.
-        return await anyio.to_thread.run_sync(functools.partial(fn, *args), abandon_on_cancel=True)
 
     # --- client ---
 
@@ -182,7 +177,7 @@ class GcsDriver(DriverBase):
         blob = self._connect().get_blob(self._name(key), timeout=self._timeout, retry=self._retry)
         if blob is None:
             return None
-        if _expired(blob):
+        if metadata_expired(blob.metadata, EXPIRES):
             self._delete_expired(blob)
             return None
         return blob
@@ -259,7 +254,7 @@ class GcsDriver(DriverBase):
         for blob in self._list(self.base + prefix.replace(":", "/")):
             if blob.name.endswith("/"):
                 continue  # a console "folder" placeholder, not a key
-            if _expired(blob):
+            if metadata_expired(blob.metadata, EXPIRES):
                 self._delete_expired(blob)
             else:
                 keys.append(self._key(blob.name))
@@ -295,16 +290,6 @@ class GcsDriver(DriverBase):
         return meta
 
 
-def _expired(blob: Any) -> bool:
-    raw = (blob.metadata or {}).get(EXPIRES)
-    if raw is None:
-        return False
-    try:
-        return expired(float(raw))
-    except ValueError:
-        return False  # not ours: treat the object as a plain value
-
-
 def _load_credentials(path: Path) -> Any:
     """Service-account credentials (other kinds go through ADC), never echoing the file."""
     from google.cloud.storage import Client
@@ -323,13 +308,6 @@ def _load_credentials(path: Path) -> Any:
     return service_account.Credentials.from_service_account_info(info, scopes=list(Client.SCOPE))
 
 
-def _public_url(url: str) -> str:
-    """`url` with a scheme, without user info or query (never shown in messages)."""
-    parts = urlsplit(url if "://" in url else "http://" + url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}".rstrip("/")
-
-
 def driver(options: Mapping[str, Any], *, root: Path) -> GcsDriver:
     parsed = parse_options(GcsOptions, options, DRIVER_NAME)
     import google.cloud.storage  # noqa: F401  (a missing library surfaces here)
@@ -339,4 +317,6 @@ def driver(options: Mapping[str, Any], *, root: Path) -> GcsDriver:
     if parsed.credentials_file:
         path = Path(parsed.credentials_file)
         credentials = _load_credentials(path if path.is_absolute() else root / path)
-    return GcsDriver(parsed, _public_url(endpoint) if endpoint else None, credentials)
+    if endpoint and "://" not in endpoint:
+        endpoint = "http://" + endpoint  # STORAGE_EMULATOR_HOST is often host:port
+    return GcsDriver(parsed, public_url(endpoint) if endpoint else None, credentials)

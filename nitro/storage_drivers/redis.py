@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-from ._base import DriverBase, parse_options
+from ._base import DriverBase, check_timeouts, parse_options
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -57,9 +57,23 @@ class RedisOptions:
     """Seconds to wait for a reply to a command (default 10)."""
 
 
-def _escape_glob(text: str) -> str:
-    """`text` matched literally by a SCAN ``MATCH`` pattern."""
+def escape_glob(text: str) -> str:
+    """`text` matched literally by a SCAN ``MATCH`` pattern (also used by `upstash`)."""
     return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
+
+
+def expiry_ms(ttl: float | None) -> int | None:
+    """``SET ... PX`` for a TTL: whole milliseconds, rounded up so that a value never
+    expires early (also used by `upstash`)."""
+    return None if ttl is None else max(1, math.ceil(ttl * 1000))
+
+
+def key_meta(size: int, pttl: int) -> dict[str, Any]:
+    """`meta` from ``STRLEN`` and a ``PTTL`` of an existing key (also used by `upstash`)."""
+    meta: dict[str, Any] = {"size": size}
+    if pttl >= 0:  # -1: no expiry
+        meta["ttl"] = math.ceil(pttl / 1000)
+    return meta
 
 
 def _public_endpoint(url: str) -> str:
@@ -112,14 +126,11 @@ class RedisDriver(DriverBase):
         return cast("bytes | None", await self._redis().get(self._key(key)))
 
     async def set(self, key: str, value: bytes, ttl: float | None) -> None:
-        # PX in whole milliseconds, rounded up so that a value never expires early.
-        px = None if ttl is None else max(1, math.ceil(ttl * 1000))
-        await self._redis().set(self._key(key), value, px=px)
+        await self._redis().set(self._key(key), value, px=expiry_ms(ttl))
 
     async def set_if_absent(self, key: str, value: bytes, ttl: float | None) -> bool:
         # SET NX is atomic on the server: of racing writers, exactly one gets OK.
-        px = None if ttl is None else max(1, math.ceil(ttl * 1000))
-        return bool(await self._redis().set(self._key(key), value, px=px, nx=True))
+        return bool(await self._redis().set(self._key(key), value, px=expiry_ms(ttl), nx=True))
 
     async def has(self, key: str) -> bool:
         return bool(await self._redis().exists(self._key(key)))
@@ -130,7 +141,7 @@ class RedisDriver(DriverBase):
     async def _scan(self, prefix: str) -> list[bytes]:
         """Every Redis key under base + prefix, each once (SCAN may repeat a key)."""
         full = (self.base + prefix).encode()
-        pattern = _escape_glob(self.base + prefix) + "*"
+        pattern = escape_glob(self.base + prefix) + "*"
         found: dict[bytes, None] = {}
         async for raw in self._redis().scan_iter(match=pattern, count=SCAN_COUNT):
             if raw.startswith(full):
@@ -152,12 +163,7 @@ class RedisDriver(DriverBase):
         pipe.strlen(self._key(key))
         pipe.pttl(self._key(key))
         size, pttl = await pipe.execute()
-        if pttl == -2:  # no such key
-            return None
-        meta: dict[str, Any] = {"size": size}
-        if pttl >= 0:  # -1: no expiry
-            meta["ttl"] = math.ceil(pttl / 1000)
-        return meta
+        return None if pttl == -2 else key_meta(size, pttl)  # -2: no such key
 
     async def dispose(self) -> None:
         client, self._client = self._client, None
@@ -172,10 +178,7 @@ def driver(options: Mapping[str, Any], *, root: Path) -> RedisDriver:
             "[nitro:storage:redis] url must start with redis://, rediss:// or unix:// "
             "(e.g. redis://127.0.0.1:6379/0)"
         )
-    for name in ("connect_timeout", "timeout"):
-        value = getattr(parsed, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ValueError(f"[nitro:storage:redis] {name} must be a positive number of seconds")
+    check_timeouts(parsed, "[nitro:storage:redis] {name} must be a positive number of seconds")
     import redis.asyncio  # noqa: F401  (a missing library fails here, not on first use)
 
     return RedisDriver(parsed)

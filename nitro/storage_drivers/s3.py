@@ -26,7 +26,6 @@ exist: nitro never creates one. API: https://docs.aws.amazon.com/AmazonS3/latest
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -35,8 +34,8 @@ from typing import Any
 
 import anyio
 
-from ._aws import aws_region, describe_endpoint, error_code, in_thread, make_client, parse_number
-from ._base import DriverBase, parse_options
+from ._aws import AwsDriver, AwsOptions, base_prefix, error_code, parse_number
+from ._base import in_thread, parse_options
 
 DRIVER_NAME = "s3"
 REQUIRES = ["boto3>=1.34"]
@@ -50,47 +49,29 @@ POOL_SIZE = 40  # anyio's default thread count: one kept connection per thread
 MAX_KEY_BYTES = 1024
 
 
-@dataclass(frozen=True)
-class S3Options:
-    """Options of the `s3` driver."""
+@dataclass(frozen=True, kw_only=True)
+class S3Options(AwsOptions):
+    """Options of the `s3` driver (and the connection options of `AwsOptions`)."""
 
     bucket: str
     """The bucket (required; it must exist)."""
     base: str = ""
     """Key prefix inside the bucket (``"cache"`` stores ``a:b`` as ``cache/a/b``); default ``""``."""
-    region: str | None = None
-    """AWS region; default ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, else ``"us-east-1"``."""
-    endpoint_url: str | None = None
-    """Another S3 endpoint (MinIO, moto...); default None (boto3 also reads ``AWS_ENDPOINT_URL``)."""
-    access_key_id: str | None = None
-    """Default None: the standard credential chain (env, profile, Lambda/ECS/EC2 role)."""
-    secret_access_key: str | None = None
-    """Default None: the standard credential chain."""
-    session_token: str | None = None
-    """Default None: the standard credential chain."""
-    connect_timeout: float = 5
-    """Seconds to open a connection (default 5)."""
-    timeout: float = 10
-    """Seconds to wait for a response (default 10)."""
 
 
 class BucketNotFoundError(LookupError):
     """The configured bucket does not exist."""
 
 
-class S3Driver(DriverBase):
+class S3Driver(AwsDriver):
     name = DRIVER_NAME
-    network = True
+    service = "s3"
+    client_config = {"max_pool_connections": POOL_SIZE}
 
     def __init__(self, options: S3Options) -> None:
-        self.options = options
         self.bucket = options.bucket
-        self.base = _object_prefix(options.base)
-        self.region = aws_region(options.region)
-        where = describe_endpoint(self.region, options.endpoint_url, "s3")
-        self.endpoint = f"s3://{self.bucket}/{self.base} in {where}"
-        self._client: Any = None
-        self._lock = threading.Lock()
+        self.base = base_prefix(options.base, "/")
+        super().__init__(options, f"{self.bucket}/{self.base}")
         self._bucket_seen = False
 
     # --- async API: boto3 calls run in worker threads ---
@@ -137,24 +118,11 @@ class S3Driver(DriverBase):
     async def clear(self, prefix: str) -> None:
         await in_thread(self._clear, prefix)
 
-    async def dispose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
-
     # --- blocking work ---
-
-    def _s3(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = make_client(
-                    "s3", self.options, self.region, max_pool_connections=POOL_SIZE
-                )
-            return self._client
 
     def _call(self, operation: str, **params: Any) -> Any:
         try:
-            result = getattr(self._s3(), operation)(Bucket=self.bucket, **params)
+            result = getattr(self._aws(), operation)(Bucket=self.bucket, **params)
         except Exception as exc:
             if error_code(exc) == "NoSuchBucket":
                 raise self._no_bucket() from None
@@ -246,7 +214,7 @@ class S3Driver(DriverBase):
         self._call("put_object", **params)
 
     def _pages(self, prefix: str) -> Iterator[list[dict[str, Any]]]:
-        paginator = self._s3().get_paginator("list_objects_v2")
+        paginator = self._aws().get_paginator("list_objects_v2")
         pages = paginator.paginate(Bucket=self.bucket, Prefix=self.base + prefix.replace(":", "/"))
         try:
             for page in pages:
@@ -284,11 +252,6 @@ class S3Driver(DriverBase):
                     f"{len(errors)} objects were not deleted; first {first.get('Key')!r}: "
                     f"{first.get('Code')}: {first.get('Message')}"
                 )
-
-
-def _object_prefix(base: str) -> str:
-    parts = [p for p in base.replace(":", "/").split("/") if p]
-    return "/".join(parts) + "/" if parts else ""
 
 
 def driver(options: Mapping[str, Any], *, root: Path) -> S3Driver:

@@ -28,7 +28,6 @@ import base64
 import binascii
 import dataclasses
 import json
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,7 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ._base import DriverBase, parse_options
+from ._base import DriverBase, check_timeouts, parse_options, public_url
+from .redis import escape_glob, expiry_ms, key_meta
 
 if TYPE_CHECKING:
     import httpx
@@ -95,10 +95,6 @@ def decode_value(stored: bytes) -> bytes:
     return stored
 
 
-def _escape_glob(text: str) -> str:
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
-
-
 class UpstashDriver(DriverBase):
     name = DRIVER_NAME
     network = True
@@ -106,9 +102,7 @@ class UpstashDriver(DriverBase):
     def __init__(self, options: UpstashOptions) -> None:
         self.options = options
         # Requests go to the URL without user info or query (where no token belongs).
-        parts = urlsplit(options.url)
-        port = f":{parts.port}" if parts.port else ""
-        self.url = f"{parts.scheme}://{parts.hostname}{port}{parts.path}".rstrip("/")
+        self.url = public_url(options.url)
         self.endpoint = self.url
         base = options.base.strip(":")
         self.base = base + ":" if base else ""
@@ -205,7 +199,7 @@ class UpstashDriver(DriverBase):
     def _set(self, key: str, value: bytes, ttl: float | None) -> list[Any]:
         command: list[Any] = ["SET", self.base + key, encode_value(value)]
         if ttl is not None:
-            command += ["PX", max(1, math.ceil(ttl * 1000))]  # never expire early
+            command += ["PX", expiry_ms(ttl)]
         return command
 
     async def set(self, key: str, value: bytes, ttl: float | None) -> None:
@@ -224,7 +218,7 @@ class UpstashDriver(DriverBase):
     async def _scan(self, prefix: str) -> list[str]:
         """Every full key under base + prefix, each once (SCAN may repeat a key)."""
         full = self.base + prefix
-        pattern = _escape_glob(full) + "*"
+        pattern = escape_glob(full) + "*"
         found: dict[str, None] = {}
         cursor = "0"
         while True:
@@ -270,10 +264,7 @@ class UpstashDriver(DriverBase):
         encoded = size - len(MARKER)
         if encoded >= 0 and encoded % 4 == 0 and self._bytes(head) == MARKER:
             size = encoded // 4 * 3 - self._bytes(tail).count(b"=")
-        meta: dict[str, Any] = {"size": size}
-        if pttl >= 0:  # -1: no expiry
-            meta["ttl"] = math.ceil(pttl / 1000)
-        return meta
+        return key_meta(size, pttl)
 
     async def dispose(self) -> None:
         client, self._client = self._client, None
@@ -301,10 +292,7 @@ def driver(options: Mapping[str, Any], *, root: Path) -> UpstashDriver:
             "[nitro:storage:upstash] token is missing: set "
             f'"token": "{{{{KV_REST_API_TOKEN}}}}" or the environment\'s {" or ".join(TOKEN_ENV)}'
         )
-    for name in ("connect_timeout", "timeout"):
-        value = getattr(parsed, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ValueError(f"[nitro:storage:upstash] {name} must be a positive number of seconds")
+    check_timeouts(parsed, "[nitro:storage:upstash] {name} must be a positive number of seconds")
     import httpx  # noqa: F401  (a missing library fails here, not on first use)
 
     return UpstashDriver(dataclasses.replace(parsed, url=url, token=token))
