@@ -1,43 +1,26 @@
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from storage_drivers.backends import MOUNT, backend, open_storage
+from storage_drivers.backends.redis import URL as REDIS_URL
+from storage_drivers.backends.redis import require_redis
 
 from nitro.core.storage import Storage
-from nitro.storage_drivers import create_driver, driver_names
+from nitro.storage_drivers import driver_names
 
-MOUNT = "t"
-
-
-def backend_module(name: str):
-    return importlib.import_module(f"storage_drivers.backends.{name.replace('-', '_')}")
-
-
-async def open_storage(
-    name: str,
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    variant: str | None = None,
-    **extra: object,
-) -> Storage:
-    backend = backend_module(name)
-    if variant is None:
-        options = await backend.options(request, tmp_path)
-    else:
-        options = await backend.options(request, tmp_path, variant)
-    storage = Storage(timeout=10)
-    storage.mount(MOUNT, create_driver(name, {**options, **extra}, root=tmp_path))
-    return storage
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 
 def _params() -> list[str]:
     """Driver names; a backend with VARIANTS (db: sqlite, postgresql) runs once per variant."""
     params: list[str] = []
     for name in driver_names():
-        variants = getattr(backend_module(name), "VARIANTS", None)
+        variants = getattr(backend(name), "VARIANTS", None)
         if variants:
             params.extend(f"{name}[{variant}]" for variant in variants)
         else:
@@ -49,7 +32,6 @@ def _params() -> list[str]:
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
     """A Storage with one driver of the registry mounted at "t", empty."""
     name, _, variant = request.param.partition("[")
-    backend = backend_module(name)
     storage = await open_storage(name, request, tmp_path, variant.rstrip("]") or None)
     try:
         yield storage
@@ -58,6 +40,20 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             await storage.clear(MOUNT)
         finally:
             await storage.dispose()
-            cleanup = getattr(backend, "cleanup", None)
+            cleanup = getattr(backend(name), "cleanup", None)
             if cleanup is not None:
                 await cleanup()
+
+
+@pytest.fixture
+async def raw_redis() -> AsyncIterator[aioredis.Redis]:
+    """redis-py on the test Redis (behind the redis and upstash drivers), to see what a
+    driver really stored."""
+    from redis.asyncio import Redis
+
+    require_redis()
+    client = Redis.from_url(REDIS_URL)
+    try:
+        yield client
+    finally:
+        await client.aclose()

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import http.server
 import importlib.util
 import socket
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import pytest
 from storage_drivers.backends import azure_blob as backend
+from storage_drivers.http_stubs import RecordingProxy
 
 from nitro.core.storage import Storage, StorageError
 from nitro.storage_drivers import create_driver
@@ -93,56 +90,11 @@ async def test_expired_blobs_are_missing_and_deleted(azurite, container, tmp_pat
     await storage.dispose()
 
 
-class CountingProxy:
-    """Forwards every request to Azurite as it is, and records them."""
-
-    def __init__(self, upstream: str) -> None:
-        parts = urlsplit(upstream)
-        self.upstream = f"{parts.scheme}://{parts.netloc}"
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_any(self) -> None:
-                parts = urlsplit(self.path)
-                proxy.requests.append((self.command, parts.path, dict(parse_qsl(parts.query))))
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                reply = httpx.request(
-                    self.command, proxy.upstream + self.path, headers=headers, content=body
-                )
-                self.send_response(reply.status_code)
-                for key, value in reply.headers.items():
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.content)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(reply.content)
-
-            do_GET = do_PUT = do_DELETE = do_HEAD = do_POST = do_any
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{parts.path}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
 @pytest.fixture
-def proxy(azurite: str) -> Iterator[CountingProxy]:
-    proxy = CountingProxy(azurite)
-    yield proxy
-    proxy.close()
+def proxy(azurite: str) -> Iterator[RecordingProxy]:
+    """Between the driver and Azurite: forwards every request as it is, and records it."""
+    with RecordingProxy(azurite) as proxy:
+        yield proxy
 
 
 async def test_keys_page_through_listings(azurite, container, proxy, tmp_path) -> None:

@@ -1,13 +1,12 @@
 """What is special to the dynamodb driver, against the session's moto server
 (backends/_moto.py): the item layout and native TTL, expiry checked on read, Scan
-pagination, BatchWriteItem retries, the 400 KB item limit, a missing table, a
-backend that is down or refuses the credentials."""
+pagination, BatchWriteItem retries, the 400 KB item limit, a missing table. What all
+AWS drivers share is in test_aws.py."""
 
 from __future__ import annotations
 
 import asyncio
 import math
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -15,13 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from storage_drivers.backends._moto import Moto, moto
+from storage_drivers.backends._moto import Moto, moto, record_calls
 
 from nitro.core.storage import Storage, StorageError
 from nitro.storage_drivers import create_driver
 from nitro.storage_drivers.dynamodb import ITEM_LIMIT, DynamoDBDriver
-
-from helpers import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -61,15 +58,6 @@ async def open_storage(server: Moto) -> AsyncIterator[Opener]:
     yield open_
     for storage in opened:
         await storage.dispose()
-
-
-def record(driver: DynamoDBDriver, operation: str) -> list[dict[str, Any]]:
-    """The params of each `operation` call the driver makes from now on."""
-    calls: list[dict[str, Any]] = []
-    driver._db().meta.events.register(
-        f"provide-client-params.dynamodb.{operation}", lambda params, **_: calls.append(params)
-    )
-    return calls
 
 
 async def test_items_carry_the_native_ttl_on_a_table_with_ttl_on(
@@ -126,7 +114,7 @@ async def test_expiry_is_checked_on_read_before_aws_deletes_the_item(
 
 async def test_reads_are_strongly_consistent(open_storage: Opener) -> None:
     storage, driver = open_storage()
-    gets, scans = record(driver, "GetItem"), record(driver, "Scan")
+    gets, scans = record_calls(driver._aws(), "GetItem"), record_calls(driver._aws(), "Scan")
     await storage.set_item("t:k", 1)
     await storage.get_item("t:k")
     await storage.has_item("t:k")
@@ -141,12 +129,12 @@ async def test_keys_and_clear_page_through_the_scan(open_storage: Opener) -> Non
     driver._scan_limit = 4  # moto pages at 1 MB: small pages make pagination cheap to test
     await asyncio.gather(*(storage.set_item(f"t:n:{i:02}", i) for i in range(30)))
     await asyncio.gather(*(storage.set_item(f"t:other:{i}", i) for i in range(3)))
-    scans = record(driver, "Scan")
+    scans = record_calls(driver._aws(), "Scan")
     assert await storage.get_keys("t:n") == [f"t:n:{i:02}" for i in range(30)]
     assert len(scans) >= 9  # 33 items, 4 a page
     assert scans[0]["Limit"] == 4 and scans[0]["ProjectionExpression"] == "#k, #m, #t, #e"
     driver._scan_limit = None
-    writes = record(driver, "BatchWriteItem")
+    writes = record_calls(driver._aws(), "BatchWriteItem")
     await storage.clear("t:n")
     assert [len(w["RequestItems"][driver.table]) for w in writes] == [25, 5]
     assert await storage.get_keys("t") == ["t:other:0", "t:other:1", "t:other:2"]
@@ -155,7 +143,7 @@ async def test_keys_and_clear_page_through_the_scan(open_storage: Opener) -> Non
 async def test_clear_resends_unprocessed_items(open_storage: Opener) -> None:
     storage, driver = open_storage()
     await asyncio.gather(*(storage.set_item(f"t:n:{i}", i) for i in range(10)))
-    client = driver._db()
+    client = driver._aws()
     real = client.batch_write_item
     sizes: list[int] = []
 
@@ -229,39 +217,6 @@ async def test_a_missing_table_is_a_clear_error(open_storage: Opener) -> None:
         assert "create_table=True" in message
 
 
-async def test_a_backend_that_is_down_fails_fast(open_storage: Opener, server: Moto) -> None:
-    storage, driver = open_storage(endpoint_url=f"http://127.0.0.1:{free_port()}")
-    started = time.monotonic()
-    with pytest.raises(StorageError) as caught:
-        await storage.get_item("t:k")
-    assert time.monotonic() - started < 5
-    message = str(caught.value)
-    assert f"[nitro:storage:dynamodb] mount 't' ({driver.endpoint}): get failed" in message
-    assert "Could not connect" in message
-    assert server.secret_access_key not in message
-
-
-@pytest.mark.parametrize("bad", ["secret", "key id"])
-async def test_refused_credentials_fail_fast_without_the_secret(
-    open_storage: Opener, server: Moto, bad: str
-) -> None:
-    wrong = (
-        {"secret_access_key": "wrong-secret-0123456789"}
-        if bad == "secret"
-        else {"access_key_id": "AKIANOTAKEY000000000"}
-    )
-    storage, driver = open_storage(**wrong)
-    started = time.monotonic()
-    with pytest.raises(StorageError) as caught:
-        await storage.set_item("t:k", 1)
-    assert time.monotonic() - started < 5
-    message = str(caught.value)
-    assert f"[nitro:storage:dynamodb] mount 't' ({driver.endpoint}): set failed" in message
-    assert ("SignatureDoesNotMatch" if bad == "secret" else "InvalidClientTokenId") in message
-    for secret in ("wrong-secret-0123456789", server.secret_access_key):
-        assert secret not in message
-
-
 def test_options_are_checked_and_the_endpoint_has_no_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
@@ -290,9 +245,3 @@ async def test_too_long_keys_are_refused_clearly(open_storage: Opener) -> None:
     storage, _ = open_storage()
     with pytest.raises(ValueError, match="limited to 2048 bytes"):
         await storage.set_item("t:" + "x" * 2100, 1)
-
-
-def test_a_missing_boto3_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "boto3", None)
-    with pytest.raises(ImportError, match=r'pip install "nitro-py\[aws\]"'):
-        create_driver("dynamodb", {"table": "t"}, root=Path("."))

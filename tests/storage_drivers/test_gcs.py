@@ -12,16 +12,16 @@ import json
 import re
 import socket
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from storage_drivers.backends import gcs as backend
+from storage_drivers.http_stubs import Answer, RecordingProxy, serve
 
 from nitro.core.storage import Storage, StorageError
 from nitro.storage_drivers import create_driver
@@ -102,76 +102,29 @@ async def test_expired_objects_are_missing_and_deleted(emulator: str, bucket: st
     await storage.dispose()
 
 
-class PagingProxy:
+class PagingProxy(RecordingProxy):
     """Forwards to the emulator; splits object listings into ``maxResults`` pages."""
 
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_any(self) -> None:
-                parts = urlsplit(self.path)
-                query = dict(parse_qsl(parts.query))
-                proxy.requests.append((self.command, parts.path, dict(query)))
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.command == "GET" and LISTING.match(parts.path):
-                    return self.page(parts.path, query)
-                headers = {
-                    k: v
-                    for k, v in self.headers.items()
-                    if k.lower() not in ("host", "content-length", "connection")
-                }
-                reply = httpx.request(
-                    self.command, proxy.upstream + self.path, headers=headers, content=body
-                )
-                self.send(reply.status_code, reply.content, dict(reply.headers))
-
-            def page(self, path: str, query: dict[str, str]) -> None:
-                size = int(query.pop("maxResults", "1000"))
-                start = int(query.pop("pageToken", "0"))
-                full = httpx.get(f"{proxy.upstream}{path}?{urlencode(query)}")
-                if full.status_code != 200:
-                    return self.send(full.status_code, full.content, {})
-                listing = full.json()
-                items = listing.get("items", [])
-                listing["items"] = items[start : start + size]
-                if start + size < len(items):
-                    listing["nextPageToken"] = str(start + size)
-                body = json.dumps(listing).encode()
-                self.send(200, body, {"content-type": "application/json"})
-
-            def send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for key, value in headers.items():
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_any
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+    def answer(self, method: str, path: str, query: dict[str, str]) -> Answer | None:
+        if method != "GET" or not LISTING.match(path):
+            return None
+        size = int(query.pop("maxResults", "1000"))
+        start = int(query.pop("pageToken", "0"))
+        full = httpx.get(f"{self.upstream}{path}?{urlencode(query)}")
+        if full.status_code != 200:
+            return full.status_code, full.content, {}
+        listing = full.json()
+        items = listing.get("items", [])
+        listing["items"] = items[start : start + size]
+        if start + size < len(items):
+            listing["nextPageToken"] = str(start + size)
+        return 200, json.dumps(listing).encode(), {"content-type": "application/json"}
 
 
 @pytest.fixture
 def proxy(emulator: str) -> Iterator[PagingProxy]:
-    proxy = PagingProxy(emulator)
-    yield proxy
-    proxy.close()
+    with PagingProxy(emulator) as proxy:
+        yield proxy
 
 
 async def test_keys_page_through_listings(proxy: PagingProxy, bucket: str, tmp_path) -> None:
@@ -299,12 +252,8 @@ async def test_refused_credentials_fail_fast_without_the_key(emulator, bucket, t
             self.end_headers()
             self.wfile.write(body)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        token_uri = f"http://127.0.0.1:{server.server_address[1]}/token"
-        path, pem = service_account_file(tmp_path, token_uri)
+    with serve(Refuse) as token_server:
+        path, pem = service_account_file(tmp_path, f"{token_server}/token")
         options = {"bucket": bucket, "endpoint": emulator, "credentials_file": str(path)}
         storage, _ = mount(options, tmp_path)
         started = time.monotonic()
@@ -317,9 +266,6 @@ async def test_refused_credentials_fail_fast_without_the_key(emulator, bucket, t
         key_body = "".join(pem.splitlines()[1:-1])
         assert key_body[:40] not in message.replace("\\n", "")
         await storage.dispose()
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 async def test_storage_emulator_host_is_honoured(emulator, bucket, tmp_path, monkeypatch):

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import socket
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
+from storage_drivers.backends import read_failure
 from storage_drivers.backends.redis import URL, require_redis, unique_base
 
 import nitro.storage_drivers.redis as redis_driver
-from nitro.core.storage import Storage, StorageError
+from nitro.core.storage import Storage
 from nitro.storage_drivers import create_driver
 
 from helpers import free_port
@@ -23,27 +23,16 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def raw() -> AsyncIterator[aioredis.Redis]:
-    """redis-py on the same database, to see what the driver really stored."""
-    require_redis()
-    client = aioredis.Redis.from_url(URL)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
-@pytest.fixture
-async def base(raw: aioredis.Redis) -> AsyncIterator[str]:
+async def base(raw_redis: aioredis.Redis) -> AsyncIterator[str]:
     """A fresh key prefix; whatever a test leaves under it is deleted afterwards."""
     prefix = unique_base()
     try:
         yield prefix
     finally:
-        pattern = redis_driver._escape_glob(prefix) + "*"
-        leftovers = [key async for key in raw.scan_iter(match=pattern, count=1000)]
+        pattern = redis_driver.escape_glob(prefix) + "*"
+        leftovers = [key async for key in raw_redis.scan_iter(match=pattern, count=1000)]
         if leftovers:
-            await raw.unlink(*leftovers)
+            await raw_redis.unlink(*leftovers)
 
 
 def mounted(tmp_path: Path, **options: object) -> Storage:
@@ -52,48 +41,50 @@ def mounted(tmp_path: Path, **options: object) -> Storage:
     return storage
 
 
-async def test_ttl_is_set_on_the_redis_key(tmp_path: Path, raw: aioredis.Redis, base: str) -> None:
+async def test_ttl_is_set_on_the_redis_key(
+    tmp_path: Path, raw_redis: aioredis.Redis, base: str
+) -> None:
     storage = mounted(tmp_path, base=base)
     try:
         await storage.set_item("t:session", {"user": 1}, ttl=60)
-        assert 59_000 < await raw.pttl(f"{base}session") <= 60_000
+        assert 59_000 < await raw_redis.pttl(f"{base}session") <= 60_000
         assert (await storage.get_meta("t:session"))["ttl"] == 60
         await storage.set_item("t:session", {"user": 2})  # no TTL now: the old one is gone
-        assert await raw.pttl(f"{base}session") == -1
+        assert await raw_redis.pttl(f"{base}session") == -1
         assert "ttl" not in await storage.get_meta("t:session")
         await storage.set_item("t:blink", "x", ttl=0.25)
-        assert 0 < await raw.pttl(f"{base}blink") <= 250
+        assert 0 < await raw_redis.pttl(f"{base}blink") <= 250
         assert (await storage.get_meta("t:blink"))["ttl"] == 1  # time left, rounded up
     finally:
         await storage.dispose()
 
 
 async def test_set_if_absent_is_one_claim_across_clients(
-    tmp_path: Path, raw: aioredis.Redis, base: str
+    tmp_path: Path, raw_redis: aioredis.Redis, base: str
 ) -> None:
     # Separate Storage objects, separate connection pools: like separate processes.
     storages = [mounted(tmp_path, base=base) for _ in range(5)]
     try:
         wins = [await s.set_item_if_absent("t:tick", i, ttl=30) for i, s in enumerate(storages)]
         assert wins == [True, False, False, False, False]
-        assert await raw.get(f"{base}tick") == b"0"
-        assert 29_000 < await raw.pttl(f"{base}tick") <= 30_000
+        assert await raw_redis.get(f"{base}tick") == b"0"
+        assert 29_000 < await raw_redis.pttl(f"{base}tick") <= 30_000
     finally:
         for storage in storages:
             await storage.dispose()
 
 
 async def test_values_are_stored_as_they_are(
-    tmp_path: Path, raw: aioredis.Redis, base: str
+    tmp_path: Path, raw_redis: aioredis.Redis, base: str
 ) -> None:
     storage = mounted(tmp_path, base=base.rstrip(":"))  # "app" and "app:" are the same base
     blob = bytes(range(256))
     try:
         await storage.set_item("t:user:1", {"name": "Ada"})
         await storage.set_item_raw("t:blob", blob)
-        assert await raw.get(f"{base}user:1") == b'{"name":"Ada"}'
-        assert await raw.get(f"{base}blob") == blob
-        await raw.set(f"{base}from-elsewhere", b"\xff\x00written by another client")
+        assert await raw_redis.get(f"{base}user:1") == b'{"name":"Ada"}'
+        assert await raw_redis.get(f"{base}blob") == blob
+        await raw_redis.set(f"{base}from-elsewhere", b"\xff\x00written by another client")
         assert (
             await storage.get_item_raw("t:from-elsewhere") == b"\xff\x00written by another client"
         )
@@ -103,11 +94,11 @@ async def test_values_are_stored_as_they_are(
 
 
 async def test_listing_and_clearing_page_through_scan(
-    tmp_path: Path, raw: aioredis.Redis, base: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, raw_redis: aioredis.Redis, base: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(redis_driver, "SCAN_COUNT", 200)  # many SCAN pages
     monkeypatch.setattr(redis_driver, "DELETE_BATCH", 300)  # several UNLINK batches
-    pipe = raw.pipeline(transaction=False)
+    pipe = raw_redis.pipeline(transaction=False)
     for i in range(3000):
         pipe.set(f"{base}many:{i}", i)
     pipe.set(f"{base}other", "stays")
@@ -130,18 +121,18 @@ async def test_listing_and_clearing_page_through_scan(
         await storage.clear("t:many")
         assert unlinks and max(unlinks) <= 300 and sum(unlinks) == 3000
         assert await storage.get_keys("t") == ["t:other"]
-        assert [k async for k in raw.scan_iter(match=f"{base}many:*", count=1000)] == []
+        assert [k async for k in raw_redis.scan_iter(match=f"{base}many:*", count=1000)] == []
     finally:
         await storage.dispose()
 
 
 async def test_glob_characters_in_prefixes_match_only_themselves(
-    tmp_path: Path, raw: aioredis.Redis, base: str
+    tmp_path: Path, raw_redis: aioredis.Redis, base: str
 ) -> None:
     # Unescaped, the pattern for base "[x]?*\" would also match the sibling "x1z\...".
     glob_base = f"{base}[x]?*\\:"
-    await raw.set(f"{base}x1z\\:intruder", "not ours")
-    await raw.set(f"{base}x1zz:intruder", "not ours")
+    await raw_redis.set(f"{base}x1z\\:intruder", "not ours")
+    await raw_redis.set(f"{base}x1zz:intruder", "not ours")
     storage = mounted(tmp_path, base=glob_base)
     try:
         for key in ("t:a*:1", "t:a?:2", "t:[ab]:3", "t:ab:4", "t:a:5", "t:b:6"):
@@ -154,23 +145,10 @@ async def test_glob_characters_in_prefixes_match_only_themselves(
         assert await storage.get_item("t:ab:4") == "t:ab:4"
         await storage.clear("t")
         assert await storage.get_keys("t") == []
-        assert await raw.get(f"{base}x1z\\:intruder") == b"not ours"
-        assert await raw.get(f"{base}x1zz:intruder") == b"not ours"
+        assert await raw_redis.get(f"{base}x1z\\:intruder") == b"not ours"
+        assert await raw_redis.get(f"{base}x1zz:intruder") == b"not ours"
     finally:
         await storage.dispose()
-
-
-async def expect_storage_error(storage: Storage, *, within: float) -> str:
-    """The StorageError's message, with the text of every exception it was caused by."""
-    started = time.monotonic()
-    with pytest.raises(StorageError) as caught:
-        await storage.get_item("t:k")
-    assert time.monotonic() - started < within
-    texts, error = [caught.value.message], caught.value.__cause__
-    while error is not None:
-        texts.append(repr(error))
-        error = error.__cause__ or error.__context__
-    return "\n".join(texts)
 
 
 async def test_a_closed_port_fails_fast_naming_driver_mount_and_endpoint(tmp_path: Path) -> None:
@@ -180,7 +158,7 @@ async def test_a_closed_port_fails_fast_naming_driver_mount_and_endpoint(tmp_pat
         "t", create_driver("redis", {"url": f"redis://127.0.0.1:{port}/0"}, root=tmp_path)
     )
     try:
-        message = await expect_storage_error(storage, within=3)
+        message = await read_failure(storage, within=3)
     finally:
         await storage.dispose()
     assert "[nitro:storage:redis]" in message
@@ -197,7 +175,7 @@ async def test_a_server_that_never_answers_times_out(tmp_path: Path) -> None:
         storage = Storage(timeout=10)
         storage.mount("t", create_driver("redis", options, root=tmp_path))
         try:
-            message = await expect_storage_error(storage, within=4)
+            message = await read_failure(storage, within=4)
         finally:
             await storage.dispose()
     assert f"redis://127.0.0.1:{port}/0" in message
@@ -221,7 +199,7 @@ async def test_refused_credentials_fail_without_the_password(tmp_path: Path, url
     storage = Storage(timeout=10)
     storage.mount("t", create_driver("redis", {"url": url.format(secret=secret)}, root=tmp_path))
     try:
-        message = await expect_storage_error(storage, within=3)
+        message = await read_failure(storage, within=3)
     finally:
         await storage.dispose()
     assert secret not in message

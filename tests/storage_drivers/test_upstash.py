@@ -4,7 +4,6 @@ TTL, SCAN paging, and every failure naming driver/mount/endpoint but never the t
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,9 +11,9 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 from pytest_httpx import HTTPXMock
+from storage_drivers.backends import read_failure
 from storage_drivers.backends import upstash as backend
-from storage_drivers.backends.redis import URL as REDIS_URL
-from storage_drivers.backends.redis import require_redis, unique_base
+from storage_drivers.backends.redis import unique_base
 
 import nitro.storage_drivers.upstash as upstash
 from nitro.core.storage import Storage, StorageError
@@ -29,19 +28,8 @@ SECRET = "AX-s3cret-rest-token-1234"
 
 
 @pytest.fixture
-async def raw() -> AsyncIterator[aioredis.Redis]:
-    """The Redis behind the local server, to see what the driver really stored."""
-    require_redis()
-    client = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
-@pytest.fixture
 async def local(
-    request: pytest.FixtureRequest, tmp_path: Path, raw: aioredis.Redis
+    request: pytest.FixtureRequest, tmp_path: Path, raw_redis: aioredis.Redis
 ) -> AsyncIterator[tuple[Storage, str]]:
     """A Storage with the driver on the local server at "t", and its key prefix."""
     base = unique_base()
@@ -52,32 +40,35 @@ async def local(
         yield storage, base
     finally:
         await storage.dispose()
-        leftovers = [k async for k in raw.scan_iter(match=upstash._escape_glob(base) + "*")]
+        pattern = upstash.escape_glob(base) + "*"
+        leftovers = [k async for k in raw_redis.scan_iter(match=pattern)]
         if leftovers:
-            await raw.unlink(*leftovers)
+            await raw_redis.unlink(*leftovers)
 
 
-async def test_ttl_is_set_on_the_redis_key(local: tuple[Storage, str], raw: aioredis.Redis) -> None:
+async def test_ttl_is_set_on_the_redis_key(
+    local: tuple[Storage, str], raw_redis: aioredis.Redis
+) -> None:
     storage, base = local
     await storage.set_item("t:session", {"user": 1}, ttl=60)
-    assert 59_000 < await raw.pttl(f"{base}session") <= 60_000
+    assert 59_000 < await raw_redis.pttl(f"{base}session") <= 60_000
     assert await storage.get_meta("t:session") == {"size": 10, "ttl": 60}
     await storage.set_item("t:session", {"user": 2})
-    assert await raw.pttl(f"{base}session") == -1
+    assert await raw_redis.pttl(f"{base}session") == -1
     await storage.set_item("t:blink", "x", ttl=0.25)
-    assert 0 < await raw.pttl(f"{base}blink") <= 250
+    assert 0 < await raw_redis.pttl(f"{base}blink") <= 250
     assert (await storage.get_meta("t:blink"))["ttl"] == 1  # time left, rounded up
 
 
 async def test_text_is_stored_as_text_and_other_bytes_marked(
-    local: tuple[Storage, str], raw: aioredis.Redis
+    local: tuple[Storage, str], raw_redis: aioredis.Redis
 ) -> None:
     storage, base = local
     await storage.set_item("t:user", {"name": "Ada", "city": "Zürich"})
-    assert await raw.get(f"{base}user") == '{"name":"Ada","city":"Zürich"}'.encode()
+    assert await raw_redis.get(f"{base}user") == '{"name":"Ada","city":"Zürich"}'.encode()
     blob = bytes(range(256))
     await storage.set_item_raw("t:blob", blob)
-    assert (await raw.get(f"{base}blob")).startswith(b"base64:")
+    assert (await raw_redis.get(f"{base}blob")).startswith(b"base64:")
     assert await storage.get_item_raw("t:blob") == blob
     # Text that looks like the marker is escaped, so it reads back as it was.
     await storage.set_item_raw("t:tricky", b"base64:AAAA")
@@ -87,9 +78,9 @@ async def test_text_is_stored_as_text_and_other_bytes_marked(
         await storage.set_item_raw("t:sized", b"\xff" * size)
         assert (await storage.get_meta("t:sized"))["size"] == size
     # Bytes another client stored raw (over the Redis protocol) read back exactly.
-    await raw.set(f"{base}elsewhere", b"\xff\x00\xfe not UTF-8")
+    await raw_redis.set(f"{base}elsewhere", b"\xff\x00\xfe not UTF-8")
     assert await storage.get_item_raw("t:elsewhere") == b"\xff\x00\xfe not UTF-8"
-    await raw.set(f"{base}ok", b"OK")
+    await raw_redis.set(f"{base}ok", b"OK")
     assert await storage.get_item_raw("t:ok") == b"OK"
 
 
@@ -110,12 +101,12 @@ def test_the_encoding_is_a_bijection() -> None:
 
 
 async def test_listing_and_clearing_page_through_scan(
-    local: tuple[Storage, str], raw: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+    local: tuple[Storage, str], raw_redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     storage, base = local
     monkeypatch.setattr(upstash, "SCAN_COUNT", 500)
     monkeypatch.setattr(upstash, "DELETE_BATCH", 400)
-    pipe = raw.pipeline(transaction=False)
+    pipe = raw_redis.pipeline(transaction=False)
     for i in range(2500):
         pipe.set(f"{base}many:{i}", i)
     pipe.set(f"{base}other", '"stays"')
@@ -138,31 +129,18 @@ async def test_listing_and_clearing_page_through_scan(
 
 
 async def test_glob_characters_in_prefixes_match_only_themselves(
-    local: tuple[Storage, str], raw: aioredis.Redis
+    local: tuple[Storage, str], raw_redis: aioredis.Redis
 ) -> None:
     storage, base = local
-    await raw.set(f"{base}ab:intruder", '"not ours"')
+    await raw_redis.set(f"{base}ab:intruder", '"not ours"')
     for key in ("t:a*:1", "t:a?:2", "t:[ab]:3", "t:a\\:4"):
         await storage.set_item(key, key)
     assert await storage.get_keys("t:a*") == ["t:a*:1"]
     assert await storage.get_keys("t:a?") == ["t:a?:2"]
     assert await storage.get_keys("t:[ab]") == ["t:[ab]:3"]
     await storage.clear("t:a*")
-    assert await raw.get(f"{base}ab:intruder") == b'"not ours"'
+    assert await raw_redis.get(f"{base}ab:intruder") == b'"not ours"'
     assert len(await storage.get_keys("t")) == 4
-
-
-async def failure(storage: Storage, *, within: float = 5.0) -> str:
-    """The StorageError of a read, with every exception in its chain, as one text."""
-    started = time.monotonic()
-    with pytest.raises(StorageError) as caught:
-        await storage.get_item("t:k")
-    assert time.monotonic() - started < within
-    texts, error = [caught.value.message], caught.value.__cause__
-    while error is not None:
-        texts.append(repr(error))
-        error = error.__cause__ or error.__context__
-    return "\n".join(texts)
 
 
 def assert_names_everything_but_the_token(message: str, endpoint: str) -> None:
@@ -180,7 +158,7 @@ async def test_a_wrong_token_is_refused_by_the_server(
         "t", create_driver("upstash", {"url": url, "token": SECRET}, root=tmp_path)
     )
     try:
-        message = await failure(storage)
+        message = await read_failure(storage)
     finally:
         await storage.dispose()
     assert_names_everything_but_the_token(message, url)
@@ -193,7 +171,7 @@ async def test_a_closed_port_fails_fast(tmp_path: Path) -> None:
         "t", create_driver("upstash", {"url": url, "token": SECRET}, root=tmp_path)
     )
     try:
-        message = await failure(storage, within=3)
+        message = await read_failure(storage, within=3)
     finally:
         await storage.dispose()
     assert_names_everything_but_the_token(message, url)
@@ -273,7 +251,7 @@ async def test_bad_answers_are_storage_errors(
     )
     storage = mocked(tmp_path)
     try:
-        message = await failure(storage)
+        message = await read_failure(storage)
     finally:
         await storage.dispose()
     assert_names_everything_but_the_token(message, FAKE_URL)
@@ -299,7 +277,7 @@ async def test_a_timeout_is_a_storage_error(tmp_path: Path, httpx_mock: HTTPXMoc
     httpx_mock.add_exception(httpx.ReadTimeout("timed out"), url=FAKE_URL)
     storage = mocked(tmp_path)
     try:
-        message = await failure(storage)
+        message = await read_failure(storage)
     finally:
         await storage.dispose()
     assert_names_everything_but_the_token(message, FAKE_URL)
@@ -316,7 +294,7 @@ async def test_a_server_that_never_answers_times_out(tmp_path: Path) -> None:
         options = {"url": url, "token": SECRET, "timeout": 0.3}
         storage = Storage().mount("t", create_driver("upstash", options, root=tmp_path))
         try:
-            message = await failure(storage, within=3)
+            message = await read_failure(storage, within=3)
         finally:
             await storage.dispose()
     assert_names_everything_but_the_token(message, url)

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import free_port, require_service
+from helpers import ServerProcess, free_port, require_service
 
 REGION = "us-east-1"
 HOW_TO_START = (
@@ -67,6 +64,16 @@ class Moto:
 _server: Moto | None = None
 
 
+def record_calls(client: Any, operation: str) -> list[dict[str, Any]]:
+    """The params of each `operation` (``"HeadObject"``) call `client` makes from now on."""
+    calls: list[dict[str, Any]] = []
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register(
+        f"provide-client-params.{service}.{operation}", lambda params, **_: calls.append(params)
+    )
+    return calls
+
+
 def moto(request: pytest.FixtureRequest) -> Moto:
     """The session's moto server, started the first time it is asked for."""
     global _server
@@ -91,44 +98,26 @@ def start_moto(
     if importlib.util.find_spec("moto") is None or importlib.util.find_spec("boto3") is None:
         require_service(False, "moto server", HOW_TO_START)
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = log_dir / "moto.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
+    process = ServerProcess(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
+        cwd=log_dir,
+        port=port,
+        env=env,
+        log=log_dir / "moto.log",
     )
+    url = process.url
 
     def stop() -> None:
         global _server
         if _server is not None and _server.url == url:
             _server = None
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
+        process.stop(timeout=10)
 
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            stop()
-            require_service(
-                False, f"moto server (exited: {log_path.read_text()[-2000:]})", HOW_TO_START
-            )
-        try:
-            httpx.get(f"{url}/moto-api/", timeout=1)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                stop()
-                require_service(False, f"moto server (silent on {url} after 60s)", HOW_TO_START)
-            time.sleep(0.05)
+    try:
+        process.wait_ready(60, path="/moto-api/")
+    except RuntimeError as exc:
+        stop()
+        require_service(False, f"moto server ({str(exc)[-2000:]})", HOW_TO_START)
 
     if not auth:
         return Moto(url, "testing", "testing"), stop

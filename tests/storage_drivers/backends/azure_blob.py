@@ -11,15 +11,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from helpers import free_port, require_service
+from helpers import ServerProcess, free_port, require_service
 
 CACHE = Path.home() / ".cache" / "nitro-tests" / "azurite"
 BINARY = CACHE / "node_modules" / ".bin" / "azurite-blob"
@@ -65,8 +63,7 @@ def start_azurite(config: pytest.Config) -> str | None:
         return None
     port = free_port()
     location = tempfile.mkdtemp(prefix="azurite-")
-    log = open(Path(location) / "azurite.log", "wb")
-    process = subprocess.Popen(
+    process = ServerProcess(
         [
             binary,
             "--blobHost",
@@ -80,36 +77,19 @@ def start_azurite(config: pytest.Config) -> str | None:
             "--loose",
             "--disableTelemetry",
         ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        cwd=Path(location),
+        port=port,
+        log=Path(location) / "azurite.log",
     )
 
     def stop() -> None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        process.stop(timeout=10)
         shutil.rmtree(location, ignore_errors=True)
 
     config.add_cleanup(stop)
-    url = f"http://127.0.0.1:{port}/{ACCOUNT}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"azurite-blob exited with {process.returncode}:\n"
-                + (Path(location) / "azurite.log").read_text(errors="replace")
-            )
-        try:
-            httpx.get(f"{url}?comp=list", timeout=1)  # any answer (403 unsigned) means up
-            _azurite["url"] = url
-            return url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError(f"azurite-blob not ready on {url} after 60s")
+    process.wait_ready(60, path=f"/{ACCOUNT}?comp=list")  # any answer (403 unsigned) means up
+    _azurite["url"] = f"{process.url}/{ACCOUNT}"
+    return _azurite["url"]
 
 
 def connection_string(url: str, key: str = KEY) -> str:

@@ -7,10 +7,9 @@ The emulator keeps everything in memory and accepts any credentials; each
 from __future__ import annotations
 
 import importlib.util
-import subprocess
+import shutil
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import free_port, require_service
+from helpers import ServerProcess, free_port, require_service
 
 HOW_TO_START = (
     "pip install gcp-storage-emulator && "
@@ -34,8 +33,8 @@ def start_emulator(config: pytest.Config) -> str | None:
     if importlib.util.find_spec("gcp_storage_emulator") is None:
         return None
     port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="gcs-emulator-", suffix=".log", delete=False)
-    process = subprocess.Popen(
+    logs = tempfile.mkdtemp(prefix="gcs-emulator-")
+    process = ServerProcess(
         [
             sys.executable,
             "-m",
@@ -48,36 +47,19 @@ def start_emulator(config: pytest.Config) -> str | None:
             "--in-memory",
             "--quiet",
         ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        cwd=Path(logs),
+        port=port,
+        log=Path(logs) / "emulator.log",
     )
 
     def stop() -> None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-        Path(log.name).unlink(missing_ok=True)
+        process.stop(timeout=10)
+        shutil.rmtree(logs, ignore_errors=True)
 
     config.add_cleanup(stop)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"gcp-storage-emulator exited with {process.returncode}:\n"
-                + Path(log.name).read_text(errors="replace")
-            )
-        try:
-            if httpx.get(f"{url}/storage/v1/b?project=test", timeout=1).status_code == 200:
-                _emulator["url"] = url
-                return url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError(f"gcp-storage-emulator not ready on {url} after 30s")
+    process.wait_ready(30, path="/storage/v1/b?project=test")
+    _emulator["url"] = process.url
+    return process.url
 
 
 def create_bucket(url: str) -> str:
