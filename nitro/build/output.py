@@ -10,6 +10,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .compress import compress_public
 __all__ = [
     "PRERENDER_DIR",
     "BuildError",
+    "check_options",
     "copy_public",
     "copy_source",
     "import_check",
@@ -57,6 +59,22 @@ PRERENDER_DIR = ".prerender"
 
 class BuildError(Exception):
     """A build step failed; the message says which and why."""
+
+
+def check_options(section: str, options: Mapping[str, Any], known: Iterable[str]) -> None:
+    """A `BuildError` for the first option of a preset's `section` it does not know.
+
+    Example::
+
+        check_options("docker", {"pyhton": "3.12"}, ["python"])
+        # BuildError: [nitro:build] docker: unknown option 'pyhton' (options: python)
+    """
+    known = list(known)
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise BuildError(
+            f"[nitro:build] {section}: unknown option {unknown[0]!r} (options: {', '.join(known)})"
+        )
 
 
 def reset_dir(path: Path) -> None:

@@ -34,6 +34,7 @@ __all__ = [
     "project_requirements",
     "runtime_requirements",
     "vendor",
+    "write_requirements",
     "zip_dir",
 ]
 
@@ -123,6 +124,11 @@ def runtime_requirements(
     for requirement in wanted:
         seen.setdefault(_name(requirement), requirement)  # the first spelling wins
     return sorted(seen.values())
+
+
+def write_requirements(directory: Path, requirements: list[str]) -> None:
+    """``directory/requirements.txt``, one requirement a line (what a platform installs)."""
+    (directory / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
 
 
 def _proxies_out(proxy: Any) -> bool:

@@ -30,7 +30,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..build.output import BuildError, copy_public, copy_source, write_nitro_json
+from ..build.output import BuildError, check_options, write_nitro_json
 from ..build.vendor import Target, project_name, runtime_requirements
 from .base import BuildContext, Preset
 from .cron import to_eventbridge
@@ -94,12 +94,7 @@ handler = LambdaHandler(
 
 def lambda_options(raw: dict[str, Any]) -> dict[str, Any]:
     """`aws_lambda={...}` checked and completed with the defaults."""
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise BuildError(
-            f"[nitro:build] aws_lambda: unknown option {sorted(unknown)[0]!r} "
-            f"(options: {', '.join(DEFAULTS)})"
-        )
+    check_options("aws_lambda", raw, DEFAULTS)
     options = {**DEFAULTS, **raw}
     runtime = options["runtime"]
     found = re.fullmatch(r"python3\.(\d+)", str(runtime))
@@ -199,17 +194,13 @@ def build(ctx: BuildContext) -> None:
     target = target_of(options)
     scheduled = _scheduled_tasks(ctx)
     server = ctx.out / "server"
-    ctx.log("copying project code")
-    copy_source(ctx.root, server / "app", ctx.config)
-    ctx.log("indexing public assets")
-    ctx.manifest.public = copy_public(ctx.root, ctx.config, server / "public")
+    ctx.copy_project(server, public=server / "public")
     ctx.manifest.platform = {
         "storage_defaults": STORAGE_DEFAULTS,
         "schedules": schedules(scheduled),
         "aws_lambda": options,
     }
-    ctx.manifest.write(server / "manifest.json")
-    (server / "index.py").write_text(ENTRY, encoding="utf-8")
+    ctx.write_entry(server, "index.py", ENTRY)
 
     requirements = runtime_requirements(ctx.root, ctx.config, storage_defaults=STORAGE_DEFAULTS)
     zipped, unzipped = package(server, ctx.out / "aws-lambda.zip", target, requirements, ctx.log)

@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..build.output import BuildError, copy_public, copy_source, import_check, write_nitro_json
+from ..build.output import BuildError, check_options, import_check, write_nitro_json
 from ..build.tasks import schedule_from_config
 from ..build.vendor import (
     Target,
@@ -42,6 +42,7 @@ from ..build.vendor import (
     project_name,
     runtime_requirements,
     vendor,
+    write_requirements,
 )
 from ..config import ConfigError
 from .base import BuildContext, Preset
@@ -116,12 +117,7 @@ def host_json(extra: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def _options(config: dict[str, Any], root: Path) -> dict[str, Any]:
-    unknown = set(config) - set(OPTIONS)
-    if unknown:
-        raise BuildError(
-            f"[nitro:build] azure_functions: unknown option {sorted(unknown)[0]!r} "
-            f"(options: {', '.join(OPTIONS)})"
-        )
+    check_options("azure_functions", config, OPTIONS)
     auth_level = str(config.get("auth_level", "anonymous")).lower()
     if auth_level not in AUTH_LEVELS:
         raise BuildError(
@@ -155,20 +151,15 @@ def _timers(ctx: BuildContext) -> list[dict[str, str]]:
 def build(ctx: BuildContext) -> None:
     options = _options(ctx.config.azure_functions, ctx.root)
     server = ctx.out / "server"
-    ctx.log("copying project code")
-    copy_source(ctx.root, server / "app", ctx.config)
-    # local.settings.json holds `func start`'s secrets: never deploy it.
-    (server / "app" / "local.settings.json").unlink(missing_ok=True)
-    ctx.log("indexing public assets")
-    ctx.manifest.public = copy_public(ctx.root, ctx.config, server / "public")
+    # local.settings.json (`func start`'s secrets) is never copied: see SOURCE_IGNORE.
+    ctx.copy_project(server, public=server / "public")
     timers = _timers(ctx)
     ctx.manifest.platform = {
         "storage_defaults": STORAGE_DEFAULTS,
         "timers": timers,
         "auth_level": options["auth_level"],
     }
-    ctx.manifest.write(server / "manifest.json")
-    (server / "function_app.py").write_text(ENTRY, encoding="utf-8")
+    ctx.write_entry(server, "function_app.py", ENTRY)
     host = host_json(options["host"])
     (server / "host.json").write_text(json.dumps(host, indent=2) + "\n", encoding="utf-8")
     (server / ".funcignore").write_text(FUNCIGNORE, encoding="utf-8")
@@ -176,7 +167,7 @@ def build(ctx: BuildContext) -> None:
     requirements = runtime_requirements(
         ctx.root, ctx.config, storage_defaults=STORAGE_DEFAULTS, platform=["azure-functions"]
     )
-    (server / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
+    write_requirements(server, requirements)
     for timer in timers:
         ctx.log(f"timer {timer['name']}: {timer['schedule']} (cron {timer['cron']})")
     _check(ctx, server, requirements, options["python"])

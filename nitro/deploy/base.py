@@ -16,13 +16,36 @@ __all__ = ["BuildContext", "Preset"]
 
 @dataclass
 class BuildContext:
-    """Everything a preset's build step needs."""
+    """Everything a preset's build step needs, and the steps most presets share.
+
+    Example (the shape of a preset's build)::
+
+        ctx.copy_project(ctx.out / "server", public=ctx.out / "server" / "public")
+        ctx.manifest.platform = {"storage_defaults": STORAGE_DEFAULTS}
+        ctx.write_entry(ctx.out / "server", "index.py", ENTRY)
+    """
 
     root: Path
     config: NitroConfig
     manifest: Manifest
     out: Path
     log: Callable[[str], None] = field(default=lambda message: print(message, file=sys.stderr))
+
+    def copy_project(self, code_root: Path, *, public: Path) -> None:
+        """The project's code to ``code_root/app``, its public assets to `public`,
+        indexed in the manifest."""
+        from ..build.output import copy_public, copy_source
+
+        self.log("copying project code")
+        copy_source(self.root, code_root / "app", self.config)
+        self.log("indexing public assets")
+        self.manifest.public = copy_public(self.root, self.config, public)
+
+    def write_entry(self, code_root: Path, entry: str, source: str) -> None:
+        """``code_root/manifest.json`` (routes, tasks, `platform`) and the entry module
+        the platform runs, ``code_root/entry``."""
+        self.manifest.write(code_root / "manifest.json")
+        (code_root / entry).write_text(source, encoding="utf-8")
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from ..build.output import BuildError, import_check, write_nitro_json
-from ..build.vendor import copy_nitro, project_name, runtime_requirements
+from ..build.output import check_options, import_check, write_nitro_json
+from ..build.vendor import copy_nitro, project_name, runtime_requirements, write_requirements
 from .base import BuildContext, Preset
 from .server import preview, write_server_output
 
@@ -49,16 +49,11 @@ DOCKERIGNORE = "**/__pycache__\n**/*.pyc\nserver/app/.data\n"
 
 
 def build(ctx: BuildContext) -> None:
+    check_options("docker", ctx.config.docker, ["python"])
     python = str(ctx.config.docker.get("python", "3.12"))
-    unknown = set(ctx.config.docker) - {"python"}
-    if unknown:
-        raise BuildError(
-            f"[nitro:build] docker: unknown option {sorted(unknown)[0]!r} (options: python)"
-        )
     server = write_server_output(ctx, "docker")
     copy_nitro(server / "_vendor", adapter="uvicorn")
-    requirements = runtime_requirements(ctx.root, ctx.config, platform=SERVER_RUNTIME)
-    (server / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
+    write_requirements(server, runtime_requirements(ctx.root, ctx.config, platform=SERVER_RUNTIME))
     (ctx.out / "Dockerfile").write_text(DOCKERFILE.format(python=python), encoding="utf-8")
     (ctx.out / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
     name = re.sub(r"[^a-z0-9_.-]+", "-", project_name(ctx.root).lower()).strip("-.") or "app"

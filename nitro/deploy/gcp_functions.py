@@ -29,7 +29,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..build.output import BuildError, copy_public, copy_source, import_check, write_nitro_json
+from ..build.output import BuildError, import_check, write_nitro_json
 from ..build.vendor import (
     Target,
     copy_nitro,
@@ -38,6 +38,7 @@ from ..build.vendor import (
     megabytes,
     runtime_requirements,
     vendor,
+    write_requirements,
     zip_dir,
 )
 from .base import BuildContext, Preset
@@ -85,10 +86,7 @@ GCLOUDIGNORE = ".gcloudignore\n__pycache__/\n*.pyc\napp/.data/\n"
 def build(ctx: BuildContext) -> None:
     opts = options(ctx.root, ctx.config)
     server = ctx.out / "server"
-    ctx.log("copying project code")
-    copy_source(ctx.root, server / "app", ctx.config)
-    ctx.log("indexing public assets")
-    ctx.manifest.public = copy_public(ctx.root, ctx.config, server / "public")
+    ctx.copy_project(server, public=server / "public")
     copy_nitro(server / "_vendor", adapter="gcp_functions")
     schedule = _schedule(ctx)
     jobs = schedule_jobs(schedule, opts)
@@ -98,13 +96,12 @@ def build(ctx: BuildContext) -> None:
         "tasks_topic": topic(opts) if jobs else None,
         "schedules": [{k: job[k] for k in ("job", "cron", "schedule", "tasks")} for job in jobs],
     }
-    ctx.manifest.write(server / "manifest.json")
-    (server / "main.py").write_text(ENTRY, encoding="utf-8")
+    ctx.write_entry(server, "main.py", ENTRY)
     (server / ".gcloudignore").write_text(GCLOUDIGNORE, encoding="utf-8")
     requirements = runtime_requirements(
         ctx.root, ctx.config, storage_defaults=STORAGE_DEFAULTS, platform=PLATFORM_RUNTIME
     )
-    (server / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
+    write_requirements(server, requirements)
     env = {} if "data" in ctx.config.storage else {"NITRO_GCS_BUCKET": "$NITRO_GCS_BUCKET"}
     write_nitro_json(
         ctx.out,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..build.output import BuildError
+from ..build.output import BuildError, check_options
 from ..build.vendor import project_name
 from ..config import NitroConfig
 from .cron import CronError, to_unix
@@ -56,11 +56,7 @@ class GcpOptions:
 def options(root: Path, config: NitroConfig) -> GcpOptions:
     """`gcp_functions={...}` from the config; a bad value is a `BuildError`."""
     raw = dict(config.gcp_functions)
-    unknown = sorted(set(raw) - set(OPTIONS))
-    if unknown:
-        raise BuildError(
-            f"[nitro:build] gcp_functions: unknown option {unknown[0]!r} (options: {', '.join(OPTIONS)})"
-        )
+    check_options("gcp_functions", raw, OPTIONS)
     runtime = str(raw.get("runtime", "python312"))
     if not re.fullmatch(r"python3\d{1,2}", runtime):
         raise BuildError(

@@ -29,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from ..build.app import public_dirs
-from ..build.output import BuildError, copy_public, copy_source, import_check, write_nitro_json
+from ..build.output import (
+    BuildError,
+    check_options,
+    copy_public,
+    copy_source,
+    import_check,
+    write_nitro_json,
+)
 from ..build.tasks import schedule_from_config
 from ..build.vendor import (
     Target,
@@ -118,11 +125,7 @@ app = vercel_app(_app, claim=task_claim(_app.storage) if _app.state["scheduled_t
 
 
 def _options(raw: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(raw) - set(OPTIONS))
-    if unknown:
-        raise BuildError(
-            f"[nitro:build] vercel: unknown option {unknown[0]!r} (options: {', '.join(OPTIONS)})"
-        )
+    check_options("vercel", raw, OPTIONS)
     options = {"runtime": "python3.12", "bytecode": True, **raw}
     if options["runtime"] not in RUNTIMES:
         raise BuildError(
@@ -214,11 +217,10 @@ def build(ctx: BuildContext) -> None:
     )
     ctx.manifest.public = {}  # the CDN serves static/: the function ships no copy
     ctx.manifest.platform["storage_defaults"] = STORAGE_DEFAULTS
-    ctx.manifest.write(function / "manifest.json")
+    ctx.write_entry(function, f"{ENTRY}.py", ENTRY_SOURCE)
     (function / f"{TRAMPOLINE}.py").write_text(
         TRAMPOLINE_SOURCE.format(trampoline=TRAMPOLINE, entry=ENTRY), encoding="utf-8"
     )
-    (function / f"{ENTRY}.py").write_text(ENTRY_SOURCE, encoding="utf-8")
 
     vendor_dir = function / "_vendor"
     requirements = runtime_requirements(
