@@ -35,6 +35,7 @@ __all__ = [
     "apply_tail",
     "compile_pattern",
     "rule_cache",
+    "split_rule_key",
 ]
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
@@ -82,7 +83,7 @@ class RouteRules:
     def __init__(self, rules: Mapping[str, Mapping[str, Any]]) -> None:
         compiled: list[_Rule] = []
         for key, options in rules.items():
-            method, pattern = _split_method(key)
+            method, pattern = split_rule_key(key)
             if not pattern.startswith("/"):
                 raise ValueError(f"route rule {key!r}: a pattern starts with '/'")
             regex, rank = compile_pattern(pattern)
@@ -156,7 +157,8 @@ class RouteRules:
         ]
 
 
-def _split_method(key: str) -> tuple[str | None, str]:
+def split_rule_key(key: str) -> tuple[str | None, str]:
+    """A rule key as (method or None, pattern): ``"POST /api/**"`` -> ``("POST", "/api/**")``."""
     head, _, rest = key.strip().partition(" ")
     if rest and head.upper() in _METHODS:
         return head.upper(), rest.strip()

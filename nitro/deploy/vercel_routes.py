@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..build.output import BuildError
+from ..core.route_rules import split_rule_key
 from .cron import CronError, to_unix
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
 
 FUNCTION_DEST = "/__nitro"
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
 VERCEL_STATIC_DEFAULT = "public, max-age=0, must-revalidate"  # Vercel's own for static files
 
 
@@ -88,10 +88,7 @@ def parse_pattern(key: str, base_url: str = "/") -> Pattern:
     ``**`` and ``**:name`` match any rest, ``/blog`` included; more literal segments
     rank higher, then more parameters, then a fixed length over a ``**``.
     """
-    head, _, rest = key.strip().partition(" ")
-    method, path = (
-        (head.upper(), rest.strip()) if rest and head.upper() in METHODS else (None, key.strip())
-    )
+    method, path = split_rule_key(key)  # as the runtime reads a key
     if not path.startswith("/"):
         raise BuildError(f"[nitro:build] route_rules: {key!r} must be a path starting with '/'")
     segments = [s for s in path.split("/") if s]
