@@ -17,45 +17,48 @@ from ..errors import DeployError
 from .function import differences
 from .names import Names
 from .plan import Change
-from .session import Aws, deploy_error, error_code
+from .session import Aws, Resource, deploy_error, error_code
 from .spec import Spec
 
-__all__ = ["add_permission", "alias_statements", "plan_alias", "plan_rollback", "remove_permission"]
+__all__ = [
+    "add_permission",
+    "alias_statements",
+    "on_alias",
+    "plan_alias",
+    "plan_rollback",
+    "remove_permission",
+]
 
 KIND = "lambda-alias"
 
 
 def _versions(aws: Aws, names: Names) -> list[dict[str, Any]]:
     """The published versions, oldest first."""
-    listed = aws.pages(
-        KIND,
-        names.function,
-        "lambda",
-        "list_versions_by_function",
-        "Versions",
-        FunctionName=names.function,
-    )
+    function = aws.resource(KIND, names.function, "lambda", FunctionName=names.function)
+    listed = function.pages("list_versions_by_function", "Versions")
     return sorted((v for v in listed if v["Version"] != "$LATEST"), key=lambda v: int(v["Version"]))
 
 
-def _get_alias(aws: Aws, names: Names) -> dict[str, Any] | None:
-    return aws.call(
-        "read", KIND, f"{names.function}:{names.alias}", "lambda", "get_alias",
-        FunctionName=names.function, Name=names.alias, missing=("ResourceNotFoundException",),
-    )  # fmt: skip
+def _alias(aws: Aws, names: Names) -> Resource:
+    """The alias's calls (`FunctionName` bound; `Name` or `Qualifier` per call)."""
+    label = f"{names.function}:{names.alias}"
+    return aws.resource(KIND, label, "lambda", FunctionName=names.function)
+
+
+def _get_alias(alias: Resource, names: Names) -> dict[str, Any] | None:
+    return alias.call("read", "get_alias", Name=names.alias, missing=("ResourceNotFoundException",))
 
 
 def plan_alias(aws: Aws, names: Names, spec: Spec, function: Change) -> Change:
-    label = f"{names.function}:{names.alias}"
-    alias = _get_alias(aws, names) if function.action != "create" else None
+    alias = _alias(aws, names)
+    found = _get_alias(alias, names) if function.action != "create" else None
     fields: tuple[str, ...] = ("version",)
-    if alias is not None and function.action == "unchanged":
-        running = aws.call(
-            "read", KIND, label, "lambda", "get_function_configuration",
-            FunctionName=names.function, Qualifier=alias["FunctionVersion"],
-        )  # fmt: skip
+    if found is not None and function.action == "unchanged":
+        running = alias.call(
+            "read", "get_function_configuration", Qualifier=found["FunctionVersion"]
+        )
         if not differences(running, names, spec):
-            return Change("unchanged", KIND, label)
+            return Change("unchanged", KIND, alias.name)
 
     def point() -> None:
         version = next(
@@ -67,61 +70,63 @@ def plan_alias(aws: Aws, names: Names, spec: Spec, function: Change) -> Change:
             None,
         )
         if version is None:
-            published = aws.call(
-                "publish", KIND, label, "lambda", "publish_version",
-                FunctionName=names.function, CodeSha256=spec.code_sha256,
+            published = alias.call(
+                "publish", "publish_version", CodeSha256=spec.code_sha256,
                 Description=f"nitro deploy {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}",
             )  # fmt: skip
             version = published["Version"]
-            aws.wait(
-                "publish", KIND, label, "lambda", "published_version_active",
-                FunctionName=names.function, Qualifier=version,
-            )  # fmt: skip
-        current = _get_alias(aws, names)
+            alias.wait("publish", "published_version_active", Qualifier=version)
+        current = _get_alias(alias, names)
         operation = "create_alias" if current is None else "update_alias"
-        aws.call(
-            "create" if current is None else "update", KIND, label, "lambda", operation,
-            FunctionName=names.function, Name=names.alias, FunctionVersion=version,
+        alias.call(
+            "create" if current is None else "update", operation,
+            Name=names.alias, FunctionVersion=version,
         )  # fmt: skip
 
     return Change(
-        "create" if alias is None else "update", KIND, label, () if alias is None else fields, point
+        "create" if found is None else "update",
+        KIND,
+        alias.name,
+        () if found is None else fields,
+        point,
     )
 
 
 def plan_rollback(aws: Aws, names: Names) -> Change:
     """``live`` back to the newest version older than the one it runs."""
-    label = f"{names.function}:{names.alias}"
-    alias = _get_alias(aws, names)
-    if alias is None:
-        raise DeployError(f"[nitro:deploy] rollback: no Lambda alias {label}: deploy first")
-    current = int(alias["FunctionVersion"])
+    alias = _alias(aws, names)
+    found = _get_alias(alias, names)
+    if found is None:
+        raise DeployError(f"[nitro:deploy] rollback: no Lambda alias {alias.name}: deploy first")
+    current = int(found["FunctionVersion"])
     earlier = [int(v["Version"]) for v in _versions(aws, names) if int(v["Version"]) < current]
     if not earlier:
         raise DeployError(
-            f"[nitro:deploy] rollback: {label} runs version {current}, the oldest there is: "
+            f"[nitro:deploy] rollback: {alias.name} runs version {current}, the oldest there is: "
             "nothing to roll back to"
         )
     target = str(earlier[-1])
 
     def move() -> None:
-        aws.call(
-            "update", KIND, label, "lambda", "update_alias",
-            FunctionName=names.function, Name=names.alias, FunctionVersion=target,
-        )  # fmt: skip
+        alias.call("update", "update_alias", Name=names.alias, FunctionVersion=target)
 
-    return Change("update", KIND, label, (f"version {current} -> {target}",), move)
+    return Change("update", KIND, alias.name, (f"version {current} -> {target}",), move)
 
 
 # --- the alias's resource policy (shared by the function URL and the rules) ---
 
 
+def on_alias(aws: Aws, names: Names, kind: str, name: str) -> Resource:
+    """Calls on the alias (`FunctionName` and `Qualifier` bound) made for `kind` `name`:
+    its URL config, its policy statements."""
+    return aws.resource(kind, name, "lambda", FunctionName=names.function, Qualifier=names.alias)
+
+
 def alias_statements(aws: Aws, names: Names, kind: str, name: str) -> dict[str, dict[str, Any]]:
     """The statements of the alias's resource policy, by Sid."""
-    found = aws.call(
-        "read", kind, name, "lambda", "get_policy",
-        FunctionName=names.function, Qualifier=names.alias, missing=("ResourceNotFoundException",),
-    )  # fmt: skip
+    found = on_alias(aws, names, kind, name).call(
+        "read", "get_policy", missing=("ResourceNotFoundException",)
+    )
     if found is None:
         return {}
     return {s.get("Sid", ""): s for s in json.loads(found["Policy"]).get("Statement", [])}
@@ -140,8 +145,6 @@ def add_permission(aws: Aws, names: Names, kind: str, name: str, sid: str, **par
 
 
 def remove_permission(aws: Aws, names: Names, kind: str, name: str, sid: str) -> None:
-    aws.call(
-        "update", kind, name, "lambda", "remove_permission",
-        FunctionName=names.function, Qualifier=names.alias, StatementId=sid,
-        missing=("ResourceNotFoundException",),
-    )  # fmt: skip
+    on_alias(aws, names, kind, name).call(
+        "update", "remove_permission", StatementId=sid, missing=("ResourceNotFoundException",)
+    )

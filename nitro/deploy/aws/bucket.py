@@ -13,7 +13,7 @@ from typing import Any
 from ..aws_lambda_package import ZIP_LIMIT
 from .names import Names
 from .plan import Change
-from .session import Aws, deploy_error
+from .session import Aws, Resource, deploy_error
 from .spec import Spec
 
 __all__ = ["DIRECT_UPLOAD_LIMIT", "code_location", "plan_bucket", "plan_bucket_removal", "via_s3"]
@@ -32,11 +32,12 @@ def object_key(names: Names, spec: Spec) -> str:
     return f"{names.function}/{base64.b64decode(spec.code_sha256).hex()}.zip"
 
 
-def _exists(aws: Aws, names: Names) -> bool:
-    found = aws.call(
-        "read", KIND, names.bucket, "s3", "head_bucket",
-        Bucket=names.bucket, missing=("404", "NoSuchBucket", "NotFound"),
-    )  # fmt: skip
+def _bucket(aws: Aws, names: Names) -> Resource:
+    return aws.resource(KIND, names.bucket, "s3", Bucket=names.bucket)
+
+
+def _exists(bucket: Resource) -> bool:
+    found = bucket.call("read", "head_bucket", missing=("404", "NoSuchBucket", "NotFound"))
     return found is not None
 
 
@@ -44,36 +45,23 @@ def plan_bucket(aws: Aws, names: Names, spec: Spec) -> list[Change]:
     """A create when the zip goes through S3 and the bucket is not there yet."""
     if not via_s3(spec):
         return []
-    if _exists(aws, names):
+    bucket = _bucket(aws, names)
+    if _exists(bucket):
         return [Change("unchanged", KIND, names.bucket)]
 
     def create() -> None:
-        params: dict[str, Any] = {"Bucket": names.bucket}
+        params: dict[str, Any] = {}
         if aws.region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": aws.region}
-        aws.call(
-            "create",
-            KIND,
-            names.bucket,
-            "s3",
-            "create_bucket",
-            missing=("BucketAlreadyOwnedByYou",),
-            **params,
-        )
-        aws.call(
-            "create", KIND, names.bucket, "s3", "put_public_access_block",
-            Bucket=names.bucket,
+        bucket.call("create", "create_bucket", missing=("BucketAlreadyOwnedByYou",), **params)
+        bucket.call(
+            "create", "put_public_access_block",
             PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True, "IgnorePublicAcls": True,
                 "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
             },
         )  # fmt: skip
-        aws.call(
-            "create", KIND, names.bucket, "s3", "put_bucket_tagging",
-            Bucket=names.bucket,
-            Tagging={"TagSet": [{"Key": "nitro:project", "Value": names.project},
-                                {"Key": "nitro:stage", "Value": names.stage}]},
-        )  # fmt: skip
+        bucket.call("create", "put_bucket_tagging", Tagging={"TagSet": names.tags})
 
     return [Change("create", KIND, names.bucket, apply=create)]
 
@@ -84,10 +72,9 @@ def code_location(aws: Aws, names: Names, spec: Spec) -> dict[str, Any]:
     if not via_s3(spec):
         return {"ZipFile": spec.zip_path.read_bytes()}
     key = object_key(names, spec)
-    there = aws.call(
-        "upload", KIND, names.bucket, "s3", "head_object",
-        Bucket=names.bucket, Key=key, missing=("404", "NoSuchKey", "NotFound"),
-    )  # fmt: skip
+    there = _bucket(aws, names).call(
+        "upload", "head_object", Key=key, missing=("404", "NoSuchKey", "NotFound")
+    )
     if there is None:
         try:
             aws.client("s3").upload_file(str(spec.zip_path), names.bucket, key)
@@ -97,27 +84,15 @@ def code_location(aws: Aws, names: Names, spec: Spec) -> dict[str, Any]:
 
 
 def plan_bucket_removal(aws: Aws, names: Names) -> list[Change]:
-    if not _exists(aws, names):
+    bucket = _bucket(aws, names)
+    if not _exists(bucket):
         return []
 
     def delete() -> None:
-        versions = aws.pages(
-            KIND, names.bucket, "s3", "list_objects_v2", "Contents", Bucket=names.bucket
-        )
-        keys = [{"Key": item["Key"]} for item in versions]
+        keys = [{"Key": item["Key"]} for item in bucket.pages("list_objects_v2", "Contents")]
         for start in range(0, len(keys), 1000):
-            aws.call(
-                "delete", KIND, names.bucket, "s3", "delete_objects",
-                Bucket=names.bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True},
-            )  # fmt: skip
-        aws.call(
-            "delete",
-            KIND,
-            names.bucket,
-            "s3",
-            "delete_bucket",
-            Bucket=names.bucket,
-            missing=("NoSuchBucket",),
-        )
+            objects = {"Objects": keys[start : start + 1000], "Quiet": True}
+            bucket.call("delete", "delete_objects", Delete=objects)
+        bucket.call("delete", "delete_bucket", missing=("NoSuchBucket",))
 
     return [Change("delete", KIND, names.bucket, apply=delete)]

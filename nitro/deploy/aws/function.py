@@ -15,7 +15,7 @@ from typing import Any
 from .bucket import code_location
 from .names import Names
 from .plan import Change
-from .session import Aws, error_code
+from .session import Aws, Resource, error_code
 from .spec import HANDLER, Spec
 
 __all__ = ["ROLE_RETRY_DELAYS", "differences", "plan_function", "plan_function_removal"]
@@ -62,21 +62,22 @@ def _role_not_ready(exc: BaseException) -> bool:
     return error_code(exc) == "InvalidParameterValueException" and "role" in str(exc).lower()
 
 
+def _function(aws: Aws, names: Names) -> Resource:
+    return aws.resource(KIND, names.function, "lambda", FunctionName=names.function)
+
+
 def plan_function(aws: Aws, names: Names, spec: Spec, log: Callable[[str], None]) -> Change:
     name = names.function
-    current = aws.call(
-        "read", KIND, name, "lambda", "get_function_configuration",
-        FunctionName=name, missing=("ResourceNotFoundException",),
-    )  # fmt: skip
-
-    def wait_updated(action: str) -> None:
-        aws.wait(action, KIND, name, "lambda", "function_updated_v2", FunctionName=name)
+    function = _function(aws, names)
+    current = function.call(
+        "read", "get_function_configuration", missing=("ResourceNotFoundException",)
+    )
 
     def with_role_retry(action: str, operation: str, **params: Any) -> Any:
         client = aws.client("lambda")
         return aws.retry(
             action, KIND, name,
-            lambda: getattr(client, operation)(**params),
+            lambda: getattr(client, operation)(FunctionName=name, **params),
             _role_not_ready, ROLE_RETRY_DELAYS, log,
             f"Lambda cannot assume {names.role} yet (IAM is propagating it)",
         )  # fmt: skip
@@ -86,7 +87,6 @@ def plan_function(aws: Aws, names: Names, spec: Spec, log: Callable[[str], None]
         def create() -> None:
             with_role_retry(
                 "create", "create_function",
-                FunctionName=name,
                 Code=code_location(aws, names, spec),
                 Architectures=[spec.architecture],
                 PackageType="Zip",
@@ -95,7 +95,7 @@ def plan_function(aws: Aws, names: Names, spec: Spec, log: Callable[[str], None]
                 Tags={"nitro:project": names.project, "nitro:stage": names.stage},
                 **desired_config(names, spec),
             )  # fmt: skip
-            aws.wait("create", KIND, name, "lambda", "function_active_v2", FunctionName=name)
+            function.wait("create", "function_active_v2")
 
         return Change("create", KIND, name, apply=create)
     fields = differences(current, names, spec)
@@ -103,40 +103,31 @@ def plan_function(aws: Aws, names: Names, spec: Spec, log: Callable[[str], None]
         return Change("unchanged", KIND, name)
 
     def update() -> None:
-        wait_updated("update")  # an update a stopped run left going
+        function.wait("update", "function_updated_v2")  # an update a stopped run left going
         if "code" in fields or "architecture" in fields:
-            aws.call(
-                "update", KIND, name, "lambda", "update_function_code",
-                FunctionName=name, Architectures=[spec.architecture], Publish=False,
+            function.call(
+                "update", "update_function_code",
+                Architectures=[spec.architecture], Publish=False,
                 **code_location(aws, names, spec),
             )  # fmt: skip
-            wait_updated("update")
+            function.wait("update", "function_updated_v2")
         if set(fields) - {"code", "architecture"}:
             with_role_retry(
-                "update",
-                "update_function_configuration",
-                FunctionName=name,
-                **desired_config(names, spec),
+                "update", "update_function_configuration", **desired_config(names, spec)
             )
-            wait_updated("update")
+            function.wait("update", "function_updated_v2")
 
     return Change("update", KIND, name, tuple(fields), update)
 
 
 def plan_function_removal(aws: Aws, names: Names) -> list[Change]:
     """Deleting the function deletes its versions, aliases and their permissions."""
-    name = names.function
-    found = aws.call(
-        "read", KIND, name, "lambda", "get_function_configuration",
-        FunctionName=name, missing=("ResourceNotFoundException",),
-    )  # fmt: skip
-    if found is None:
+    function = _function(aws, names)
+    missing = ("ResourceNotFoundException",)
+    if function.call("read", "get_function_configuration", missing=missing) is None:
         return []
 
     def delete() -> None:
-        aws.call(
-            "delete", KIND, name, "lambda", "delete_function",
-            FunctionName=name, missing=("ResourceNotFoundException",),
-        )  # fmt: skip
+        function.call("delete", "delete_function", missing=missing)
 
-    return [Change("delete", KIND, name, apply=delete)]
+    return [Change("delete", KIND, names.function, apply=delete)]

@@ -66,6 +66,12 @@ class Names:
     policy = "nitro"
 
     @property
+    def tags(self) -> list[dict[str, str]]:
+        """The tags on everything a deploy makes (IAM, S3, DynamoDB, EventBridge form)."""
+        return [{"Key": "nitro:project", "Value": self.project},
+                {"Key": "nitro:stage", "Value": self.stage}]  # fmt: skip
+
+    @property
     def bucket(self) -> str:
         tail = f"-deploy-{self.account}-{self.region}"
         head = re.sub(r"[^a-z0-9-]", "-", self.function.lower()).strip("-") or "nitro"

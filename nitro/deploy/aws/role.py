@@ -18,7 +18,7 @@ from typing import Any
 from ..aws_lambda import DATA_TABLE_ACTIONS
 from .names import Names
 from .plan import Change
-from .session import Aws
+from .session import Aws, Resource
 from .spec import Spec
 
 __all__ = ["TRUST_POLICY", "plan_role", "plan_role_removal", "role_policy"]
@@ -57,10 +57,7 @@ def role_policy(names: Names, spec: Spec) -> dict[str, Any]:
     tables = [names.table] if spec.default_data else []
     tables += [g.resource for g in spec.grants if g.driver == "dynamodb"]
     if tables:
-        arns = [
-            f"arn:{names.partition}:dynamodb:{names.region}:{names.account}:table/{t}"
-            for t in tables
-        ]
+        arns = _table_arns(names, tables)
         statements.append(
             {"Sid": "Data", "Effect": "Allow", "Action": list(DATA_TABLE_ACTIONS), "Resource": arns}
         )
@@ -71,10 +68,7 @@ def role_policy(names: Names, spec: Spec) -> dict[str, Any]:
                 "Sid": "TableSetup",
                 "Effect": "Allow",
                 "Action": TABLE_SETUP_ACTIONS,
-                "Resource": [
-                    f"arn:{names.partition}:dynamodb:{names.region}:{names.account}:table/{t}"
-                    for t in setup
-                ],
+                "Resource": _table_arns(names, setup),
             }
         )
     buckets = [g.resource for g in spec.grants if g.driver == "s3"]
@@ -99,6 +93,12 @@ def role_policy(names: Names, spec: Spec) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def _table_arns(names: Names, tables: list[str]) -> list[str]:
+    return [
+        f"arn:{names.partition}:dynamodb:{names.region}:{names.account}:table/{t}" for t in tables
+    ]
+
+
 def _document(value: Any) -> Any:
     """IAM returns policy documents decoded (boto3) or as URL-encoded JSON text."""
     if isinstance(value, str):
@@ -108,31 +108,31 @@ def _document(value: Any) -> Any:
     return value
 
 
+def _role(aws: Aws, names: Names) -> Resource:
+    return aws.resource(KIND, names.role, "iam", RoleName=names.role)
+
+
 def plan_role(aws: Aws, names: Names, spec: Spec, log: Callable[[str], None]) -> Change:
     policy = role_policy(names, spec)
-    found = aws.call(
-        "read", KIND, names.role, "iam", "get_role", RoleName=names.role, missing=("NoSuchEntity",)
-    )
+    role = _role(aws, names)
+    found = role.call("read", "get_role", missing=("NoSuchEntity",))
 
     def put_policy() -> None:
-        aws.call(
-            "update", KIND, names.role, "iam", "put_role_policy",
-            RoleName=names.role, PolicyName=names.policy, PolicyDocument=json.dumps(policy),
-        )  # fmt: skip
+        role.call(
+            "update", "put_role_policy", PolicyName=names.policy, PolicyDocument=json.dumps(policy)
+        )
 
     if found is None:
 
         def create() -> None:
-            aws.call(
-                "create", KIND, names.role, "iam", "create_role",
-                RoleName=names.role,
+            role.call(
+                "create", "create_role",
                 AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
                 Description=f"nitro: the Lambda function {names.function}",
-                Tags=[{"Key": "nitro:project", "Value": names.project},
-                      {"Key": "nitro:stage", "Value": names.stage}],
+                Tags=names.tags,
                 missing=("EntityAlreadyExists",),
             )  # fmt: skip
-            aws.wait("create", KIND, names.role, "iam", "role_exists", RoleName=names.role)
+            role.wait("create", "role_exists")
             put_policy()
 
         return Change("create", KIND, names.role, apply=create)
@@ -140,10 +140,9 @@ def plan_role(aws: Aws, names: Names, spec: Spec, log: Callable[[str], None]) ->
     trust = _document(found["Role"].get("AssumeRolePolicyDocument"))
     if trust != TRUST_POLICY:
         fields.append("trust policy")
-    current = aws.call(
-        "read", KIND, names.role, "iam", "get_role_policy",
-        RoleName=names.role, PolicyName=names.policy, missing=("NoSuchEntity",),
-    )  # fmt: skip
+    current = role.call(
+        "read", "get_role_policy", PolicyName=names.policy, missing=("NoSuchEntity",)
+    )
     if current is None or _document(current["PolicyDocument"]) != policy:
         fields.append("policy")
     if not fields:
@@ -151,10 +150,9 @@ def plan_role(aws: Aws, names: Names, spec: Spec, log: Callable[[str], None]) ->
 
     def update() -> None:
         if "trust policy" in fields:
-            aws.call(
-                "update", KIND, names.role, "iam", "update_assume_role_policy",
-                RoleName=names.role, PolicyDocument=json.dumps(TRUST_POLICY),
-            )  # fmt: skip
+            role.call(
+                "update", "update_assume_role_policy", PolicyDocument=json.dumps(TRUST_POLICY)
+            )
         if "policy" in fields:
             put_policy()
 
@@ -162,54 +160,15 @@ def plan_role(aws: Aws, names: Names, spec: Spec, log: Callable[[str], None]) ->
 
 
 def plan_role_removal(aws: Aws, names: Names) -> list[Change]:
-    if (
-        aws.call(
-            "read",
-            KIND,
-            names.role,
-            "iam",
-            "get_role",
-            RoleName=names.role,
-            missing=("NoSuchEntity",),
-        )
-        is None
-    ):
+    role = _role(aws, names)
+    if role.call("read", "get_role", missing=("NoSuchEntity",)) is None:
         return []
 
     def delete() -> None:
-        for policy in aws.pages(
-            KIND, names.role, "iam", "list_role_policies", "PolicyNames", RoleName=names.role
-        ):
-            aws.call(
-                "delete",
-                KIND,
-                names.role,
-                "iam",
-                "delete_role_policy",
-                RoleName=names.role,
-                PolicyName=policy,
-            )
-        attached = aws.pages(
-            KIND,
-            names.role,
-            "iam",
-            "list_attached_role_policies",
-            "AttachedPolicies",
-            RoleName=names.role,
-        )
-        for policy in attached:
-            aws.call(
-                "delete", KIND, names.role, "iam", "detach_role_policy",
-                RoleName=names.role, PolicyArn=policy["PolicyArn"],
-            )  # fmt: skip
-        aws.call(
-            "delete",
-            KIND,
-            names.role,
-            "iam",
-            "delete_role",
-            RoleName=names.role,
-            missing=("NoSuchEntity",),
-        )
+        for policy in role.pages("list_role_policies", "PolicyNames"):
+            role.call("delete", "delete_role_policy", PolicyName=policy)
+        for attached in role.pages("list_attached_role_policies", "AttachedPolicies"):
+            role.call("delete", "detach_role_policy", PolicyArn=attached["PolicyArn"])
+        role.call("delete", "delete_role", missing=("NoSuchEntity",))
 
     return [Change("delete", KIND, names.role, apply=delete)]

@@ -15,7 +15,7 @@ from typing import Any
 from .alias import add_permission, alias_statements, remove_permission
 from .names import Names
 from .plan import Change
-from .session import Aws
+from .session import Aws, Resource
 
 __all__ = ["plan_rule_removals", "plan_rules", "rule_targets"]
 
@@ -38,14 +38,18 @@ def _description(schedule: dict[str, Any]) -> str:
 
 
 def _existing(aws: Aws, names: Names) -> dict[str, dict[str, Any]]:
-    listed = aws.pages(
-        KIND, f"{names.rule_prefix}*", "events", "list_rules", "Rules", NamePrefix=names.rule_prefix
-    )
+    rules = aws.resource(KIND, f"{names.rule_prefix}*", "events", NamePrefix=names.rule_prefix)
+    listed = rules.pages("list_rules", "Rules")
     return {rule["Name"]: rule for rule in listed if names.owns_rule(rule["Name"])}
 
 
+def _rule(aws: Aws, rule: str) -> Resource:
+    """The rule's calls (its name goes as `Name` or `Rule`, per call)."""
+    return aws.resource(KIND, rule, "events")
+
+
 def _targets(aws: Aws, rule: str) -> list[dict[str, Any]]:
-    return aws.pages(KIND, rule, "events", "list_targets_by_rule", "Targets", Rule=rule)
+    return _rule(aws, rule).pages("list_targets_by_rule", "Targets", Rule=rule)
 
 
 def plan_rules(
@@ -98,27 +102,27 @@ def _put(
     targets: list[dict[str, str]],
     stale: list[str],
 ) -> Any:
+    events = _rule(aws, rule)
+
     def apply() -> None:
-        arn = aws.call(
-            "put", KIND, rule, "events", "put_rule",
+        arn = events.call(
+            "put", "put_rule",
             Name=rule, ScheduleExpression=schedule["expression"], State="ENABLED",
-            Description=_description(schedule),
-            Tags=[{"Key": "nitro:project", "Value": names.project},
-                  {"Key": "nitro:stage", "Value": names.stage}],
+            Description=_description(schedule), Tags=names.tags,
         )["RuleArn"]  # fmt: skip
         # The permission first: a target that may not invoke the alias fails its runs.
         add_permission(
             aws, names, KIND, rule, f"nitro-{rule}",
             Action="lambda:InvokeFunction", Principal="events.amazonaws.com", SourceArn=arn,
         )  # fmt: skip
-        result = aws.call("put", KIND, rule, "events", "put_targets", Rule=rule, Targets=targets)
+        result = events.call("put", "put_targets", Rule=rule, Targets=targets)
         if result.get("FailedEntryCount"):
             failed = result["FailedEntries"][0]
             raise aws_failure(
                 "put targets", rule, failed.get("ErrorCode"), failed.get("ErrorMessage")
             )
         if stale:
-            aws.call("put", KIND, rule, "events", "remove_targets", Rule=rule, Ids=stale)
+            events.call("put", "remove_targets", Rule=rule, Ids=stale)
 
     return apply
 
@@ -130,19 +134,13 @@ def aws_failure(action: str, rule: str, code: Any, message: Any) -> Exception:
 
 
 def _delete(aws: Aws, names: Names, rule: str) -> Change:
+    events = _rule(aws, rule)
+
     def apply() -> None:
         ids = [t["Id"] for t in _targets(aws, rule)]
         if ids:
-            aws.call("delete", KIND, rule, "events", "remove_targets", Rule=rule, Ids=ids)
-        aws.call(
-            "delete",
-            KIND,
-            rule,
-            "events",
-            "delete_rule",
-            Name=rule,
-            missing=("ResourceNotFoundException",),
-        )
+            events.call("delete", "remove_targets", Rule=rule, Ids=ids)
+        events.call("delete", "delete_rule", Name=rule, missing=("ResourceNotFoundException",))
         remove_permission(aws, names, KIND, rule, f"nitro-{rule}")
 
     return Change("delete", KIND, rule, apply=apply)

@@ -51,6 +51,14 @@ def _finish(plan: Plan, dry_run: bool, log: Output, out: Output) -> bool:
     return True
 
 
+def _announce(aws: Aws, names: Names, done: str, log: Output, out: Output) -> None:
+    """`done` and the function's URL on stderr; the URL, the last line, on stdout."""
+    url = function_url(aws, names)
+    log(f"{done}: {url}")
+    if url:
+        out(url)
+
+
 def deploy(
     root: Path,
     config: NitroConfig,
@@ -80,10 +88,7 @@ def deploy(
     plan.add(plan_url(aws, names, spec, alias))
     plan.add(plan_rules(aws, names, spec.schedules, alias))
     if _finish(plan, dry_run, log, out):
-        url = function_url(aws, names)
-        log(f"deployed {names.function} (alias {names.alias}): {url}")
-        if url:
-            out(url)
+        _announce(aws, names, f"deployed {names.function} (alias {names.alias})", log, out)
 
 
 def rollback(
@@ -93,10 +98,7 @@ def rollback(
     aws, names = _connect(root, region, stage, log)
     plan = Plan([plan_rollback(aws, names)])
     if _finish(plan, dry_run, log, out):
-        url = function_url(aws, names)
-        log(f"rolled back {names.function}:{names.alias}: {url}")
-        if url:
-            out(url)
+        _announce(aws, names, f"rolled back {names.function}:{names.alias}", log, out)
 
 
 def undeploy(

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import DeployError
 
-__all__ = ["LABELS", "Aws", "error_code", "new_session", "open_aws"]
+__all__ = ["LABELS", "Aws", "Resource", "error_code", "new_session", "open_aws"]
 
 # Resource kinds (as plan lines print them) and their names in messages.
 LABELS = {
@@ -62,6 +62,15 @@ class Aws:
         if service not in self._clients:
             self._clients[service] = self.session.client(service, region_name=self.region)
         return self._clients[service]
+
+    def resource(self, kind: str, name: str, service: str, **ids: Any) -> Resource:
+        """The calls of one resource, with its `kind`, `name`, `service` and the
+        parameters that identify it (`ids`, e.g. ``RoleName=...``) given once::
+
+            role = aws.resource("iam-role", "shop-prod-role", "iam", RoleName="shop-prod-role")
+            role.call("delete", "delete_role", missing=("NoSuchEntity",))
+        """
+        return Resource(self, kind, name, service, ids)
 
     def call(
         self,
@@ -125,6 +134,33 @@ class Aws:
                 log(f"{why}: trying again in {delay:g}s")
                 time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Resource:
+    """`Aws.call`, `Aws.pages` and `Aws.wait` for one resource (see `Aws.resource`)."""
+
+    aws: Aws
+    kind: str
+    name: str
+    service: str
+    ids: dict[str, Any]
+
+    def call(
+        self, action: str, operation: str, *, missing: tuple[str, ...] = (), **params: Any
+    ) -> Any:
+        return self.aws.call(
+            action, self.kind, self.name, self.service, operation,
+            missing=missing, **self.ids, **params,
+        )  # fmt: skip
+
+    def pages(self, operation: str, key: str, **params: Any) -> list[Any]:
+        return self.aws.pages(
+            self.kind, self.name, self.service, operation, key, **self.ids, **params
+        )
+
+    def wait(self, action: str, waiter: str, **params: Any) -> None:
+        self.aws.wait(action, self.kind, self.name, self.service, waiter, **self.ids, **params)
 
 
 def deploy_error(action: str, kind: str, name: str, exc: BaseException) -> DeployError:

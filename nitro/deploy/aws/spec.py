@@ -22,6 +22,7 @@ from typing import Any
 from ...config import ConfigError, NitroConfig
 from ...config.env import resolve_env_refs
 from ..errors import DeployError
+from ..external import built_info
 
 __all__ = ["Grant", "Spec", "function_environment", "load_spec", "storage_grants"]
 
@@ -63,10 +64,8 @@ def code_sha256(path: Path) -> str:
 
 def built_preset(root: Path) -> str | None:
     """The preset of the build in ``.output/`` (None when there is none)."""
-    try:
-        return str(json.loads((root / ".output" / "nitro.json").read_text())["preset"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    info = built_info(root) or {}
+    return str(info["preset"]) if "preset" in info else None
 
 
 def function_environment(

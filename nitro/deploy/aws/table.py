@@ -9,7 +9,7 @@ from collections.abc import Callable
 from ..errors import DeployError
 from .names import Names
 from .plan import Change
-from .session import Aws
+from .session import Aws, Resource
 from .spec import Spec
 
 __all__ = ["TTL_ATTRIBUTE", "plan_table", "plan_table_removal"]
@@ -20,18 +20,18 @@ KEY_SCHEMA = [{"AttributeName": "key", "KeyType": "HASH"}]
 WAIT = {"Delay": 2, "MaxAttempts": 150}
 
 
-def _describe(aws: Aws, names: Names) -> dict[str, object] | None:
-    found = aws.call(
-        "read", KIND, names.table, "dynamodb", "describe_table",
-        TableName=names.table, missing=("ResourceNotFoundException",),
-    )  # fmt: skip
+def _table(aws: Aws, names: Names) -> Resource:
+    return aws.resource(KIND, names.table, "dynamodb", TableName=names.table)
+
+
+def _describe(table: Resource) -> dict[str, object] | None:
+    found = table.call("read", "describe_table", missing=("ResourceNotFoundException",))
     return None if found is None else found["Table"]
 
 
-def _enable_ttl(aws: Aws, names: Names, action: str) -> None:
-    aws.call(
-        action, KIND, names.table, "dynamodb", "update_time_to_live",
-        TableName=names.table,
+def _enable_ttl(table: Resource, action: str) -> None:
+    table.call(
+        action, "update_time_to_live",
         TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
     )  # fmt: skip
 
@@ -39,41 +39,30 @@ def _enable_ttl(aws: Aws, names: Names, action: str) -> None:
 def plan_table(aws: Aws, names: Names, spec: Spec) -> list[Change]:
     if not spec.default_data:
         return []
-    table = _describe(aws, names)
-    if table is None:
+    table = _table(aws, names)
+    described = _describe(table)
+    if described is None:
 
         def create() -> None:
-            aws.call(
-                "create", KIND, names.table, "dynamodb", "create_table",
-                TableName=names.table,
+            table.call(
+                "create", "create_table",
                 AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
                 KeySchema=KEY_SCHEMA,
                 BillingMode="PAY_PER_REQUEST",
-                Tags=[{"Key": "nitro:project", "Value": names.project},
-                      {"Key": "nitro:stage", "Value": names.stage}],
+                Tags=names.tags,
                 missing=("ResourceInUseException",),
             )  # fmt: skip
-            aws.wait(
-                "create",
-                KIND,
-                names.table,
-                "dynamodb",
-                "table_exists",
-                TableName=names.table,
-                WaiterConfig=WAIT,
-            )
-            _enable_ttl(aws, names, "create")
+            table.wait("create", "table_exists", WaiterConfig=WAIT)
+            _enable_ttl(table, "create")
 
         return [Change("create", KIND, names.table, apply=create)]
-    if table.get("KeySchema") != KEY_SCHEMA:
+    if described.get("KeySchema") != KEY_SCHEMA:
         raise DeployError(
             f"[nitro:deploy] DynamoDB table {names.table} exists with another key schema "
-            f"({table.get('KeySchema')}); the data mount needs the partition key 'key' (string) "
+            f"({described.get('KeySchema')}); the data mount needs the partition key 'key' (string) "
             "alone: rename or remove that table"
         )
-    ttl = aws.call(
-        "read", KIND, names.table, "dynamodb", "describe_time_to_live", TableName=names.table
-    )["TimeToLiveDescription"]
+    ttl = table.call("read", "describe_time_to_live")["TimeToLiveDescription"]
     if (
         ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
         and ttl.get("AttributeName") == TTL_ATTRIBUTE
@@ -85,33 +74,21 @@ def plan_table(aws: Aws, names: Names, spec: Spec) -> list[Change]:
             f"(status {ttl.get('TimeToLiveStatus')}); the data mount expires items by "
             f"{TTL_ATTRIBUTE!r}: turn that TTL off, then deploy again"
         )
-    return [
-        Change("update", KIND, names.table, ("ttl",), lambda: _enable_ttl(aws, names, "update"))
-    ]
+    return [Change("update", KIND, names.table, ("ttl",), lambda: _enable_ttl(table, "update"))]
 
 
 def plan_table_removal(
     aws: Aws, names: Names, delete_data: bool, log: Callable[[str], None]
 ) -> list[Change]:
-    if _describe(aws, names) is None:
+    table = _table(aws, names)
+    if _describe(table) is None:
         return []
     if not delete_data:
         log(f"keeping DynamoDB table {names.table} (the app's data): --delete-data deletes it")
         return [Change("unchanged", KIND, names.table)]
 
     def delete() -> None:
-        aws.call(
-            "delete", KIND, names.table, "dynamodb", "delete_table",
-            TableName=names.table, missing=("ResourceNotFoundException",),
-        )  # fmt: skip
-        aws.wait(
-            "delete",
-            KIND,
-            names.table,
-            "dynamodb",
-            "table_not_exists",
-            TableName=names.table,
-            WaiterConfig=WAIT,
-        )
+        table.call("delete", "delete_table", missing=("ResourceNotFoundException",))
+        table.wait("delete", "table_not_exists", WaiterConfig=WAIT)
 
     return [Change("delete", KIND, names.table, apply=delete)]

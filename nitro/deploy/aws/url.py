@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .alias import add_permission, alias_statements, remove_permission
+from .alias import add_permission, alias_statements, on_alias, remove_permission
 from .names import Names
 from .plan import Change
-from .session import Aws
+from .session import Aws, Resource
 from .spec import Spec
 
 __all__ = ["PUBLIC_STATEMENTS", "function_url", "plan_url", "plan_url_removal"]
@@ -34,22 +34,24 @@ PUBLIC_STATEMENTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _config(aws: Aws, names: Names) -> dict[str, Any] | None:
-    return aws.call(
-        "read", KIND, f"{names.function}:{names.alias}", "lambda", "get_function_url_config",
-        FunctionName=names.function, Qualifier=names.alias, missing=("ResourceNotFoundException",),
-    )  # fmt: skip
+def _url(aws: Aws, names: Names) -> Resource:
+    return on_alias(aws, names, KIND, f"{names.function}:{names.alias}")
+
+
+def _config(url: Resource) -> dict[str, Any] | None:
+    return url.call("read", "get_function_url_config", missing=("ResourceNotFoundException",))
 
 
 def function_url(aws: Aws, names: Names) -> str | None:
-    config = _config(aws, names)
+    config = _config(_url(aws, names))
     return None if config is None else str(config["FunctionUrl"])
 
 
 def plan_url(aws: Aws, names: Names, spec: Spec, alias: Change) -> Change:
-    label = f"{names.function}:{names.alias}"
+    url = _url(aws, names)
+    label = url.name
     exists = alias.action != "create"
-    config = _config(aws, names) if exists else None
+    config = _config(url) if exists else None
     sids = set(alias_statements(aws, names, KIND, label)) if exists else set()
     wanted = set(PUBLIC_STATEMENTS) if spec.url_auth == "NONE" else set()
     fields = []
@@ -61,15 +63,11 @@ def plan_url(aws: Aws, names: Names, spec: Spec, alias: Change) -> Change:
         return Change("unchanged", KIND, label)
 
     def apply() -> None:
-        current = _config(aws, names)
-        operation = (
-            "create_function_url_config" if current is None else "update_function_url_config"
-        )
-        if current is None or current.get("AuthType") != spec.url_auth:
-            aws.call(
-                "create" if current is None else "update", KIND, label, "lambda", operation,
-                FunctionName=names.function, Qualifier=names.alias, AuthType=spec.url_auth,
-            )  # fmt: skip
+        current = _config(url)
+        if current is None:
+            url.call("create", "create_function_url_config", AuthType=spec.url_auth)
+        elif current.get("AuthType") != spec.url_auth:
+            url.call("update", "update_function_url_config", AuthType=spec.url_auth)
         for sid, statement in PUBLIC_STATEMENTS.items():
             if sid in wanted:
                 add_permission(aws, names, KIND, label, sid, **statement)
@@ -86,14 +84,11 @@ def plan_url(aws: Aws, names: Names, spec: Spec, alias: Change) -> Change:
 
 
 def plan_url_removal(aws: Aws, names: Names) -> list[Change]:
-    label = f"{names.function}:{names.alias}"
-    if _config(aws, names) is None:
+    url = _url(aws, names)
+    if _config(url) is None:
         return []
 
     def delete() -> None:
-        aws.call(
-            "delete", KIND, label, "lambda", "delete_function_url_config",
-            FunctionName=names.function, Qualifier=names.alias, missing=("ResourceNotFoundException",),
-        )  # fmt: skip
+        url.call("delete", "delete_function_url_config", missing=("ResourceNotFoundException",))
 
-    return [Change("delete", KIND, label, apply=delete)]
+    return [Change("delete", KIND, url.name, apply=delete)]
