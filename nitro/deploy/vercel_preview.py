@@ -23,13 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.types import Receive, Scope, Send
 
 from ..core.utils.static import content_type_for
 
@@ -129,7 +129,7 @@ class PreviewProxy:
         self.function_url = function_url
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=10.0))
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await receive()  # lifespan.startup
             await send({"type": "lifespan.startup.complete"})
@@ -153,7 +153,7 @@ class PreviewProxy:
         else:
             await self._proxy(scope, receive, send, decision.headers)
 
-    async def _static(self, scope: dict[str, Any], send: Any, decision: Decision) -> None:
+    async def _static(self, scope: Scope, send: Send, decision: Decision) -> None:
         assert decision.file is not None
         data = decision.file.read_bytes()
         etag = '"' + hashlib.sha1(data).hexdigest() + '"'
@@ -170,7 +170,7 @@ class PreviewProxy:
         await _answer(send, 200, headers, b"" if scope["method"] == "HEAD" else data)
 
     async def _proxy(
-        self, scope: dict[str, Any], receive: Any, send: Any, extra: dict[str, str]
+        self, scope: Scope, receive: Receive, send: Send, extra: dict[str, str]
     ) -> None:
         body = bytearray()
         while True:
@@ -231,7 +231,7 @@ class PreviewProxy:
             await response.aclose()
 
 
-async def _answer(send: Any, status: int, headers: dict[str, str], body: bytes) -> None:
+async def _answer(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
     raw = [(k.lower().encode(), v.encode("latin-1")) for k, v in headers.items()]
     if "content-length" not in headers:
         raw.append((b"content-length", str(len(body)).encode()))
@@ -240,9 +240,7 @@ async def _answer(send: Any, status: int, headers: dict[str, str], body: bytes) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    import uvicorn
-
-    from ..adapters.uvicorn import log_config, resolve_bind
+    from ..adapters.uvicorn import resolve_bind, serve
     from ..build.vendor import find_python
     from .vercel_launcher import LauncherError, VercelFunction
 
@@ -265,16 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     host, port = resolve_bind()
     print(f"[nitro] Vercel function on its launcher (Python {version}); http://{host}:{port}",
           file=sys.stderr, flush=True)  # fmt: skip
-    server = uvicorn.Server(
-        uvicorn.Config(
-            PreviewProxy(router, function.url), host=host, port=port, lifespan="on",
-            log_config=log_config(), access_log=False, server_header=False,
-        )
-    )  # fmt: skip
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: None)  # uvicorn's own handlers take over while it runs
     try:
-        server.run()
+        serve(PreviewProxy(router, function.url), host=host, port=port)
     finally:
         function.stop()
     return 0
