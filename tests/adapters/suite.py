@@ -188,24 +188,17 @@ def _storage(replies: list[Reply]) -> None:
     assert read.json()["value"] == {"saved": [1, 2, 3]}
 
 
+JSON = (("content-type", "application/json"),)
+
+
 def _storage_case() -> Case:
     key = uuid.uuid4().hex
     return Case(
         "storage",
-        (
-            Request(
-                "PUT",
-                f"/kv/{key}",
-                (("content-type", "application/json"),),
-                b'{"saved": [1, 2, 3]}',
-            ),
-            Request("GET", f"/kv/{key}"),
-        ),
+        (Request("PUT", f"/kv/{key}", JSON, b'{"saved": [1, 2, 3]}'), Request("GET", f"/kv/{key}")),
         _storage,
     )
 
-
-JSON = (("content-type", "application/json"),)
 
 CASES: list[Case] = [
     _one(Request("GET", "/api/hello"), _hello, "routing"),

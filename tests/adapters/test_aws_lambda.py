@@ -28,9 +28,10 @@ from storage_drivers.backends._moto import moto
 
 from adapters import aws_lambda_events as events
 from adapters.aws_lambda_runtime_api import InvocationError, RuntimeAPI
+from adapters.builds import build_fixture, preview_server, tiny_project
 from adapters.suite import Case, Reply, Request, cases, run_case, run_case_over_http
 
-from helpers import FIXTURE, REPO, ServerProcess, free_port, nitro_cli, require_service
+from helpers import REPO, ServerProcess, nitro_cli, require_service
 
 pytestmark = pytest.mark.slow
 
@@ -68,12 +69,7 @@ def lambda_python() -> Path:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lambda_python()  # the build import-checks with Python 3.12 when there is one
-    root = tmp_path_factory.mktemp("aws-lambda") / "fixture"
-    import shutil
-
-    shutil.copytree(FIXTURE, root)
-    result = nitro_cli("build", str(root), "--preset", "aws-lambda", timeout=600)
-    assert result.returncode == 0, result.stderr
+    root, result = build_fixture(tmp_path_factory, "aws-lambda", timeout=600)
     assert "import-checking index.py with Python 3.12" in result.stderr
     (root.parent / "build.log").write_text(result.stderr)
     return root
@@ -267,13 +263,8 @@ def test_build_reports_the_zip_size_against_the_limits(built: Path) -> None:
 
 
 def test_unknown_option_fails_the_build(tmp_path: Path) -> None:
-    (tmp_path / "routes").mkdir()
-    (tmp_path / "routes" / "index.py").write_text("def handler(event):\n    return 'hi'\n")
-    (tmp_path / "nitro.config.py").write_text(
-        "from nitro.config import define_nitro_config\n"
-        "config = define_nitro_config(aws_lambda={'memroy': 512})\n"
-    )
-    result = nitro_cli("build", str(tmp_path), "--preset", "aws-lambda")
+    root = tiny_project(tmp_path / "app", config="aws_lambda={'memroy': 512}")
+    result = nitro_cli("build", str(root), "--preset", "aws-lambda")
     assert result.returncode == 1
     assert "aws_lambda: unknown option 'memroy'" in result.stderr
 
@@ -406,13 +397,7 @@ def test_awslambdaric_tasks_schedules_and_sqs(runtime: Runtime) -> None:
 
 @pytest.fixture(scope="module")
 def preview(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    port = free_port()
-    server = ServerProcess(
-        [sys.executable, "-m", "nitro", "preview", str(built), "--port", str(port)],
-        cwd=built,
-        port=port,
-        log=tmp_path_factory.mktemp("logs") / "preview.log",
-    )
+    server = preview_server(built, tmp_path_factory.mktemp("logs") / "preview.log")
     try:
         server.wait_ready()
         yield server
@@ -426,18 +411,6 @@ def test_preview_serves_through_the_handler(preview: ServerProcess, case: Case) 
     run_case_over_http(case, preview.url)
 
 
-def _tiny_project(root: Path, dependencies: list[str], config: str = "") -> Path:
-    (root / "routes").mkdir(parents=True)
-    (root / "routes" / "index.py").write_text("def handler(event):\n    return 'hi'\n")
-    (root / "pyproject.toml").write_text(
-        f'[project]\nname = "tiny"\nversion = "0"\ndependencies = {json.dumps(dependencies)}\n'
-    )
-    (root / "nitro.config.py").write_text(
-        f"from nitro.config import define_nitro_config\nconfig = define_nitro_config({config})\n"
-    )
-    return root
-
-
 def test_a_package_over_the_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Over the direct-upload limit the build says to deploy through S3; over the
     unzipped limit (which S3 does not lift) it fails."""
@@ -446,7 +419,7 @@ def test_a_package_over_the_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     from nitro.config import load_config
     from nitro.deploy import BuildContext, aws_lambda, aws_lambda_package
 
-    root = _tiny_project(tmp_path / "tiny", [])
+    root = tiny_project(tmp_path / "tiny", [])
     monkeypatch.setattr(aws_lambda_package, "ZIP_LIMIT", 100_000)
     out = root / ".output"
     out.mkdir()
@@ -467,9 +440,7 @@ def test_a_package_over_the_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_arm64_builds_vendor_aarch64_wheels(tmp_path: Path) -> None:
-    root = _tiny_project(
-        tmp_path / "arm", ["pydantic-core"], "aws_lambda={'architecture': 'arm64'}"
-    )
+    root = tiny_project(tmp_path / "arm", ["pydantic-core"], "aws_lambda={'architecture': 'arm64'}")
     result = nitro_cli("build", str(root), "--preset", "aws-lambda", timeout=600)
     assert result.returncode == 0, result.stderr
     assert "not import-checked: this machine is not aarch64" in result.stderr

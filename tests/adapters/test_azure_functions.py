@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import shutil
 import sys
 import typing
 from collections.abc import Iterator
@@ -22,23 +21,24 @@ import pytest
 from storage_drivers.backends.azure_blob import connection_string, require_azurite, start_azurite
 
 from adapters.azure_functions_drivers import HOW_TO_GET, InProcess, Runner, ensure_venv
+from adapters.builds import build_fixture, preview_server, tiny_project
 from adapters.suite import Case, Reply, Request, cases, run_case
 from nitro.deploy.azure_functions import timer_name
 
-from helpers import FIXTURE, ServerProcess, free_port, nitro_cli, require_service
+from helpers import nitro_cli, require_service
 
 CRON = "0 0 1 1 *"  # the fixture's scheduled_tasks: cms:update
 TIMER = timer_name(CRON)
 BASE = "http://localhost:7071"  # what the host puts in func.HttpRequest.url
 
 
+def _local_settings(root: Path) -> None:
+    (root / "local.settings.json").write_text('{"Values": {"SECRET": "x"}}')
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("azure") / "fixture"
-    shutil.copytree(FIXTURE, root)
-    (root / "local.settings.json").write_text('{"Values": {"SECRET": "x"}}')
-    result = nitro_cli("build", str(root), "--preset", "azure-functions")
-    assert result.returncode == 0, result.stderr
+    root, result = build_fixture(tmp_path_factory, "azure-functions", prepare=_local_settings)
     assert "import-checking function_app.py" in result.stderr
     assert "app size:" in result.stderr
     return root
@@ -253,9 +253,7 @@ def test_v2_timer(v2: Runner, storage_env: dict[str, str], request: pytest.Fixtu
 
 
 def test_build_fails_naming_a_dependency_without_a_wheel(tmp_path: Path) -> None:
-    root = tmp_path / "app"
-    (root / "routes").mkdir(parents=True)
-    (root / "routes" / "index.py").write_text("def handler(event):\n    return 'hi'\n")
+    root = tiny_project(tmp_path / "app")  # no pyproject.toml: requirements.txt is read
     (root / "requirements.txt").write_text("nitro-no-such-package-9f2c\n")
     result = nitro_cli("build", str(root), "--preset", "azure-functions")
     assert result.returncode == 1
@@ -266,13 +264,8 @@ def test_preview_serves_through_the_function_app(
     built: Path, tmp_path: Path, storage_env: dict[str, str]
 ) -> None:
     marker = tmp_path / "closed"
-    port = free_port()
-    server = ServerProcess(
-        [sys.executable, "-m", "nitro", "preview", str(built), "--port", str(port)],
-        cwd=built,
-        port=port,
-        env={**storage_env, "FIXTURE_CLOSE_MARKER": str(marker)},
-        log=tmp_path / "preview.log",
+    server = preview_server(
+        built, tmp_path / "preview.log", env={**storage_env, "FIXTURE_CLOSE_MARKER": str(marker)}
     )
     try:
         server.wait_ready()

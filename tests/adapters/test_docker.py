@@ -4,25 +4,21 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from adapters.builds import build_fixture
 from adapters.suite import Case, cases, run_case_over_http
 
-from helpers import FIXTURE, ServerProcess, free_port, nitro_cli
+from helpers import ServerProcess, free_port
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("docker") / "fixture"
-    shutil.copytree(FIXTURE, root)
-    result = nitro_cli("build", str(root), "--preset", "docker")
-    assert result.returncode == 0, result.stderr
-    return root
+    return build_fixture(tmp_path_factory, "docker")[0]
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import socket
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +17,11 @@ from cloudevents.conversion import to_binary, to_structured
 from cloudevents.http import CloudEvent
 from storage_drivers.backends import gcs
 
+from adapters.builds import build_fixture, preview_server, tiny_project
 from adapters.gcp_functions_runtime import functions_framework, runtime_python, without_nitro
 from adapters.suite import Case, cases, run_case_over_http
 
-from helpers import FIXTURE, ServerProcess, free_port, nitro_cli
+from helpers import ServerProcess, nitro_cli
 
 pytestmark = pytest.mark.slow
 PUBSUB = "google.cloud.pubsub.topic.v1.messagePublished"
@@ -31,10 +30,7 @@ SCHEDULER = "google.cloud.scheduler.job.v1.executed"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("gcp") / "fixture"
-    shutil.copytree(FIXTURE, root)
-    result = nitro_cli("build", str(root), "--preset", "gcp-functions")
-    assert result.returncode == 0, result.stderr
+    root, result = build_fixture(tmp_path_factory, "gcp-functions")
     assert "import-checking .output/server/main.py with Python 3.12" in result.stderr
     return root
 
@@ -230,13 +226,10 @@ def test_a_bad_task_event_fails_clearly(
 def test_preview_serves_through_functions_framework(
     built: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    port = free_port()
-    preview = ServerProcess(
-        [sys.executable, "-m", "nitro", "preview", str(built), "--port", str(port)],
-        cwd=built,
-        port=port,
+    preview = preview_server(
+        built,
+        tmp_path_factory.mktemp("logs") / "preview.log",
         env={"NITRO_HOST": "", "NITRO_PORT": ""},
-        log=tmp_path_factory.mktemp("logs") / "preview.log",
     )
     try:
         preview.wait_ready(timeout=60)
@@ -249,13 +242,8 @@ def test_preview_serves_through_functions_framework(
 
 
 def test_a_dependency_without_a_wheel_for_python312_fails_the_build(tmp_path: Path) -> None:
-    root = tmp_path / "app"
-    (root / "routes").mkdir(parents=True)
-    (root / "routes" / "index.py").write_text("def handler(event):\n    return 'hi'\n")
     # numpy 1.21.0 ships wheels for CPython 3.7-3.9 only.
-    (root / "pyproject.toml").write_text(
-        '[project]\nname = "app"\ndependencies = ["numpy==1.21.0"]\n'
-    )
+    root = tiny_project(tmp_path / "app", ["numpy==1.21.0"])
     result = nitro_cli("build", str(root), "--preset", "gcp-functions")
     assert result.returncode == 1
     assert "no wheel of numpy==1.21.0 for Python 3.12 on Linux x86_64" in result.stderr

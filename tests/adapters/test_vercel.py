@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -20,6 +19,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from adapters.builds import build_fixture, preview_server
 from adapters.suite import Case, cases, http_sender, run_case
 from adapters.vercel_support import (
     SECRET,
@@ -30,7 +30,7 @@ from adapters.vercel_support import (
 )
 from nitro.deploy.vercel_launcher import VercelFunction
 
-from helpers import FIXTURE, ServerProcess, free_port, nitro_cli
+from helpers import FIXTURE, ServerProcess
 
 EXTRA_CONFIG = """
 import dataclasses as _dataclasses
@@ -50,15 +50,15 @@ config = _dataclasses.replace(
 YEARLY, DAILY = "0 0 1 1 *", "@daily"
 
 
+def _extra_config(root: Path) -> None:
+    with (root / "nitro.config.py").open("a") as config:
+        config.write(EXTRA_CONFIG)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     python312()  # the build import-checks the function with it
-    root = tmp_path_factory.mktemp("vercel") / "fixture"
-    shutil.copytree(FIXTURE, root)
-    with (root / "nitro.config.py").open("a") as config:
-        config.write(EXTRA_CONFIG)
-    result = nitro_cli("build", str(root), "--preset", "vercel", timeout=600)
-    assert result.returncode == 0, result.stderr
+    root, result = build_fixture(tmp_path_factory, "vercel", prepare=_extra_config, timeout=600)
     return root, result.stderr
 
 
@@ -91,15 +91,10 @@ def function(output: Path, env: dict[str, str]) -> Iterator[VercelFunction]:
 def preview(
     built: tuple[Path, str], env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    import sys
-
-    port = free_port()
-    server = ServerProcess(
-        [sys.executable, "-m", "nitro", "preview", str(built[0]), "--port", str(port)],
-        cwd=built[0],
-        port=port,
+    server = preview_server(
+        built[0],
+        tmp_path_factory.mktemp("logs") / "vercel-preview.log",
         env={**env, "FIXTURE_CLOSE_MARKER": ""},
-        log=tmp_path_factory.mktemp("logs") / "vercel-preview.log",
     )
     try:
         server.wait_ready(timeout=60)

@@ -17,6 +17,7 @@ from nitro.build.app import load_app
 from nitro.build.compress import compress_public, is_compressible
 from nitro.build.prerender import PrerenderOptions, _file_for, _links, _normalize
 from nitro.config import ConfigError
+from nitro.core.app import NitroApp
 from nitro.testing import TestClient
 
 from helpers import nitro_cli
@@ -37,6 +38,14 @@ def write(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text), encoding="utf-8")
     return root
+
+
+def served(root: Path) -> NitroApp:
+    """The app of the server build in ``root/.output``, as its entry loads it."""
+    out = root / ".output"
+    return load_app(
+        out / "server" / "app", manifest=out / "server" / "manifest.json", public_dir=out / "public"
+    )
 
 
 def page(markup: str) -> str:
@@ -104,11 +113,7 @@ def test_crawled_pages_are_written_and_then_served_as_static_files(tmp_path: Pat
     assert {"/about/index.html", "/index.html", "/stats.json", "/feed"} <= set(manifest["public"])
 
     about = (public / "about/index.html").read_text()
-    app = load_app(
-        root / ".output/server/app",
-        manifest=root / ".output/server/manifest.json",
-        public_dir=public,
-    )
+    app = served(root)
 
     async def fetch() -> None:
         async with TestClient(app) as client:
@@ -191,11 +196,7 @@ def test_compress_public_assets_writes_smaller_twins_that_the_server_picks(
     assert brotli.decompress((public / "app.js.br").read_bytes()).decode() == script
     assert gzip.decompress((public / "app.js.gz").read_bytes()).decode() == script
 
-    app = load_app(
-        root / ".output/server/app",
-        manifest=root / ".output/server/manifest.json",
-        public_dir=public,
-    )
+    app = served(root)
 
     async def fetch() -> None:
         async with TestClient(app) as client:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from adapters.builds import preview_server
 
 from nitro.build.output import BuildError, import_check
 
@@ -132,13 +133,8 @@ def test_preview_serves_the_build_and_stops_cleanly_on_sigterm(
     built_fixture: Path, tmp_path: Path
 ) -> None:
     marker = tmp_path / "closed"
-    port = free_port()
-    server = ServerProcess(
-        [sys.executable, "-m", "nitro", "preview", str(built_fixture), "--port", str(port)],
-        cwd=built_fixture,
-        port=port,
-        env={"FIXTURE_CLOSE_MARKER": str(marker)},
-        log=tmp_path / "preview.log",
+    server = preview_server(
+        built_fixture, tmp_path / "preview.log", env={"FIXTURE_CLOSE_MARKER": str(marker)}
     )
     try:
         server.wait_ready()

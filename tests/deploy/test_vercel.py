@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from adapters.builds import tiny_project
 
 from nitro.build.output import BuildError
 from nitro.deploy.vercel import _options, check_size, vc_config
@@ -186,15 +187,8 @@ def test_options() -> None:
 
 
 def test_a_bad_option_fails_nitro_build(tmp_path: Path) -> None:
-    (tmp_path / "routes").mkdir()
-    (tmp_path / "routes" / "index.py").write_text(
-        "from nitro import define_handler\n\nhandler = define_handler(lambda event: 'hi')\n"
-    )
-    (tmp_path / "nitro.config.py").write_text(
-        "from nitro.config import define_nitro_config\n\n"
-        "config = define_nitro_config(vercel={'runtime': 'python2.7'})\n"
-    )
-    result = nitro_cli("build", str(tmp_path), "--preset", "vercel")
+    root = tiny_project(tmp_path / "app", config="vercel={'runtime': 'python2.7'}")
+    result = nitro_cli("build", str(root), "--preset", "vercel")
     assert result.returncode == 1
     assert "vercel: runtime 'python2.7' is not one of" in result.stderr
 
