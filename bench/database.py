@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 import report
-from timing import MIN_SECONDS, compare, event_loop
+from timing import MIN_SECONDS, compare, each_backend, event_loop
 
 from nitro.core.database import Database
 from nitro.sql_connectors import create_connector
@@ -107,16 +106,10 @@ def measure(repeat: int) -> dict[str, Any]:
         ],
     )
 
-    async def both() -> dict[str, Any]:
-        with tempfile.TemporaryDirectory(prefix="nitro-bench-db-") as tmp:
-            return {
-                "sqlite": await _sqlite(repeat, Path(tmp)),
-                "postgresql": await _postgres(repeat, Path(tmp)),
-            }
-
+    backends = {"sqlite": _sqlite, "postgresql": _postgres}
     return {
         "settings": {"repeat": repeat, "query": QUERY, "event_loop": loop_name},
-        "ns_per_op": run(both()),
+        "ns_per_op": run(each_backend(backends, repeat, "nitro-bench-db-")),
     }
 
 

@@ -27,6 +27,16 @@ def section(title: str, notes: Sequence[str] = ()) -> None:
     print()
 
 
+def rate_table(unit: str, base: str, figures: dict[str, tuple[float, float, float]]) -> str:
+    """Apps by rate (`unit`), relative to the `base` app's rate, with p50/p99 latency:
+    `figures` maps each app to (rate, p50 ms, p99 ms)."""
+    rows = [
+        [name, count(rate), ratio(rate / figures[base][0]), f"{p50:.2f}", f"{p99:.2f}"]
+        for name, (rate, p50, p99) in figures.items()
+    ]
+    return table(["app", unit, f"vs {base}", "p50 ms", "p99 ms"], rows)
+
+
 def ratios(lines: Sequence[tuple[str, float]]) -> None:
     """Labelled ratios, one a line, values aligned."""
     width = max(len(label) for label, _ in lines)

@@ -20,13 +20,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import report
 from common import BenchError
-from timing import MIN_SECONDS, compare, event_loop
+from timing import MIN_SECONDS, compare, each_backend, event_loop
 
 from nitro.core.response import encode_json
 from nitro.core.storage import Storage
@@ -145,14 +144,9 @@ def measure(repeat: int) -> dict[str, Any]:
         ],
     )
 
-    async def both() -> dict[str, Any]:
-        with tempfile.TemporaryDirectory(prefix="nitro-bench-storage-") as tmp:
-            return {
-                "memory": await _memory(repeat, Path(tmp)),
-                "redis": await _redis(repeat, Path(tmp)),
-            }
-
-    backends = run(both())
+    backends = run(
+        each_backend({"memory": _memory, "redis": _redis}, repeat, "nitro-bench-storage-")
+    )
     return {
         "settings": {
             "repeat": repeat,

@@ -168,18 +168,16 @@ def print_report(results: dict[str, Any]) -> None:
     by_app = results["apps"]
     for label, _, _ in ENDPOINTS:
         base = by_app["bare ASGI"][label]["requests_per_sec"]
-        rows = [
-            [
-                name,
-                report.count(r[label]["requests_per_sec"]),
-                report.ratio(r[label]["requests_per_sec"] / base),
-                f"{r[label]['latency_p50_ms']:.2f}",
-                f"{r[label]['latency_p99_ms']:.2f}",
-            ]
+        figures = {
+            name: (
+                r[label]["requests_per_sec"],
+                r[label]["latency_p50_ms"],
+                r[label]["latency_p99_ms"],
+            )
             for name, r in by_app.items()
-        ]
+        }
         print(f"\n  {label}")
-        print(report.table(["app", "req/s", "vs bare ASGI", "p50 ms", "p99 ms"], rows))
+        print(report.rate_table("req/s", "bare ASGI", figures))
         # Every app does at least the bare app's work: beating it means noise.
         faster = [name for name, r in by_app.items() if r[label]["requests_per_sec"] > base * 1.05]
         if faster:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 MIN_SECONDS = 0.2  # each timing at least this long
@@ -37,6 +39,14 @@ async def compare(variants: dict[str, Op], repeat: int) -> dict[str, float]:
         for name, op in variants.items():
             best[name] = min(best[name], await run(op, numbers[name]) / numbers[name] * 1e9)
     return best
+
+
+async def each_backend(
+    backends: dict[str, Callable[[int, Path], Awaitable[Any]]], repeat: int, prefix: str
+) -> dict[str, Any]:
+    """Each backend's `measure(repeat, root)`, in turn, in one temporary directory."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        return {name: await measure(repeat, Path(tmp)) for name, measure in backends.items()}
 
 
 def event_loop() -> tuple[Callable[[Any], Any], str]:

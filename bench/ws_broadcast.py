@@ -91,15 +91,8 @@ def _client(url: str, burst: int, paced: int, cpu: int | None, name: str) -> dic
 
 
 def print_report(results: dict[str, Any]) -> None:
-    base = results["Starlette"]["deliveries_per_s"]
-    rows = [
-        [
-            name,
-            report.count(results[name]["deliveries_per_s"]),
-            report.ratio(results[name]["deliveries_per_s"] / base),
-            f"{results[name]['p50_ms']:.2f}",
-            f"{results[name]['p99_ms']:.2f}",
-        ]
+    figures = {
+        name: (results[name]["deliveries_per_s"], results[name]["p50_ms"], results[name]["p99_ms"])
         for name in ("nitro", "Starlette")
-    ]
-    print(report.table(["app", "deliveries/s", "vs Starlette", "p50 ms", "p99 ms"], rows))
+    }
+    print(report.rate_table("deliveries/s", "Starlette", figures))
