@@ -41,6 +41,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message
 
 from ..core.app import NitroApp
+from ..core.tasks import run_tick
 from .aws_lambda_http import Headers, Shape, request_body, scope_for, shape_of
 
 __all__ = ["LambdaHandler", "UnsupportedEventError", "rule_name_from_arn"]
@@ -210,19 +211,15 @@ async def run_scheduled_event(
     tasks: list[str] = app.state.get("scheduled_tasks", {}).get(cron, [])
     time = event.get("time")
     scheduled = _utc_iso(time) if isinstance(time, str) else None
-    payload = {"scheduled_time": scheduled}
-    results: dict[str, Any] = {}
-    failed: list[str] = []
-    for name in tasks:
-        try:
-            results[name] = await app.tasks.run(
-                name, dict(payload), {"lambda_context": context, "cron": cron}
-            )
-        except Exception:
-            logger.exception("[nitro:tasks] scheduled task %s (%s) failed", name, scheduled)
-            failed.append(name)
-    if failed:
-        raise RuntimeError(f"[nitro:tasks] scheduled task(s) failed: {', '.join(failed)}")
+    results, failures = await run_tick(
+        app,
+        tasks,
+        {"scheduled_time": scheduled},
+        {"lambda_context": context, "cron": cron},
+        label=str(scheduled),
+    )
+    if failures:
+        raise RuntimeError(f"[nitro:tasks] scheduled task(s) failed: {', '.join(failures)}")
     return {"result": results}
 
 

@@ -29,7 +29,6 @@ https://learn.microsoft.com/azure/azure-functions/functions-reference-python
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -39,6 +38,7 @@ from urllib.parse import quote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.app import NitroApp
+from ..core.tasks import run_tick
 
 if TYPE_CHECKING:
     import azure.functions as func
@@ -152,32 +152,13 @@ async def run_schedule(nitro_app: NitroApp, cron: str, scheduled_time: str) -> N
     schedule: Mapping[str, list[str]] = nitro_app.state.get("scheduled_tasks", {})
     if cron not in schedule:
         raise LookupError(f"[nitro:tasks] no scheduled tasks for cron {cron!r}; rebuild the app")
-    tasks = schedule[cron]
-    results = await asyncio.gather(
-        *(nitro_app.tasks.run(task, {"scheduled_time": scheduled_time}) for task in tasks),
-        return_exceptions=True,
-    )
-    errors: list[Exception] = []
-    for task, result in zip(tasks, results, strict=True):
-        if isinstance(result, Exception):
-            logger.error(
-                "[nitro:tasks] scheduled task %s (%s) failed", task, scheduled_time, exc_info=result
-            )
-            await _report(nitro_app, result)
-            errors.append(result)
-        elif isinstance(result, BaseException):
-            raise result  # cancelled: the host is stopping the invocation
+    payload = {"scheduled_time": scheduled_time}
+    _, failures = await run_tick(nitro_app, schedule[cron], payload, label=scheduled_time)
+    errors = list(failures.values())
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise ExceptionGroup(f"{len(errors)} scheduled tasks of {cron!r} failed", errors)
-
-
-async def _report(nitro_app: NitroApp, error: Exception) -> None:
-    try:
-        await nitro_app.hooks.call("error", error, None)
-    except Exception:
-        logger.exception("[nitro] an error hook failed")
 
 
 def scheduled_tick(

@@ -23,7 +23,6 @@ and shows in the function's error logs and metrics.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -35,6 +34,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
 from ..core.app import NitroApp
+from ..core.tasks import run_tick
 
 __all__ = [
     "TaskEventError",
@@ -241,31 +241,9 @@ def _tasks_of(app: NitroApp, cron: Any) -> list[str]:
 async def _run_all(
     app: NitroApp, tasks: list[str], payload: dict[str, Any], context: dict[str, Any], what: str
 ) -> dict[str, Any]:
-    # Concurrently, and every task to its end: one failing task must not cancel
-    # the others of the same tick.
-    outcomes = await asyncio.gather(
-        *(app.tasks.run(name, dict(payload), context) for name in tasks), return_exceptions=True
-    )
-    failed: list[tuple[str, BaseException]] = []
-    results: dict[str, Any] = {}
-    for name, outcome in zip(tasks, outcomes, strict=True):
-        if isinstance(outcome, BaseException):
-            if not isinstance(outcome, Exception):
-                raise outcome  # cancellation and the like are not task failures
-            logger.error("[nitro:gcp-functions] task %s (%s) failed", name, what, exc_info=outcome)
-            await _report(app, outcome)
-            failed.append((name, outcome))
-        else:
-            results[name] = outcome
-    if failed:
-        names = ", ".join(f"{name} ({type(error).__name__}: {error})" for name, error in failed)
-        raise TaskEventError(f"[nitro:gcp-functions] {what}: failed: {names}") from failed[0][1]
+    results, failures = await run_tick(app, tasks, payload, context, label=what)
+    if failures:
+        names = ", ".join(f"{name} ({type(e).__name__}: {e})" for name, e in failures.items())
+        first = next(iter(failures.values()))
+        raise TaskEventError(f"[nitro:gcp-functions] {what}: failed: {names}") from first
     return results
-
-
-async def _report(app: NitroApp, error: Exception) -> None:
-    # As the built-in scheduler does: the `error` hook sees task failures (no event).
-    try:
-        await app.hooks.call("error", error, None)
-    except Exception:
-        logger.exception("[nitro] an error hook failed")

@@ -26,7 +26,6 @@ route:
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import os
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from nitro.core.errors import HTTPError
 from nitro.core.handlers import define_handler
 from nitro.core.scheduler import Claim, claim_ttl, latest_tick
+from nitro.core.tasks import run_tick
 
 if TYPE_CHECKING:
     from nitro.core.app import NitroApp
@@ -47,6 +47,9 @@ __all__ = ["CRON_PATH", "vercel_app"]
 logger = logging.getLogger("nitro")
 
 CRON_PATH = "/_vercel/cron"
+
+
+_SKIPPED = object()  # a task whose tick another call already ran
 
 
 def vercel_app(
@@ -134,37 +137,20 @@ async def _run_all(
     ttl = claim_ttl(cron_expr, tick) if claim is not None else 0.0
     context = {"source": "vercel-cron", "schedule": cron_expr}
 
-    async def one(task: str) -> tuple[str, Any]:
+    async def claimed(task: str) -> Any:
         if claim is not None and not await claim(task, scheduled_time, ttl):
-            return "skipped", None  # another call already ran this tick
-        return "ran", await app.tasks.run(task, {"scheduled_time": scheduled_time}, dict(context))
+            return _SKIPPED  # another call already ran this tick
+        return await app.tasks.run(task, {"scheduled_time": scheduled_time}, dict(context))
 
-    outcomes = await asyncio.gather(*(one(task) for task in tasks), return_exceptions=True)
-    results: dict[str, Any] = {}
-    skipped: list[str] = []
-    errors: dict[str, str] = {}
-    for task, outcome in zip(tasks, outcomes, strict=True):
-        if isinstance(outcome, BaseException):
-            if not isinstance(outcome, Exception):
-                raise outcome
-            logger.error(
-                "[nitro:tasks] scheduled task %s (%s) failed",
-                task,
-                scheduled_time,
-                exc_info=outcome,
-            )
-            if app.hooks.has("error"):
-                try:
-                    await app.hooks.call("error", outcome, event)
-                except Exception:
-                    logger.exception("[nitro] an error hook failed")
-            # The body names the failure, never its message: without CRON_SECRET
-            # anyone may call this route. The log has the traceback.
-            errors[task] = (
-                outcome.message if isinstance(outcome, HTTPError) else type(outcome).__name__
-            )
-        elif outcome[0] == "skipped":
-            skipped.append(task)
-        else:
-            results[task] = outcome[1]
+    outcomes, failures = await run_tick(
+        app, tasks, {}, label=scheduled_time, run=claimed, event=event
+    )
+    results = {task: value for task, value in outcomes.items() if value is not _SKIPPED}
+    skipped = [task for task, value in outcomes.items() if value is _SKIPPED]
+    # The body names the failure, never its message: without CRON_SECRET anyone may
+    # call this route. The log has the traceback.
+    errors = {
+        task: error.message if isinstance(error, HTTPError) else type(error).__name__
+        for task, error in failures.items()
+    }
     return results, skipped, errors

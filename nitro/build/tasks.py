@@ -3,11 +3,11 @@ scheduled, runs claimed through shared storage, and the task endpoints."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
 from collections.abc import Mapping
-from typing import Any
 
 from ..config import ConfigError, NitroConfig
 from ..core.app import NitroApp
@@ -73,18 +73,10 @@ def configure_tasks(
     schedule = schedule_from_config(config.scheduled_tasks, app.tasks.names())
     app.state["scheduled_tasks"] = schedule
     if scheduler and schedule:
-        report = _error_hook(app)
         app.scheduler = Scheduler(
-            schedule, app.tasks.run, report=report, claim=task_claim(app.storage)
+            schedule,
+            app.tasks.run,
+            report=functools.partial(app.capture_error, log=False),  # the scheduler logs it
+            claim=task_claim(app.storage),
         )
     register_task_endpoints(app, dev=dev, secret=os.environ.get("NITRO_TASKS_SECRET") or None)
-
-
-def _error_hook(app: NitroApp) -> Any:
-    async def report(error: BaseException) -> None:
-        try:
-            await app.hooks.call("error", error, None)
-        except Exception:
-            logger.exception("[nitro] an error hook failed")
-
-    return report

@@ -382,8 +382,8 @@ class NitroApp:
                 logger.exception("[nitro] error_handler failed; sending the default error response")
         return render_error(error, event.scope, dev=self.dev)
 
-    async def _report(self, error: BaseException, event: Event | None) -> None:
-        if not isinstance(error, HTTPError):
+    async def _report(self, error: BaseException, event: Event | None, log: bool = True) -> None:
+        if log and not isinstance(error, HTTPError):
             where = f" on {event.method} {event.path}" if event is not None else ""
             logger.error("[nitro] unhandled %s%s", type(error).__name__, where, exc_info=error)
         if self.hooks.has("error"):
@@ -416,9 +416,12 @@ class NitroApp:
             self.hooks.hook("close", self._hub.close)
         return self._hub
 
-    async def capture_error(self, error: BaseException, event: Event | None = None) -> None:
-        """Report `error` like a request error: logged when unexpected, then the `error` hooks."""
-        await self._report(error, event)
+    async def capture_error(
+        self, error: BaseException, event: Event | None = None, *, log: bool = True
+    ) -> None:
+        """Report `error` like a request error: logged when unexpected (``log=False``
+        when the caller logged it already), then the `error` hooks."""
+        await self._report(error, event, log)
 
     def __repr__(self) -> str:
         return f"<NitroApp {self.root} routes={len(self.router)}>"

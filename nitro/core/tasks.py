@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Mapping
-from typing import Any, overload
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import anyio.to_thread
 
@@ -18,7 +19,13 @@ from .errors import HTTPError
 from .handlers import is_async_callable
 from .loader import ModuleRef
 
-__all__ = ["Task", "TaskRegistry", "define_task", "run_task"]
+if TYPE_CHECKING:
+    from .app import NitroApp
+    from .event import Event
+
+__all__ = ["Task", "TaskRegistry", "define_task", "run_task", "run_tick"]
+
+logger = logging.getLogger("nitro")
 
 TaskFn = Callable[[Any, Any], Any]
 
@@ -155,3 +162,38 @@ async def run_task(
     from .app import use_nitro_app
 
     return await use_nitro_app().tasks.run(name, payload, context)
+
+
+async def run_tick(
+    app: NitroApp,
+    names: Sequence[str],
+    payload: Mapping[str, Any],
+    context: Mapping[str, Any] | None = None,
+    *,
+    label: str,
+    run: Callable[[str], Awaitable[Any]] | None = None,
+    event: Event | None = None,
+) -> tuple[dict[str, Any], dict[str, Exception]]:
+    """Run the tasks of one scheduled tick (what platform schedulers call) concurrently,
+    each to its end: one failing never cancels the others. `run(name)` replaces
+    ``app.tasks.run(name, payload, context)`` (to claim the tick first, say). A failure
+    is logged with `label` and goes to the app's `error` hooks; cancellation propagates.
+    Returns (results, failures) by task name.
+    """
+
+    async def run_one(name: str) -> Any:
+        return await app.tasks.run(name, dict(payload), dict(context or {}))
+
+    outcomes = await asyncio.gather(*((run or run_one)(n) for n in names), return_exceptions=True)
+    results: dict[str, Any] = {}
+    failures: dict[str, Exception] = {}
+    for name, outcome in zip(names, outcomes, strict=True):
+        if not isinstance(outcome, BaseException):
+            results[name] = outcome
+        elif isinstance(outcome, Exception):
+            logger.error("[nitro:tasks] task %s (%s) failed", name, label, exc_info=outcome)
+            await app.capture_error(outcome, event, log=False)
+            failures[name] = outcome
+        else:
+            raise outcome  # cancelled: the platform is stopping the invocation
+    return results, failures

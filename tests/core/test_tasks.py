@@ -15,6 +15,7 @@ from nitro.build.app import load_app
 from nitro.build.tasks import schedule_from_config
 from nitro.config import ConfigError
 from nitro.core.scheduler import Scheduler, cron_error
+from nitro.core.tasks import run_tick
 from nitro.testing import TestClient
 
 pytestmark = pytest.mark.anyio
@@ -282,3 +283,36 @@ async def test_run_task_from_a_route_and_storage_in_tasks(tmp_path: Path) -> Non
         )
     assert first.json() == {"result": {"updates": 1, "scheduled_time": None}}
     assert second.json() == {"result": {"updates": 2, "scheduled_time": "x"}}
+
+
+async def test_a_tick_runs_its_tasks_together_and_each_to_its_end(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    started = asyncio.Event()
+
+    async def waits(payload: Any, context: Any) -> str:
+        await asyncio.wait_for(started.wait(), 5)  # needs `starts` to run at the same time
+        return payload["scheduled_time"]
+
+    async def starts(payload: Any, context: Any) -> str:
+        started.set()
+        return context["source"]
+
+    def fails(payload: Any, context: Any) -> None:
+        raise RuntimeError("broke")
+
+    app = app_with(waits=define_task(waits), starts=define_task(starts), fails=define_task(fails))
+    seen: list[BaseException] = []
+    app.hooks.hook("error", lambda error, event: seen.append(error))
+    results, failures = await run_tick(
+        app,
+        ["waits", "fails", "starts"],
+        {"scheduled_time": "2026-01-01T00:00:00+00:00"},
+        {"source": "test"},
+        label="2026-01-01T00:00:00+00:00",
+    )
+    assert results == {"waits": "2026-01-01T00:00:00+00:00", "starts": "test"}
+    assert list(failures) == ["fails"] and seen == [failures["fails"]]
+    logged = [r.getMessage() for r in caplog.records]
+    assert "[nitro:tasks] task fails (2026-01-01T00:00:00+00:00) failed" in logged
+    assert not any("unhandled" in line for line in logged)  # logged once, as a task failure
