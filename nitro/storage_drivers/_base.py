@@ -4,6 +4,7 @@ threads, expiry stamps and endpoint text without credentials."""
 from __future__ import annotations
 
 import functools
+import importlib.util
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -104,3 +105,11 @@ def public_url(url: str) -> str:
         host = f"[{host}]"  # IPv6
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")
+
+
+def require_library(module: str) -> None:
+    """Fail now, as a missing import would, when `module` is not installed, without
+    importing it: drivers whose SDK only ever runs in worker threads import it there,
+    on first use, so a cold start that never touches storage never pays for it."""
+    if importlib.util.find_spec(module) is None:
+        raise ModuleNotFoundError(f"No module named {module!r}", name=module)

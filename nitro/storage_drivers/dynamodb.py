@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ._aws import AwsDriver, AwsOptions, base_prefix, error_code, parse_number
-from ._base import in_thread, parse_options
+from ._base import in_thread, parse_options, require_library
 
 DRIVER_NAME = "dynamodb"
 REQUIRES = ["boto3>=1.34"]
@@ -335,6 +335,6 @@ def driver(options: Mapping[str, Any], *, root: Path) -> DynamoDBDriver:
             f"[nitro:storage:dynamodb] option 'ttl_attribute' cannot be {parsed.ttl_attribute!r}: "
             f"the driver uses {', '.join(RESERVED)}"
         )
-    import boto3  # noqa: F401  (a missing library surfaces here, not on first use)
+    require_library("boto3")  # imported in a worker thread on first use
 
     return DynamoDBDriver(parsed)

@@ -41,6 +41,7 @@ from ._base import (
     metadata_expired,
     parse_options,
     public_url,
+    require_library,
 )
 
 DRIVER_NAME = "gcs"
@@ -310,7 +311,7 @@ def _load_credentials(path: Path) -> Any:
 
 def driver(options: Mapping[str, Any], *, root: Path) -> GcsDriver:
     parsed = parse_options(GcsOptions, options, DRIVER_NAME)
-    import google.cloud.storage  # noqa: F401  (a missing library surfaces here)
+    require_library("google.cloud.storage")  # imported in a worker thread on first use
 
     endpoint = parsed.endpoint or os.environ.get("STORAGE_EMULATOR_HOST")
     credentials = None

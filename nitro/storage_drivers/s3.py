@@ -35,7 +35,7 @@ from typing import Any
 import anyio
 
 from ._aws import AwsDriver, AwsOptions, base_prefix, error_code, parse_number
-from ._base import in_thread, parse_options
+from ._base import in_thread, parse_options, require_library
 
 DRIVER_NAME = "s3"
 REQUIRES = ["boto3>=1.34"]
@@ -258,6 +258,6 @@ def driver(options: Mapping[str, Any], *, root: Path) -> S3Driver:
     parsed = parse_options(S3Options, options, DRIVER_NAME)
     if not parsed.bucket or not isinstance(parsed.bucket, str):
         raise ValueError("[nitro:storage:s3] option 'bucket' must name a bucket")
-    import boto3  # noqa: F401  (a missing library surfaces here, not on first use)
+    require_library("boto3")  # imported in a worker thread on first use
 
     return S3Driver(parsed)
