@@ -50,13 +50,11 @@ class DbDriver(DriverBase):
         self.table = table
         self.endpoint = f"database {database!r}, table {table}"
         self._db: Database | None = None
-        self._lock: asyncio.Lock | None = None
+        self._lock = asyncio.Lock()  # binds to a loop on first use, not here
 
     async def _ready(self) -> Database:
         if self._db is not None:
             return self._db
-        if self._lock is None:
-            self._lock = asyncio.Lock()
         async with self._lock:  # one CREATE per process: IF NOT EXISTS is not race-safe
             if self._db is None:
                 db = use_database(self.database_name)
