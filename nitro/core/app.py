@@ -134,7 +134,7 @@ class NitroApp:
         self._server_specs = (server_handler, server_app)
         self._server_app_lifespan: AppLifespan | None = None
         self._started = False
-        self._startup_lock: asyncio.Lock | None = None
+        self._startup_lock = asyncio.Lock()  # binds to a loop on first use, not here
         self._background = Background(self._report)
         self._request_hooks = self.hooks.list("request")
         self._response_hooks = self.hooks.list("response")
@@ -171,8 +171,6 @@ class NitroApp:
         global _current_app
         if self._started:
             return
-        if self._startup_lock is None:
-            self._startup_lock = asyncio.Lock()
         async with self._startup_lock:
             if self._started:
                 return
