@@ -13,7 +13,7 @@ T = TypeVar("T")
 
 
 def parse_options(cls: type[T], options: Mapping[str, Any], connector: str) -> T:
-    """`options` as the connector's dataclass; an unknown key names the nearest one."""
+    """`options` as the connector's `Options` class; an unknown key names the nearest one."""
     return options_as(cls, options, f"nitro:db:{connector}")
 
 

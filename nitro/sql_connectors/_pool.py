@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from ..core.database import Result
+from ..core.options import Options
 from ._common import InTransaction, endpoint, split_url
 
 
-@dataclass(frozen=True)
-class ServerOptions:
+class ServerOptions(Options):
     """Options every server connector takes: `url`, or the separate parts, and the pool's size."""
 
     url: str | None = None

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ CONNECTOR_NAME = "mysql"
 REQUIRES = ["asyncmy>=0.2.9"]
 
 
-@dataclass(frozen=True)
 class MysqlOptions(ServerOptions):
     """Options of the `mysql` connector: `url` (``mysql://user:password@host:3306/dbname``)
     or the separate parts, the pool's size and `connect_timeout` (see `ServerOptions`)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +28,6 @@ CONNECTOR_NAME = "postgresql"
 REQUIRES = ["psycopg[binary]>=3.1", "psycopg-pool>=3.2"]
 
 
-@dataclass(frozen=True)
 class PostgresOptions(ServerOptions):
     """Options of the `postgresql` connector: `url` (``postgresql://user:password@host:5432/dbname``)
     or the separate parts, and the pool's size (see `ServerOptions`). `connect_timeout`

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
 from ..core.database import Result, split_statements
+from ..core.options import Options
 from ._common import InTransaction, parse_options
 
 if TYPE_CHECKING:
@@ -25,8 +25,7 @@ CONNECTOR_NAME = "sqlite"
 REQUIRES: list[str] = []
 
 
-@dataclass(frozen=True)
-class SqliteOptions:
+class SqliteOptions(Options):
     """Options of the `sqlite` connector."""
 
     path: str | None = None

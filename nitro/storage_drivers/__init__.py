@@ -1,7 +1,7 @@
 """Storage drivers: one module per backend, found by name and imported on demand.
 
 A driver module defines ``driver(options, *, root) -> Driver`` (see
-`nitro.core.storage.Driver`) and an options dataclass. Other packages add drivers
+`nitro.core.storage.Driver`) and an `Options` class. Other packages add drivers
 through the ``nitro.storage_drivers`` entry-point group (``name = "pkg.module"``).
 """
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..core.options import Options
 from ._base import DriverBase, public_url
 
 
-@dataclass(frozen=True, kw_only=True)
-class AwsOptions:
+class AwsOptions(Options):
     """The options every AWS driver takes (its own come in a subclass)."""
 
     region: str | None = None

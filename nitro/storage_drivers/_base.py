@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 def parse_options(cls: type[T], options: Mapping[str, Any], driver: str) -> T:
-    """`options` as the driver's options dataclass; an unknown key names the nearest one."""
+    """`options` as the driver's `Options` class; an unknown key names the nearest one."""
     return options_as(cls, options, f"nitro:storage:{driver}")
 
 

@@ -27,10 +27,10 @@ import asyncio
 import contextlib
 import importlib.util
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..core.options import Options
 from ._base import (
     DriverBase,
     check_timeouts,
@@ -51,8 +51,7 @@ BLOCK = 1 << 20  # bytes per request when uploading
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class AzureBlobOptions:
+class AzureBlobOptions(Options):
     """Options of the `azure-blob` driver. Give `connection_string`, or `account_url`
     (with `account_key`, `sas_token`, or neither for ``DefaultAzureCredential``)."""
 
@@ -77,7 +76,7 @@ class AzureBlobOptions:
     timeout: float = 10.0
     """Seconds to wait for the server between bytes of a reply (default 10)."""
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         if not isinstance(self.container, str) or not self.container:
             raise ValueError(f"{PREFIX} 'container' must be a container name")
         if bool(self.connection_string) == bool(self.account_url):

@@ -28,11 +28,11 @@ import json
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..core.options import Options
 from ..core.storage import normalize_base
 from ._base import DriverBase, check_timeouts, parse_options
 
@@ -52,8 +52,7 @@ RETRY_DELAYS = (0.2, 0.5)  # after a refused connection, a 429 or a 5xx
 RETRY_AFTER_CAP = 2.0
 
 
-@dataclass(frozen=True)
-class CloudflareKVOptions:
+class CloudflareKVOptions(Options):
     """Options of the `cloudflare-kv` driver."""
 
     account_id: str = ""

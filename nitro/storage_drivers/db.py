@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..core.database import Database, DatabaseError, use_database
+from ..core.options import Options
 from ._base import DriverBase, parse_options
 
 DRIVER_NAME = "db"
@@ -29,8 +29,7 @@ _DDL = {
 _LENGTH = {"sqlite": "length", "postgresql": "octet_length", "mysql": "length"}
 
 
-@dataclass(frozen=True)
-class DbOptions:
+class DbOptions(Options):
     """Options of the `db` driver."""
 
     database: str = "default"

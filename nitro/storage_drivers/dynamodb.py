@@ -21,11 +21,9 @@ billing, TTL on) if it does not exist. API: https://docs.aws.amazon.com/amazondy
 
 from __future__ import annotations
 
-import decimal
 import math
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +44,6 @@ ABSENT = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
 class DynamoDBOptions(AwsOptions):
     """Options of the `dynamodb` driver (and the connection options of `AwsOptions`)."""
 
@@ -226,6 +223,8 @@ class DynamoDBDriver(AwsDriver):
             "mtime": {"N": repr(now)},
         }
         if ttl is not None:
+            import decimal  # here, not at import: a cold start that sets no TTL never needs it
+
             item["ttl"] = {"N": format(decimal.Decimal(repr(ttl)), "f")}
             item[self.options.ttl_attribute] = {"N": str(math.ceil(now + ttl))}
         size = sum(len(name.encode()) for name in item) + len(full.encode()) + len(value)

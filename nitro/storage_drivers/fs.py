@@ -18,12 +18,12 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
 
+from ..core.options import Options
 from ._base import DriverBase, parse_options
 
 DRIVER_NAME = "fs"
@@ -34,8 +34,7 @@ TMP = ".nitro-tmp-"
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class FsOptions:
+class FsOptions(Options):
     """Options of the `fs` driver."""
 
     base: str = ".data/kv"

@@ -27,12 +27,12 @@ import json
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 
+from ..core.options import Options
 from ._base import (
     DriverBase,
     check_timeouts,
@@ -53,8 +53,7 @@ DELETE_BATCH = 100  # deletes per JSON API batch request (the service's limit)
 PREFIX = "[nitro:storage:gcs]"
 
 
-@dataclass(frozen=True)
-class GcsOptions:
+class GcsOptions(Options):
     """Options of the `gcs` driver."""
 
     bucket: str
@@ -77,7 +76,7 @@ class GcsOptions:
     timeout: float = 10.0
     """Seconds to wait for the server between bytes of a reply (default 10)."""
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         if not isinstance(self.bucket, str) or not self.bucket:
             raise ValueError(f"{PREFIX} 'bucket' must be a bucket name, got {self.bucket!r}")
         check_timeouts(self, PREFIX + " {name!r} must be a positive number of seconds")

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.options import Options
 from ._base import DriverBase, parse_options
 
 DRIVER_NAME = "memory"
 REQUIRES: list[str] = []
 
 
-@dataclass(frozen=True)
-class MemoryOptions:
+class MemoryOptions(Options):
     """No options: the data lives as long as the process."""
 
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
+from ..core.options import Options
 from ._base import DriverBase, check_timeouts, parse_options
 
 if TYPE_CHECKING:
@@ -39,8 +39,7 @@ SCHEMES = ("redis", "rediss", "unix")
 RETRIES = 2  # connection errors and timeouts: retried twice, then reported
 
 
-@dataclass(frozen=True)
-class RedisOptions:
+class RedisOptions(Options):
     """Options of the `redis` driver."""
 
     url: str = "redis://127.0.0.1:6379/0"

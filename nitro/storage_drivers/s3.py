@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,6 @@ POOL_SIZE = 40  # anyio's default thread count: one kept connection per thread
 MAX_KEY_BYTES = 1024
 
 
-@dataclass(frozen=True, kw_only=True)
 class S3Options(AwsOptions):
     """Options of the `s3` driver (and the connection options of `AwsOptions`)."""
 

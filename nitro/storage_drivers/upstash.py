@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ..core.options import Options
 from ._base import DriverBase, check_timeouts, parse_options, public_url
 from .redis import escape_glob, expiry_ms, key_meta
 
@@ -55,8 +54,7 @@ class UpstashError(Exception):
     """The REST API refused a command or answered something that is not its protocol."""
 
 
-@dataclass(frozen=True)
-class UpstashOptions:
+class UpstashOptions(Options):
     """Options of the `upstash` driver."""
 
     url: str = ""
@@ -295,4 +293,4 @@ def driver(options: Mapping[str, Any], *, root: Path) -> UpstashDriver:
     check_timeouts(parsed, "[nitro:storage:upstash] {name} must be a positive number of seconds")
     import httpx  # noqa: F401  (a missing library fails here, not on first use)
 
-    return UpstashDriver(dataclasses.replace(parsed, url=url, token=token))
+    return UpstashDriver(parsed.replace(url=url, token=token))
