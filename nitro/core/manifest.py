@@ -3,22 +3,23 @@
 `nitro build` writes a `Manifest` as JSON, so a production start-up never scans
 the file system; `nitro dev` scans on each (re)start. Everything here is plain
 data: loading the modules it names is a separate, lazy step (`core.loader`).
+
+The records are `NamedTuple`s rather than frozen dataclasses, which cost several
+times as much to define (every cold start defines these). For the same reason this
+module does not use ``from __future__ import annotations``: a NamedTuple compiles
+each field's annotation when it is a string.
 """
 
-from __future__ import annotations
-
 import json
-from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Manifest", "ModuleEntry", "PublicAsset", "RouteEntry", "TaskEntry"]
 
 MANIFEST_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
-class RouteEntry:
+class RouteEntry(NamedTuple):
     """One file route.
 
     `route` is in router notation (``/users/:id``); `method` is lower-case or None
@@ -38,8 +39,7 @@ class RouteEntry:
     problem: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleEntry:
+class ModuleEntry(NamedTuple):
     """A middleware, plugin or server-entry module and the attribute to load."""
 
     file: str
@@ -47,8 +47,7 @@ class ModuleEntry:
     problem: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TaskEntry:
+class TaskEntry(NamedTuple):
     """A task module: `name` (``db:migrate``), its file, and the attribute to load."""
 
     name: str
@@ -57,8 +56,7 @@ class TaskEntry:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class PublicAsset:
+class PublicAsset(NamedTuple):
     """A file served from ``public/``: where it is and its validators."""
 
     file: str  # relative to the public directory
@@ -66,22 +64,55 @@ class PublicAsset:
     mtime: float
     etag: str
     content_type: str
-    encodings: dict[str, str] = field(default_factory=dict)  # "br" -> "x.js.br"
+    encodings: dict[str, str] | None = None  # "br" -> "x.js.br"
     max_age: int | None = None
 
 
-@dataclass(slots=True)
 class Manifest:
-    """Everything the runtime needs to know about a project, without scanning it."""
+    """Everything the runtime needs to know about a project, without scanning it.
 
-    routes: list[RouteEntry] = field(default_factory=list)
-    middleware: list[ModuleEntry] = field(default_factory=list)
-    plugins: list[ModuleEntry] = field(default_factory=list)
-    tasks: list[TaskEntry] = field(default_factory=list)
-    server_handler: ModuleEntry | None = None
-    server_app: ModuleEntry | None = None
-    public: dict[str, PublicAsset] | None = None  # URL path -> asset (built output only)
-    platform: dict[str, Any] = field(default_factory=dict)  # what a preset records for run time
+    `public` maps URL paths to assets (built output only); `platform` is what a
+    preset records for run time.
+    """
+
+    __slots__ = (
+        "middleware",
+        "platform",
+        "plugins",
+        "public",
+        "routes",
+        "server_app",
+        "server_handler",
+        "tasks",
+    )
+
+    def __init__(
+        self,
+        routes: list[RouteEntry] | None = None,
+        middleware: list[ModuleEntry] | None = None,
+        plugins: list[ModuleEntry] | None = None,
+        tasks: list[TaskEntry] | None = None,
+        server_handler: ModuleEntry | None = None,
+        server_app: ModuleEntry | None = None,
+        public: dict[str, PublicAsset] | None = None,
+        platform: dict[str, Any] | None = None,
+    ) -> None:
+        self.routes = routes if routes is not None else []
+        self.middleware = middleware if middleware is not None else []
+        self.plugins = plugins if plugins is not None else []
+        self.tasks = tasks if tasks is not None else []
+        self.server_handler = server_handler
+        self.server_app = server_app
+        self.public = public
+        self.platform = platform if platform is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Manifest:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def __repr__(self) -> str:
+        return f"Manifest({len(self.routes)} routes, {len(self.tasks)} tasks)"
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"version": MANIFEST_VERSION}
@@ -94,13 +125,13 @@ class Manifest:
         if self.server_app:
             data["server_app"] = _compact(self.server_app)
         if self.public is not None:
-            data["public"] = {url: asdict(asset) for url, asset in self.public.items()}
+            data["public"] = {url: _compact(asset) for url, asset in self.public.items()}
         if self.platform:
             data["platform"] = self.platform
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Manifest:
+    def from_json(cls, data: dict[str, Any]) -> "Manifest":
         version = data.get("version")
         if version != MANIFEST_VERSION:
             raise ValueError(
@@ -130,16 +161,16 @@ class Manifest:
         path.write_text(json.dumps(self.to_json(), indent=1, sort_keys=False), encoding="utf-8")
 
     @classmethod
-    def read(cls, path: Path) -> Manifest:
+    def read(cls, path: Path) -> "Manifest":
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 def _compact(record: Any) -> dict[str, Any]:
     # Leave out default values so a 1,000-route manifest stays small and quick to parse.
+    defaults = record._field_defaults
     out: dict[str, Any] = {}
-    for f in fields(record):
-        value = getattr(record, f.name)
-        if f.default is not MISSING and value == f.default:
+    for name, value in record._asdict().items():
+        if name in defaults and value == defaults[name]:
             continue
-        out[f.name] = list(value) if isinstance(value, tuple) else value
+        out[name] = list(value) if isinstance(value, tuple) else value
     return out

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
@@ -41,14 +40,26 @@ __all__ = [
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
 
 
-@dataclass(frozen=True)
 class _Rule:
-    pattern: str
-    method: str | None
-    regex: re.Pattern[str]
-    rank: tuple[int, ...]
-    options: dict[str, Any]
-    tail: bool  # ends in /** (its match carries a tail to redirect/proxy targets)
+    # A plain class: a NamedTuple in a module with string annotations compiles each
+    # one when defined, on every cold start.
+    __slots__ = ("method", "options", "pattern", "rank", "regex", "tail")
+
+    def __init__(
+        self,
+        pattern: str,
+        method: str | None,
+        regex: re.Pattern[str],
+        rank: tuple[int, ...],
+        options: dict[str, Any],
+        tail: bool,
+    ) -> None:
+        self.pattern = pattern
+        self.method = method
+        self.regex = regex
+        self.rank = rank
+        self.options = options
+        self.tail = tail  # ends in /** (its match carries a tail to redirect/proxy targets)
 
 
 def compile_pattern(pattern: str) -> tuple[re.Pattern[str], tuple[int, ...]]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from .response import encode_json
@@ -44,11 +43,15 @@ __all__ = [
 DEFAULT_TIMEOUT = 10.0
 
 
-@dataclass(frozen=True, slots=True)
 class _Mount:
-    base: str  # "" or "data:"
-    driver: Driver
-    timeout: float | None
+    # A plain class: a NamedTuple in a module with string annotations compiles each
+    # one when defined, on every cold start.
+    __slots__ = ("base", "driver", "timeout")
+
+    def __init__(self, base: str, driver: Driver, timeout: float | None) -> None:
+        self.base = base  # "" or "data:"
+        self.driver = driver
+        self.timeout = timeout
 
     @property
     def label(self) -> str:

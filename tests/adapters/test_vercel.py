@@ -33,10 +33,7 @@ from nitro.deploy.vercel_launcher import VercelFunction
 from helpers import FIXTURE, ServerProcess
 
 EXTRA_CONFIG = """
-import dataclasses as _dataclasses
-
-config = _dataclasses.replace(
-    config,
+config = config.replace(
     route_rules={
         "/blog/**": {"headers": {"x-blog": "1", "cache-control": "s-maxage=60"}},
         "/blog/private/**": {"headers": False},

@@ -50,6 +50,21 @@ def test_defaults() -> None:
     ]
 
 
+def test_config_is_read_only_and_replace_checks_the_changes() -> None:
+    config = define_nitro_config(base_url="/app", route_rules={"/a": {"swr": 1}})
+    with pytest.raises(AttributeError, match=r"read-only: use config.replace\(base_url=...\)"):
+        config.base_url = "/b"  # type: ignore[misc]
+    changed = config.replace(base_url="/b")
+    assert changed.base_url == "/b" and changed.route_rules == {"/a": {"swr": 1}}
+    assert config.base_url == "/app"
+    assert NitroConfig().storage is not NitroConfig().storage  # no shared default dicts
+    with pytest.raises(ConfigError, match="base_url must be a path"):
+        config.replace(base_url="b")
+    with pytest.raises(ConfigError, match="unknown option 'rout_rules'"):
+        config.replace(rout_rules={})
+    assert repr(changed) == "NitroConfig(route_rules={'/a': {'swr': 1}}, base_url='/b')"
+
+
 def test_load_config(tmp_path: Path) -> None:
     assert load_config(tmp_path) == NitroConfig()
     (tmp_path / "nitro.config.py").write_text(

@@ -12,10 +12,9 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
-from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from starlette.responses import FileResponse, Response
 
@@ -54,8 +53,7 @@ _TYPES = {
 _CHARSET_TYPES = ("text/", "application/json", "application/manifest+json", "image/svg+xml")
 
 
-@dataclass(frozen=True, slots=True)
-class PublicDir:
+class PublicDir(NamedTuple):
     """A directory served under `base_url`, with an optional `Cache-Control` max-age."""
 
     dir: Path
@@ -109,7 +107,7 @@ def scan_public(dirs: list[PublicDir]) -> dict[str, PublicAsset]:
                 mtime=stat.st_mtime,
                 etag=_content_etag(path, stat.st_size),
                 content_type=content_type_for(path.name),
-                encodings=encodings,
+                encodings=encodings or None,
                 max_age=public.max_age,
             )
     return index
@@ -209,7 +207,7 @@ class DirectoryAssets:
                     mtime=stat.st_mtime,
                     etag=f'"{stat.st_size:x}-{int(stat.st_mtime * 1000):x}"',
                     content_type=content_type_for(path.name),
-                    encodings=encodings,
+                    encodings=encodings or None,
                     max_age=public.max_age,
                 )
                 return path.parent, asset
