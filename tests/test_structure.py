@@ -95,9 +95,40 @@ def test_import_nitro_loads_no_optional_dependency() -> None:
 
     # Only what `import nitro` adds: some installed packages' .pth files import
     # modules in every interpreter (functions-framework's namespace package does).
-    added = loaded("import nitro") - loaded("pass")
+    added = loaded("import nitro; nitro.NitroApp") - loaded("pass")
     heavy = sorted(name for name in added if name.split(".")[0] in OPTIONAL)
     assert heavy == []
+
+
+def test_facade_imports_a_module_when_one_of_its_names_is_used() -> None:
+    code = (
+        "import sys, nitro; before = set(sys.modules); nitro.define_handler; "
+        "print(sorted(m for m in set(sys.modules) - before if m.startswith('nitro')))"
+    )
+    before_use = subprocess.check_output(
+        [sys.executable, "-c", "import sys, nitro; print(sorted(sys.modules))"], text=True
+    )
+    assert "nitro.core" not in before_use
+    used = subprocess.check_output([sys.executable, "-c", code], text=True)
+    assert "nitro.core.handlers" in used and "nitro.core.websocket" not in used
+
+
+def test_facade_type_checking_imports_match_the_lazy_table() -> None:
+    # Type checkers read the `if TYPE_CHECKING:` imports, the runtime reads
+    # `_EXPORTED_FROM`: they must name the same things from the same modules.
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    block = next(n for n in tree.body if isinstance(n, ast.If))
+    for_checkers = {
+        (alias.name, (node.module or ""))
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    at_runtime = {
+        (name, module) for module, names in nitro._EXPORTED_FROM.items() for name in names
+    }
+    assert for_checkers == at_runtime
+    assert sorted(name for name, _ in at_runtime) == [e for e in EXPORTS if e != "__version__"]
 
 
 EXPORTS = [
