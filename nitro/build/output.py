@@ -155,8 +155,11 @@ def import_check(
     python: str | None = None,
     attribute: str = "app",
     paths: list[Path] | None = None,
+    also: Iterable[str] = (),
 ) -> list[Path]:
-    """Import `entry` in a fresh interpreter (cwd `directory`) and check it defines `attribute`.
+    """Import `entry` in a fresh interpreter (cwd `directory`) and check it defines `attribute`;
+    then import the modules `also` names (ones the deployed app imports at start but
+    the check may not, such as the driver of a mount that waits for a deployed setting).
 
     With `paths`, the interpreter is isolated (``-I -S``: no site-packages, no env)
     and sees only those directories, as the platform will: a dependency the build
@@ -172,6 +175,7 @@ def import_check(
         prelude + "import json, runpy, sys\n"
         f"ns = runpy.run_path({entry!r}, run_name='nitro_import_check')\n"
         f"assert {attribute!r} in ns, 'the entry defines no {attribute}'\n"
+        f"for name in {list(also)!r}: __import__(name)\n"
         "files = [getattr(m, '__file__', None) for m in list(sys.modules.values())]\n"
         "print(json.dumps([f for f in files if f and f.endswith('.py')]))\n"
     )

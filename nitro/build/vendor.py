@@ -106,15 +106,8 @@ def runtime_requirements(
     dependencies. Sorted, without duplicates."""
     import importlib
 
-    from ..sql_connectors import CONNECTORS
-    from ..storage_drivers import DRIVERS
-    from .storage import default_mounts
-
     wanted = [*NITRO_RUNTIME, *platform, *project_requirements(root)]
-    mounts = {**default_mounts(dev=False), **(storage_defaults or {}), **config.storage}
-    modules = [DRIVERS.get(str(mount.get("driver"))) for mount in mounts.values()]
-    modules += [CONNECTORS.get(str(db.get("connector"))) for db in config.database.values()]
-    for module in filter(None, modules):
+    for module in mounted_modules(config, storage_defaults=storage_defaults):
         wanted += getattr(importlib.import_module(module), "REQUIRES", [])
     if config.scheduled_tasks:
         wanted.append(CRONITER)
@@ -124,6 +117,21 @@ def runtime_requirements(
     for requirement in wanted:
         seen.setdefault(_name(requirement), requirement)  # the first spelling wins
     return sorted(seen.values())
+
+
+def mounted_modules(
+    config: NitroConfig, *, storage_defaults: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[str]:
+    """The modules of the storage drivers the built app mounts (the preset's
+    `storage_defaults` included) and of its SQL connectors, for the known names."""
+    from ..sql_connectors import CONNECTORS
+    from ..storage_drivers import DRIVERS
+    from .storage import default_mounts
+
+    mounts = {**default_mounts(dev=False), **(storage_defaults or {}), **config.storage}
+    modules = [DRIVERS.get(str(mount.get("driver"))) for mount in mounts.values()]
+    modules += [CONNECTORS.get(str(db.get("connector"))) for db in config.database.values()]
+    return list(dict.fromkeys(filter(None, modules)))
 
 
 def write_requirements(directory: Path, requirements: list[str]) -> None:

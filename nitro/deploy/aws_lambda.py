@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..build.output import BuildError, check_options, write_nitro_json
-from ..build.vendor import Target, project_name, runtime_requirements
+from ..build.vendor import Target, mounted_modules, project_name, runtime_requirements
 from .base import BuildContext, Preset
 from .cron import to_eventbridge
 
@@ -203,7 +203,10 @@ def build(ctx: BuildContext) -> None:
     ctx.write_entry(server, "index.py", ENTRY)
 
     requirements = runtime_requirements(ctx.root, ctx.config, storage_defaults=STORAGE_DEFAULTS)
-    zipped, unzipped = package(server, ctx.out / "aws-lambda.zip", target, requirements, ctx.log)
+    preload = mounted_modules(ctx.config, storage_defaults=STORAGE_DEFAULTS)
+    zipped, unzipped = package(
+        server, ctx.out / "aws-lambda.zip", target, requirements, ctx.log, preload=preload
+    )
     name = project_name(ctx.root)
     write_template(ctx.out / "template.yaml", name, options, ctx.manifest.platform["schedules"])
     write_nitro_json(

@@ -27,9 +27,13 @@ def package(
     target: Target,
     requirements: Iterable[str],
     log: Callable[[str], None],
+    *,
+    preload: Iterable[str] = (),
 ) -> tuple[int, int]:
     """Vendor `requirements` and nitro into ``server/_vendor``, compile and import-check
     with the target Python when this machine has it, zip `server` into `archive`.
+    `preload` names modules the deployed app imports at start that the check may not
+    (the drivers of its mounts): they are checked and get bytecode too.
     Returns (zipped, unzipped) sizes; a package over Lambda's limits is a BuildError."""
     wanted = sorted(set(requirements))
     log(f"vendoring {len(wanted)} requirements for Python {target.python} ({target.arch})")
@@ -44,7 +48,9 @@ def package(
     elif _machine_arch() == target.arch:
         log(f"import-checking index.py with Python {target.python}")
         paths = [server, server / "_vendor"]
-        loaded = import_check(server, "index.py", python=python, attribute="handler", paths=paths)
+        loaded = import_check(
+            server, "index.py", python=python, attribute="handler", paths=paths, also=preload
+        )
         # The check leaves timestamp-based .pyc files (also of modules whose import
         # failed): they would make every build's zip differ (so every deploy would
         # update the code) and never match on Lambda, where the zip's times are fixed.

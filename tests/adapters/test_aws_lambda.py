@@ -224,6 +224,10 @@ def test_build_output(built: Path) -> None:
     assert "_vendor/nitro/core/__pycache__/app.cpython-312.pyc" in compiled
     assert "_vendor/starlette/__pycache__/responses.cpython-312.pyc" in compiled
     assert "app/routes/__pycache__/echo.post.cpython-312.pyc" in compiled
+    # The `data` mount's driver is created at start once deployed (the build, without
+    # the table's name, does not create it): a cold start must not compile it.
+    for module in ("dynamodb", "_aws"):
+        assert f"_vendor/nitro/storage_drivers/__pycache__/{module}.cpython-312.pyc" in compiled
     assert "_vendor/nitro/storage_drivers/redis.py" in names
     assert "_vendor/nitro/storage_drivers/__pycache__/redis.cpython-312.pyc" not in compiled
     assert not any(n.startswith(("_vendor/nitro/cli/", "_vendor/nitro/deploy/")) for n in names)
