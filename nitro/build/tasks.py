@@ -8,15 +8,18 @@ import logging
 import os
 import socket
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ..config import ConfigError, NitroConfig
 from ..core.app import NitroApp
 from ..core.loader import ModuleRef
 from ..core.manifest import Manifest
-from ..core.scheduler import Claim, Scheduler, cron_error
 from ..core.storage import Storage
 from ..core.tasks import Task
 from ..core.tasks_endpoints import register_task_endpoints
+
+if TYPE_CHECKING:
+    from ..core.scheduler import Claim
 
 __all__ = ["configure_tasks", "schedule_from_config", "task_claim"]
 
@@ -27,6 +30,10 @@ def schedule_from_config(
     scheduled: Mapping[str, str | list[str]], known: list[str]
 ) -> dict[str, list[str]]:
     """`scheduled_tasks` as ``{cron: [task, ...]}``; a bad cron or unknown task is a ConfigError."""
+    if not scheduled:
+        return {}
+    from ..core.scheduler import cron_error  # only apps with scheduled tasks need it
+
     schedule: dict[str, list[str]] = {}
     for cron, tasks in scheduled.items():
         problem = cron_error(cron)
@@ -73,6 +80,8 @@ def configure_tasks(
     schedule = schedule_from_config(config.scheduled_tasks, app.tasks.names())
     app.state["scheduled_tasks"] = schedule
     if scheduler and schedule:
+        from ..core.scheduler import Scheduler
+
         app.scheduler = Scheduler(
             schedule,
             app.tasks.run,

@@ -9,7 +9,7 @@ from ..core.options import did_you_mean
 
 __all__ = ["ConfigError", "NitroConfig", "define_nitro_config"]
 
-DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
+DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024  # NitroApp's default too
 
 
 class ConfigError(ValueError):

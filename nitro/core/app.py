@@ -22,8 +22,6 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .background import Background
-from .database import Database
-from .error_response import render_error
 from .errors import HTTPError
 from .event import Event, _current_event
 from .handlers import EventHandler, Middleware, Plugin, as_middleware, define_handler, maybe_await
@@ -37,16 +35,18 @@ from .route_rules import RouteRules, add_rule_headers, apply_rules, rule_cache
 from .router import Router
 from .routes import LazyRoute
 from .runtime_config import RuntimeConfig
-from .scheduler import Scheduler
 from .storage import Storage
 from .tasks import TaskRegistry
-from .utils.body import DEFAULT_MAX_BODY_SIZE
 from .utils.static import PublicLookup, serve_public
 
 if TYPE_CHECKING:
+    from .database import Database
     from .pubsub import Hub
+    from .scheduler import Scheduler
 
-__all__ = ["NitroApp", "StartupError", "use_nitro_app"]
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "NitroApp", "StartupError", "use_nitro_app"]
+
+DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024  # bytes (nitro.config's default too)
 
 logger = logging.getLogger("nitro")
 
@@ -378,6 +378,8 @@ class NitroApp:
                     return await to_response(event, result)
             except Exception:
                 logger.exception("[nitro] error_handler failed; sending the default error response")
+        from .error_response import render_error  # not at import: most starts never fail
+
         return render_error(error, event.scope, dev=self.dev)
 
     async def _report(self, error: BaseException, event: Event | None, log: bool = True) -> None:

@@ -21,7 +21,6 @@ from starlette.responses import RedirectResponse, Response
 
 from .errors import HTTPError
 from .event import Event
-from .utils.cors import cors_headers, is_preflight_request, preflight_response
 
 if TYPE_CHECKING:
     from .app import NitroApp
@@ -257,6 +256,8 @@ async def apply_rules(app: NitroApp, event: Event, rules: dict[str, Any]) -> Res
     extra: list[tuple[bytes, bytes]] = []
     cors = rules.get("cors")
     if cors is not None:
+        from .utils.cors import cors_headers, is_preflight_request, preflight_response
+
         options: Any = {} if cors is True else dict(cors)
         if is_preflight_request(event):
             return preflight_response(event, options)  # rule headers do not apply to it

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import HTTPError
 from .handlers import define_handler
-from .utils.body import read_body
 
 if TYPE_CHECKING:
     from .app import NitroApp
@@ -70,6 +69,8 @@ def register_task_endpoints(app: NitroApp, *, dev: bool, secret: str | None) -> 
         guard(event)
         name = event.params["name"]
         payload: dict[str, Any] = dict(event.query())
+        from .utils.body import read_body  # not at import: most apps never call this
+
         body = await read_body(event)
         if body is not None:
             if not isinstance(body, dict):

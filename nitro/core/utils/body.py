@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from ..event import Event
 
 __all__ = [
-    "DEFAULT_MAX_BODY_SIZE",
     "limited_receive",
     "read_body",
     "read_form_data",
@@ -28,8 +27,6 @@ __all__ = [
     "read_validated_body",
     "validate",
 ]
-
-DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
 
 
 def _too_large(limit: int) -> HTTPError:
