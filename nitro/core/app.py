@@ -270,17 +270,7 @@ class NitroApp:
                 if self._response_hooks:
                     response = await self._run_response_hooks(event, response)
                 try:
-                    if type(response) is Response and scope["method"] != "HEAD":
-                        await send(
-                            {
-                                "type": "http.response.start",
-                                "status": response.status_code,
-                                "headers": response.raw_headers,
-                            }
-                        )
-                        await send({"type": "http.response.body", "body": response.body})
-                    else:
-                        await send_response(response, scope, receive, send)
+                    await send_response(response, scope, receive, send)
                 except Exception as error:
                     await self._report(error, event)
             if self._after_hooks:

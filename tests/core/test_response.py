@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 from pydantic import BaseModel
-from starlette.responses import PlainTextResponse
+from starlette.background import BackgroundTask
+from starlette.responses import PlainTextResponse, Response
 
 from nitro import NitroApp, define_handler, set_response_header, set_response_status
 from nitro.core.response import encode_json
@@ -94,6 +95,17 @@ async def test_a_returned_response_is_sent_as_is_with_staged_headers_as_defaults
     assert (status, body) == (202, b"raw")
     assert headers["x-staged"] == "1"
     assert headers["content-type"] == "text/plain; charset=utf-8"
+
+
+async def test_a_returned_plain_response_runs_its_background_task() -> None:
+    ran: list[str] = []
+
+    @define_handler
+    def handler(event):
+        return Response("done", background=BackgroundTask(ran.append, "after"))
+
+    status, _, body = await fetch_handler(handler)
+    assert (status, body, ran) == (200, b"done", ["after"])
 
 
 async def test_staged_content_type_wins_for_plain_values() -> None:
