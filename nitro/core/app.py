@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .background import Background
+from .error_response import respond_to_error
 from .errors import HTTPError
 from .event import Event, _current_event
 from .handlers import EventHandler, Middleware, Plugin, as_middleware, define_handler, maybe_await
@@ -135,7 +136,7 @@ class NitroApp:
         self._server_app_lifespan: AppLifespan | None = None
         self._started = False
         self._startup_lock = asyncio.Lock()  # binds to a loop on first use, not here
-        self._background = Background(self._report)
+        self._background = Background(self.capture_error)
         self._request_hooks = self.hooks.list("request")
         self._response_hooks = self.hooks.list("response")
         self._after_hooks = self.hooks.list("after_response")
@@ -263,7 +264,7 @@ class NitroApp:
             try:
                 response = await self._dispatch(event)
             except Exception as error:
-                response = await self._error_response(error, event)
+                response = await respond_to_error(self, error, event)
             if response is not None:
                 if event._rule_headers is not None:
                     add_rule_headers(response, event._rule_headers)
@@ -272,7 +273,7 @@ class NitroApp:
                 try:
                     await send_response(response, scope, receive, send)
                 except Exception as error:
-                    await self._report(error, event)
+                    await self.capture_error(error, event)
             if self._after_hooks:
                 await self.hooks.call("after_response", event, response)
         finally:
@@ -354,25 +355,14 @@ class NitroApp:
         try:
             await self.hooks.call("response", event, response)
         except Exception as error:
-            response = await self._error_response(error, event)
+            response = await respond_to_error(self, error, event)
         return response
 
-    async def _error_response(self, error: Exception, event: Event) -> Response:
-        await self._report(error, event)
-        if self.error_handler is not None:
-            try:
-                result = await maybe_await(self.error_handler(error, event))
-                if result is not None:
-                    event._res = None
-                    event.res.status = error.status if isinstance(error, HTTPError) else 500
-                    return await to_response(event, result)
-            except Exception:
-                logger.exception("[nitro] error_handler failed; sending the default error response")
-        from .error_response import render_error  # not at import: most starts never fail
-
-        return render_error(error, event.scope, dev=self.dev)
-
-    async def _report(self, error: BaseException, event: Event | None, log: bool = True) -> None:
+    async def capture_error(
+        self, error: BaseException, event: Event | None = None, *, log: bool = True
+    ) -> None:
+        """Report `error` like a request error: logged when unexpected (``log=False``
+        when the caller logged it already), then the `error` hooks."""
         if log and not isinstance(error, HTTPError):
             where = f" on {event.method} {event.path}" if event is not None else ""
             logger.error("[nitro] unhandled %s%s", type(error).__name__, where, exc_info=error)
@@ -405,13 +395,6 @@ class NitroApp:
             self._hub = Hub.for_options(self.websocket_options)
             self.hooks.hook("close", self._hub.close)
         return self._hub
-
-    async def capture_error(
-        self, error: BaseException, event: Event | None = None, *, log: bool = True
-    ) -> None:
-        """Report `error` like a request error: logged when unexpected (``log=False``
-        when the caller logged it already), then the `error` hooks."""
-        await self._report(error, event, log)
 
     def __repr__(self) -> str:
         return f"<NitroApp {self.root} routes={len(self.router)}>"

@@ -1,4 +1,5 @@
-"""The default error response: JSON, or a small HTML page for browsers.
+"""What an error becomes: the app's `error` hooks and `error_handler`, else the
+default error response: JSON, or a small HTML page for browsers.
 
 Production never reveals an unexpected exception: the body is
 ``{"error": true, "status": 500, "statusText": "Internal Server Error", "unhandled": true}``.
@@ -8,17 +9,40 @@ page shows the traceback.
 
 from __future__ import annotations
 
+import logging
 import traceback
 from typing import TYPE_CHECKING
 
 from .errors import HTTPError
-from .response import HTML_TYPE, JSON_TYPE, encode_json, make_response
+from .handlers import maybe_await
+from .response import HTML_TYPE, JSON_TYPE, encode_json, make_response, to_response
 
 if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.types import Scope
 
-__all__ = ["error_body", "render_error"]
+    from .app import NitroApp
+    from .event import Event
+
+__all__ = ["error_body", "render_error", "respond_to_error"]
+
+logger = logging.getLogger("nitro")
+
+
+async def respond_to_error(app: NitroApp, error: Exception, event: Event) -> Response:
+    """Report `error` (log, `error` hooks), then answer with the app's `error_handler`
+    when it returns something, else with the default error response."""
+    await app.capture_error(error, event)
+    if app.error_handler is not None:
+        try:
+            result = await maybe_await(app.error_handler(error, event))
+            if result is not None:
+                event._res = None
+                event.res.status = error.status if isinstance(error, HTTPError) else 500
+                return await to_response(event, result)
+        except Exception:
+            logger.exception("[nitro] error_handler failed; sending the default error response")
+    return render_error(error, event.scope, dev=app.dev)
 
 
 def error_body(error: BaseException, *, dev: bool) -> dict[str, object]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
+from .error_response import respond_to_error
 from .errors import HTTPError
 from .event import Event, _current_event
 from .paths import canonical_path
@@ -52,7 +53,7 @@ async def serve_websocket(app: NitroApp, scope: Scope, receive: Receive, send: S
             settings = await _upgrade(handler, event)
             await app.hub.start()  # Redis unreachable: refused with a 503, not accepted
         except Exception as error:
-            await deny(scope, send, await app._error_response(error, event))
+            await deny(scope, send, await respond_to_error(app, error, event))
             return
         options = app.websocket_options
         limit = (
