@@ -27,6 +27,7 @@ from .output import BuildError
 __all__ = [
     "NITRO_RUNTIME",
     "Target",
+    "compile_bytecode",
     "copy_nitro",
     "dir_size",
     "find_python",
@@ -132,6 +133,31 @@ def mounted_modules(
     modules = [DRIVERS.get(str(mount.get("driver"))) for mount in mounts.values()]
     modules += [CONNECTORS.get(str(db.get("connector"))) for db in config.database.values()]
     return list(dict.fromkeys(filter(None, modules)))
+
+
+def compile_bytecode(
+    directory: Path, python: str, files: list[Path] | None = None, *, strict: bool = True
+) -> None:
+    """Compile `files` (default: every module under `directory`) for the target Python,
+    as a serverless platform will find them (read-only there: a module without
+    bytecode is compiled again on every cold start that imports it). With `strict`,
+    a module that does not compile is a BuildError; otherwise it ships as source.
+
+    ``unchecked-hash``: the .pyc is used without comparing the source's mtime (a
+    deployment's file times are fixed or rewritten, so mtimes would never match).
+    """
+    flags = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    targets = ["-i", "-"] if files is not None else [str(directory)]
+    result = subprocess.run(
+        [python, "-m", "compileall", *flags, *targets],
+        input="".join(f"{f}\n" for f in files or ()),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if strict and result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-12:])
+        raise BuildError(f"[nitro:build] compiling the code root failed:\n{tail}")
 
 
 def write_requirements(directory: Path, requirements: list[str]) -> None:

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import platform
 import shutil
-import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..build.output import BuildError, import_check
-from ..build.vendor import Target, copy_nitro, dir_size, find_python, vendor, zip_dir
+from ..build.vendor import (
+    Target,
+    compile_bytecode,
+    copy_nitro,
+    dir_size,
+    find_python,
+    vendor,
+    zip_dir,
+)
 
-__all__ = ["PROVIDED_BY_RUNTIME", "UNZIPPED_LIMIT", "ZIP_LIMIT", "compile_bytecode", "package"]
+__all__ = ["PROVIDED_BY_RUNTIME", "UNZIPPED_LIMIT", "ZIP_LIMIT", "package"]
 
 # In every Lambda Python runtime already (https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html).
 PROVIDED_BY_RUNTIME = ["boto3", "botocore", "s3transfer", "jmespath"]
@@ -83,28 +90,6 @@ def package(
         # unzipped limit. `nitro deploy aws` (and `sam deploy`) upload through S3.
         log(f"over {_mb(ZIP_LIMIT)} zipped: deploy through S3 (nitro deploy aws does)")
     return zipped, unzipped
-
-
-def compile_bytecode(directory: Path, python: str, files: list[Path] | None = None) -> None:
-    """Compile `files` (default: every module under `directory`) for the target Python,
-    as Lambda will find them in /var/task (read-only there: a module without bytecode
-    is compiled again on every cold start that imports it).
-
-    ``unchecked-hash``: the .pyc is used without comparing the source's mtime (the
-    zip's timestamps are fixed, so mtimes would never match).
-    """
-    flags = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
-    targets = ["-i", "-"] if files is not None else [str(directory)]
-    result = subprocess.run(
-        [python, "-m", "compileall", *flags, *targets],
-        input="".join(f"{f}\n" for f in files or ()),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-12:])
-        raise BuildError(f"[nitro:build] compiling the code root failed:\n{tail}")
 
 
 def _mb(size: int) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from ..build.output import (
 from ..build.tasks import schedule_from_config
 from ..build.vendor import (
     Target,
+    compile_bytecode,
     copy_nitro,
     find_python,
     runtime_requirements,
@@ -239,15 +239,8 @@ def build(ctx: BuildContext) -> None:
     (output / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
     if options["bytecode"]:
-        # Vercel's file system is read-only: bytecode not shipped is compiled again
-        # on every cold start. Hash-based, unchecked .pyc files stay valid whatever
-        # the deployment does to file times.
         ctx.log(f"compiling bytecode with Python {python}")
-        subprocess.run(
-            [interpreter, "-m", "compileall", "-q", "-j", "0",
-             "--invalidation-mode", "unchecked-hash", str(function)],
-            capture_output=True, timeout=600, check=False,
-        )  # fmt: skip
+        compile_bytecode(function, interpreter, strict=False)
     size = check_size(function)
     ctx.log(f"function size: {_mib(size)} of Vercel's {_mib(SIZE_LIMIT)} limit")
     ctx.log(f"import-checking {FUNCTION}.func/{ENTRY}.py with Python {python}")
