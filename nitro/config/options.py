@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..core.options import did_you_mean
+from ..core.options import Options, did_you_mean
 
 __all__ = ["ConfigError", "NitroConfig", "define_nitro_config"]
 
@@ -16,85 +16,34 @@ class ConfigError(ValueError):
     """`nitro.config.py` is invalid; the message names the option and the fix."""
 
 
-# Each option and its default; a callable default makes a fresh value per config.
-_DEFAULTS: dict[str, Any] = {
-    "route_rules": dict,
-    "runtime_config": dict,
-    "storage": dict,
-    "dev_storage": dict,
-    "database": dict,
-    "dev_database": dict,
-    "scheduled_tasks": dict,
-    "preset": None,
-    "base_url": "/",
-    "public_assets": list,
-    "compress_public_assets": False,
-    "prerender": dict,
-    "error_handler": None,
-    "max_body_size": DEFAULT_MAX_BODY_SIZE,
-    "openapi": dict,
-    "dev_proxy": dict,
-    "websocket": dict,
-    "aws_lambda": dict,
-    "gcp_functions": dict,
-    "azure_functions": dict,
-    "vercel": dict,
-    "docker": dict,
-}
-
-
-class NitroConfig:
+class NitroConfig(Options):
     """A project's configuration. Make it with `define_nitro_config` in `nitro.config.py`.
 
     Read-only: `config.replace(**changes)` makes a checked copy with some options changed.
-    (A plain class rather than a frozen dataclass, which would cost about 4 ms of
-    every cold start to define.)
     """
 
-    __slots__ = tuple(_DEFAULTS)
-
-    route_rules: dict[str, dict[str, Any]]
-    runtime_config: dict[str, Any]
-    storage: dict[str, dict[str, Any]]
-    dev_storage: dict[str, dict[str, Any]]
-    database: dict[str, dict[str, Any]]
-    dev_database: dict[str, dict[str, Any]]
-    scheduled_tasks: dict[str, str | list[str]]
-    preset: str | None
-    base_url: str
-    public_assets: list[dict[str, Any]]
-    compress_public_assets: bool
-    prerender: dict[str, Any]
-    error_handler: Callable[..., Any] | None
-    max_body_size: int | None
-    openapi: dict[str, Any]
-    dev_proxy: dict[str, Any]
-    websocket: dict[str, Any]
-    aws_lambda: dict[str, Any]
-    gcp_functions: dict[str, Any]
-    azure_functions: dict[str, Any]
-    vercel: dict[str, Any]
-    docker: dict[str, Any]
-
-    def __init__(self, **options: Any) -> None:
-        """Options as given (unchecked: `define_nitro_config` checks them); the rest default."""
-        unknown = options.keys() - _DEFAULTS.keys()
-        if unknown:
-            raise TypeError(f"NitroConfig got an unknown option {sorted(unknown)[0]!r}")
-        for name, default in _DEFAULTS.items():
-            if name in options:
-                value = options[name]
-            else:
-                value = default() if callable(default) else default
-            object.__setattr__(self, name, value)
-
-    @classmethod
-    def option_names(cls) -> list[str]:
-        return list(_DEFAULTS)
-
-    def options(self) -> dict[str, Any]:
-        """Every option and its value."""
-        return {name: getattr(self, name) for name in _DEFAULTS}
+    route_rules: dict[str, dict[str, Any]] = {}
+    runtime_config: dict[str, Any] = {}
+    storage: dict[str, dict[str, Any]] = {}
+    dev_storage: dict[str, dict[str, Any]] = {}
+    database: dict[str, dict[str, Any]] = {}
+    dev_database: dict[str, dict[str, Any]] = {}
+    scheduled_tasks: dict[str, str | list[str]] = {}
+    preset: str | None = None
+    base_url: str = "/"
+    public_assets: list[dict[str, Any]] = []
+    compress_public_assets: bool = False
+    prerender: dict[str, Any] = {}
+    error_handler: Callable[..., Any] | None = None
+    max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
+    openapi: dict[str, Any] = {}
+    dev_proxy: dict[str, Any] = {}
+    websocket: dict[str, Any] = {}
+    aws_lambda: dict[str, Any] = {}
+    gcp_functions: dict[str, Any] = {}
+    azure_functions: dict[str, Any] = {}
+    vercel: dict[str, Any] = {}
+    docker: dict[str, Any] = {}
 
     def replace(self, **changes: Any) -> NitroConfig:
         """A copy with `changes` applied, checked as `define_nitro_config` checks them.
@@ -103,24 +52,16 @@ class NitroConfig:
 
             config = config.replace(route_rules={"/blog/**": {"swr": 600}})
         """
-        return define_nitro_config(**{**self.options(), **changes})
+        return define_nitro_config(**{**self.as_dict(), **changes})
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"NitroConfig is read-only: use config.replace({name}=...)")
 
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError("NitroConfig is read-only")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, NitroConfig):
-            return NotImplemented
-        return self.options() == other.options()
-
-    __hash__ = None  # type: ignore[assignment]  # equal configs hold dicts: unhashable
+    __hash__ = None  # type: ignore[assignment]  # it holds dicts: unhashable
 
     def __repr__(self) -> str:
         fresh = NitroConfig()
-        changed = {k: v for k, v in self.options().items() if v != getattr(fresh, k)}
+        changed = {k: v for k, v in self.as_dict().items() if v != getattr(fresh, k)}
         return "NitroConfig(" + ", ".join(f"{k}={v!r}" for k, v in changed.items()) + ")"
 
 

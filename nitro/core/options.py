@@ -24,7 +24,8 @@ def did_you_mean(name: str, valid: Iterable[str], *, label: str = "valid options
 @dataclass_transform(kw_only_default=True, frozen_default=True)
 class Options:
     """Read-only, keyword-only options: each annotated class attribute is one, and its
-    value, if any, the default. `validate` (called last by ``__init__``) checks them.
+    value, if any, the default (a dict or list default is copied for each instance).
+    `validate` (called last by ``__init__``) checks them.
 
     It behaves like a frozen keyword-only dataclass (type checkers treat it as one)
     but generates no code when a subclass is defined: a frozen dataclass costs about
@@ -60,6 +61,10 @@ class Options:
                 object.__setattr__(self, name, values.pop(name))
             elif not hasattr(cls, name):
                 raise TypeError(f"{cls.__name__} needs the option {name!r}")
+            else:
+                default = getattr(cls, name)
+                if isinstance(default, (dict, list)):  # never shared between instances
+                    object.__setattr__(self, name, default.copy())
         if values:
             raise TypeError(f"{cls.__name__} got an unknown option {next(iter(values))!r}")
         self.validate()

@@ -79,3 +79,14 @@ def test_options_as_still_takes_a_third_party_dataclass() -> None:
     assert options_as(PluginOptions, {"url": "u"}, "p") == PluginOptions(url="u")
     with pytest.raises(ValueError, match="unknown option 'bse'"):
         options_as(PluginOptions, {"url": "u", "bse": ""}, "p")
+
+
+def test_a_container_default_is_never_shared_between_instances() -> None:
+    class TagOptions(Options):
+        tags: list[str] = []
+        labels: dict[str, str] = {}
+
+    first, second = TagOptions(), TagOptions()
+    first.tags.append("a")
+    first.labels["k"] = "v"
+    assert (second.tags, second.labels, TagOptions.tags) == ([], {}, [])
