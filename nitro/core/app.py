@@ -30,7 +30,7 @@ from .hooks import Hooks
 from .lifespan import AppLifespan, serve_lifespan
 from .loader import LoadError, ModuleRef, describe, resolve
 from .manifest import RouteEntry
-from .paths import canonical_path
+from .paths import canonical_path, strip_base
 from .response import plain_response, send_response, to_response
 from .route_rules import RouteRules, add_rule_headers, apply_rules, rule_cache
 from .router import Router
@@ -290,7 +290,7 @@ class NitroApp:
     async def _dispatch(self, event: Event) -> Response | None:
         pathname = canonical_path(event.scope)
         if self.base_url != "/":
-            pathname = self._strip_base(pathname)
+            pathname = strip_base(pathname, self.base_url)
         event.pathname = pathname
         if self._request_hooks:
             await self.hooks.call("request", event)
@@ -334,14 +334,6 @@ class NitroApp:
             call = rule_cache(self, route, rules, call)
         result = await call(event)
         return plain_response(event, result) or await to_response(event, result)
-
-    def _strip_base(self, pathname: str) -> str:
-        base = self.base_url
-        if pathname == base or pathname == base + "/":
-            return "/"
-        if pathname.startswith(base + "/"):
-            return pathname[len(base) :]
-        raise HTTPError(404, f"Cannot find any route matching {pathname}")
 
     async def _call_server_app(self, event: Event) -> None:
         assert self.server_app is not None

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import HTTPError
 
-__all__ = ["canonical_path", "resolve_dot_segments"]
+__all__ = ["canonical_path", "resolve_dot_segments", "strip_base"]
 
 _KEEP_ENCODED = {0x2F: "%2F", 0x5C: "%5C", 0x25: "%25"}
 _HEX = frozenset(b"0123456789abcdefABCDEF")
@@ -77,3 +77,13 @@ def resolve_dot_segments(path: str) -> str:
     if parts[-1] in (".", ".."):
         segments.append("")  # "/a/b/.." -> "/a/"
     return "/" + "/".join(segments)
+
+
+def strip_base(pathname: str, base: str) -> str:
+    """`pathname` below the app's `base` URL (``/app/users`` -> ``/users``); a path
+    outside it is a 404."""
+    if pathname == base or pathname == base + "/":
+        return "/"
+    if pathname.startswith(base + "/"):
+        return pathname[len(base) :]
+    raise HTTPError(404, f"Cannot find any route matching {pathname}")

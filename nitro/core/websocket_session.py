@@ -15,7 +15,7 @@ from starlette.responses import Response
 from .error_response import respond_to_error
 from .errors import HTTPError
 from .event import Event, _current_event
-from .paths import canonical_path
+from .paths import canonical_path, strip_base
 from .websocket import (
     UPGRADE_KEY,
     CloseDetails,
@@ -73,7 +73,7 @@ def _only_websocket_routes(app: NitroApp, event: Event) -> None:
     HTTP handler: refuse it before routing when the path's route is not a WebSocket one."""
     pathname = canonical_path(event.scope)
     if app.base_url != "/":
-        pathname = app._strip_base(pathname)
+        pathname = strip_base(pathname, app.base_url)
     match = app.router.match("GET", pathname)
     if match is None:
         redirected = app.route_rules and "redirect" in app.route_rules.resolve("GET", pathname)
