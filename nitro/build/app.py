@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -16,7 +17,7 @@ from ..core.manifest import Manifest
 from ..core.router import RouteConflictError
 from ..core.runtime_config import apply_env
 from ..core.utils.static import DirectoryAssets, ManifestAssets, PublicDir
-from .database import create_databases
+from .database import create_databases, dispose_databases
 from .storage import create_storage
 from .tasks import configure_tasks
 
@@ -120,7 +121,7 @@ def load_app(
     app.databases = create_databases(root, config, dev=dev or prerender)
     configure_tasks(app, manifest, config, dev=dev, scheduler=scheduler)
     app.hooks.hook("close", storage.dispose)
-    app.hooks.hook("close", app.close_databases)
+    app.hooks.hook("close", functools.partial(dispose_databases, app))
     app.state["config"] = config
     app.state["manifest"] = manifest
     return app

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import ConfigError, NitroConfig, resolve_env_refs
 from ..core.database import Database
 from ..sql_connectors import create_connector
 
-__all__ = ["create_databases"]
+if TYPE_CHECKING:
+    from ..core.app import NitroApp
+
+__all__ = ["create_databases", "dispose_databases"]
 
 DEFAULT = {"default": {"connector": "sqlite"}}
 
@@ -47,3 +50,9 @@ def create_databases(
             raise ConfigError(f"[nitro:config] {where}: {exc}") from exc
         databases[name] = Database(connector, name)
     return databases
+
+
+async def dispose_databases(app: NitroApp) -> None:
+    """Close every database's connections (the `close` hook `load_app` adds)."""
+    for database in app.databases.values():
+        await database.dispose()

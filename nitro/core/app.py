@@ -236,11 +236,6 @@ class NitroApp:
                 self._server_app_lifespan = None
             self._started = False
 
-    async def close_databases(self) -> None:
-        """Close every database's connections (a `close` hook of apps built from a project)."""
-        for database in self.databases.values():
-            await database.dispose()
-
     # --- ASGI ---
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
