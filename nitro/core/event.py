@@ -1,7 +1,8 @@
 """The per-request `Event` and `use_event()`.
 
 An `Event` is created for every HTTP request. It is cheap to make: headers, URL,
-query and the Starlette `Request` are built only when first asked for.
+query and the Starlette `Request` are built only when first asked for, and
+Starlette itself is imported only for the URL, the client address and the request.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from collections.abc import Awaitable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from starlette.datastructures import URL, Address, Headers, MutableHeaders
+from .headers import Headers, MutableHeaders
 
 if TYPE_CHECKING:
+    from starlette.datastructures import URL, Address
     from starlette.requests import Request
     from starlette.types import Receive, Scope, Send
 
@@ -185,6 +187,8 @@ class Event:
     def url(self) -> URL:
         """The full request URL as a Starlette `URL`."""
         if self._url is None:
+            from starlette.datastructures import URL
+
             self._url = URL(scope=self.scope)
         return self._url
 
@@ -192,7 +196,11 @@ class Event:
     def client(self) -> Address | None:
         """The socket peer (``client.host``, ``client.port``), when the server knows it."""
         client = self.scope.get("client")
-        return Address(*client) if client else None
+        if not client:
+            return None
+        from starlette.datastructures import Address
+
+        return Address(*client)
 
     @property
     def res(self) -> ResponseState:
