@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .background import Background
@@ -31,7 +30,7 @@ from .lifespan import AppLifespan, serve_lifespan
 from .loader import LoadError, ModuleRef, describe, resolve
 from .manifest import RouteEntry
 from .paths import canonical_path, strip_base
-from .response import plain_response, send_response, to_response
+from .response import PlainResponse, plain_response, send_response, starlette_response, to_response
 from .route_rules import RouteRules, add_rule_headers, apply_rules, rule_cache
 from .router import Router
 from .routes import LazyRoute
@@ -43,6 +42,7 @@ from .utils.static import PublicLookup, serve_public
 if TYPE_CHECKING:
     from .database import Database
     from .pubsub import Hub
+    from .response import AnyResponse
     from .scheduler import Scheduler
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "NitroApp", "StartupError", "use_nitro_app"]
@@ -254,7 +254,7 @@ class NitroApp:
         event = Event(self, scope, receive, send)
         token = _current_event.set(event)
         started = time.perf_counter() if self.log_requests else 0.0
-        response: Response | None = None
+        response: AnyResponse | None = None
         try:
             try:
                 response = await self._dispatch(event)
@@ -266,11 +266,7 @@ class NitroApp:
                 if self._response_hooks:
                     response = await self._run_response_hooks(event, response)
                 try:
-                    if (
-                        type(response) is Response
-                        and response.background is None
-                        and scope["method"] != "HEAD"
-                    ):
+                    if type(response) is PlainResponse and scope["method"] != "HEAD":
                         # send_response's plain case, inlined: the extra coroutine
                         # call costs about 3% of an in-process request.
                         await send(
@@ -286,7 +282,8 @@ class NitroApp:
                 except Exception as error:
                     await self.capture_error(error, event)
             if self._after_hooks:
-                await self.hooks.call("after_response", event, response)
+                seen = None if response is None else starlette_response(response)
+                await self.hooks.call("after_response", event, seen)
         finally:
             _current_event.reset(token)
             if event._cleanups is not None:
@@ -298,7 +295,7 @@ class NitroApp:
                 elapsed = (time.perf_counter() - started) * 1000
                 logger.info("%s %s %s %.1fms", event.method, event.path, status, elapsed)
 
-    async def _dispatch(self, event: Event) -> Response | None:
+    async def _dispatch(self, event: Event) -> AnyResponse | None:
         pathname = canonical_path(event.scope)
         if self.base_url != "/":
             pathname = strip_base(pathname, self.base_url)
@@ -354,7 +351,8 @@ class NitroApp:
             scope = {**scope, "state": {**scope.get("state", {}), **lifespan.state}}
         await self.server_app(scope, event.receive, event.send)
 
-    async def _run_response_hooks(self, event: Event, response: Response) -> Response:
+    async def _run_response_hooks(self, event: Event, response: AnyResponse) -> AnyResponse:
+        response = starlette_response(response)  # what hooks are promised
         try:
             await self.hooks.call("response", event, response)
         except Exception as error:

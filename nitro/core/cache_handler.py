@@ -21,14 +21,15 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from email.utils import formatdate, parsedate_to_datetime
-from typing import Any, overload
-
-from starlette.responses import FileResponse, Response
+from typing import TYPE_CHECKING, Any, overload
 
 from .cache import CacheOptions, Engine, default_name, integrity, uncacheable
 from .event import Event
 from .handlers import EventHandler, maybe_await
-from .response import make_response, to_response
+from .response import PlainResponse, make_response, to_response
+
+if TYPE_CHECKING:
+    from .response import AnyResponse
 
 __all__ = ["CachedHandler", "define_cached_handler"]
 
@@ -120,15 +121,19 @@ class CachedHandler(EventHandler):
         sub._params = event._params
         sub._context = event._context
         response = await to_response(sub, await self.inner.call(sub))
-        if isinstance(response, FileResponse):
-            return uncacheable(response)
-        if type(response) is Response:
-            body = bytes(response.body)
-        else:  # a stream: read it once to store it
-            stream: Any = response
-            body = b"".join(
-                [c if isinstance(c, bytes) else c.encode() async for c in stream.body_iterator]
-            )
+        if type(response) is PlainResponse:
+            body = response.body
+        else:
+            # A Starlette response: its module is loaded already, so this is free.
+            from starlette.responses import FileResponse
+
+            if isinstance(response, FileResponse):
+                return uncacheable(response)
+            stream = getattr(response, "body_iterator", None)
+            if stream is not None:  # read it once to store it
+                body = b"".join([c if isinstance(c, bytes) else c.encode() async for c in stream])
+            else:  # Response and its subclasses such as JSONResponse
+                body = bytes(response.body)
         headers = [(n, v) for n, v in response.raw_headers if n not in _HOP]
         cookies = any(n == b"set-cookie" for n, _ in response.raw_headers)
         control = dict(response.raw_headers).get(b"cache-control", b"").decode("latin-1")
@@ -178,7 +183,7 @@ class _Stored:
             headers.append((b"cache-control", control.encode()))
         self.headers = [*headers, (b"content-length", str(len(self.body)).encode())]
 
-    def respond(self, event: Event) -> Response:
+    def respond(self, event: Event) -> AnyResponse:
         if self._not_modified(event.scope["headers"]):
             response = make_response(b"", 304, None)
             response.raw_headers = [h for h in self.headers if h[0] in _VALIDATORS]

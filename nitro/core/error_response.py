@@ -18,18 +18,18 @@ from .handlers import maybe_await
 from .response import HTML_TYPE, JSON_TYPE, encode_json, make_response, to_response
 
 if TYPE_CHECKING:
-    from starlette.responses import Response
     from starlette.types import Scope
 
     from .app import NitroApp
     from .event import Event
+    from .response import AnyResponse, PlainResponse
 
 __all__ = ["error_body", "render_error", "respond_to_error"]
 
 logger = logging.getLogger("nitro")
 
 
-async def respond_to_error(app: NitroApp, error: Exception, event: Event) -> Response:
+async def respond_to_error(app: NitroApp, error: Exception, event: Event) -> AnyResponse:
     """Report `error` (log, `error` hooks), then answer with the app's `error_handler`
     when it returns something, else with the default error response."""
     await app.capture_error(error, event)
@@ -59,7 +59,7 @@ def error_body(error: BaseException, *, dev: bool) -> dict[str, object]:
     return body
 
 
-def render_error(error: BaseException, scope: Scope | None, *, dev: bool) -> Response:
+def render_error(error: BaseException, scope: Scope | None, *, dev: bool) -> PlainResponse:
     """An error response for the request in `scope`: HTML when it asks for `text/html`, else JSON."""
     body = error_body(error, dev=dev)
     status = int(body["status"])  # type: ignore[call-overload]

@@ -3,6 +3,11 @@
 dict/list/number/bool/pydantic model/dataclass -> JSON; str -> text/plain;
 bytes -> application/octet-stream; None -> 204 (unless a status was staged);
 a sync or async iterator -> streamed; a Starlette `Response` -> as is.
+
+A complete body becomes a `PlainResponse`, nitro's own: making and sending one
+needs none of Starlette, whose imports would otherwise be most of a serverless
+cold start. User code never holds one: hooks get it as a Starlette `Response`
+(`starlette_response`).
 """
 
 from __future__ import annotations
@@ -12,26 +17,90 @@ import datetime
 import enum
 import inspect
 import json
+import sys
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from starlette.responses import Response, StreamingResponse
+from .headers import MutableHeaders
 
 if TYPE_CHECKING:
+    from starlette.responses import Response
     from starlette.types import Message, Receive, Scope, Send
 
     from .event import Event
 
-__all__ = ["encode_json", "make_response", "plain_response", "send_response", "to_response"]
+__all__ = [
+    "PlainResponse",
+    "encode_json",
+    "make_response",
+    "plain_response",
+    "send_response",
+    "starlette_response",
+    "to_response",
+]
 
 JSON_TYPE = b"application/json"
 TEXT_TYPE = b"text/plain; charset=utf-8"
 HTML_TYPE = b"text/html; charset=utf-8"
 BINARY_TYPE = b"application/octet-stream"
 
-_plain_call = Response.__call__
-_new_response = object.__new__
+
+class PlainResponse:
+    """A status, raw headers and a complete body: most of what nitro sends.
+
+    Shaped like Starlette's `Response` (`status_code`, `raw_headers`, `body`,
+    `headers`, `background`, ASGI-callable), so code that reads or edits a
+    response works on either.
+    """
+
+    __slots__ = ("body", "raw_headers", "status_code")
+
+    background = None
+
+    def __init__(self, body: bytes, status_code: int, raw_headers: list[tuple[bytes, bytes]]):
+        self.body = body
+        self.status_code = status_code
+        self.raw_headers = raw_headers
+
+    @property
+    def headers(self) -> MutableHeaders:
+        return MutableHeaders(raw=self.raw_headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        await send({"type": "http.response.body", "body": self.body})
+
+    def __repr__(self) -> str:
+        return f"<PlainResponse {self.status_code} {len(self.body)} bytes>"
+
+
+if TYPE_CHECKING:
+    # What the request path carries: nitro's plain response or any Starlette response.
+    AnyResponse: TypeAlias = PlainResponse | Response
+
+
+def starlette_response(response: AnyResponse) -> Response:
+    """`response` as a Starlette `Response`, for user code such as hooks (same
+    status, body and header list)."""
+    if type(response) is not PlainResponse:
+        return response  # type: ignore[return-value]
+    from starlette.responses import Response
+
+    converted: Response = object.__new__(Response)
+    converted.status_code = response.status_code
+    converted.background = None
+    converted.body = response.body
+    converted.raw_headers = response.raw_headers
+    return converted
+
+
+def _starlette_class() -> type[Response] | None:
+    """Starlette's `Response` once something imported it; before that, no value can be one."""
+    module = sys.modules.get("starlette.responses")
+    return None if module is None else module.Response
 
 
 def _json_default(value: Any) -> Any:
@@ -92,12 +161,8 @@ def encode_json(value: Any) -> bytes:
 
 def make_response(
     body: bytes, status: int, content_type: bytes | None, event: Event | None = None
-) -> Response:
-    """A plain Starlette `Response` built without Starlette's header re-parsing (hot path)."""
-    response: Response = _new_response(Response)
-    response.status_code = status
-    response.background = None
-    response.body = body
+) -> PlainResponse:
+    """A `PlainResponse` with the event's staged headers, a content type and length."""
     staged = event._res if event is not None else None
     if staged is not None and staged.raw_headers:
         headers = [h for h in staged.raw_headers if h[0] != b"content-length"]
@@ -109,11 +174,10 @@ def make_response(
         headers = []
     if status >= 200 and status not in (204, 304):
         headers.append((b"content-length", str(len(body)).encode()))
-    response.raw_headers = headers
-    return response
+    return PlainResponse(body, status, headers)
 
 
-def plain_response(event: Event, value: Any) -> Response | None:
+def plain_response(event: Event, value: Any) -> PlainResponse | None:
     """The response for the common return values (dict, list, str, None), else None."""
     staged = event._res
     kind = type(value)
@@ -129,14 +193,15 @@ def plain_response(event: Event, value: Any) -> Response | None:
     return None
 
 
-async def to_response(event: Event, value: Any) -> Response:
+async def to_response(event: Event, value: Any) -> AnyResponse:
     """Convert a handler's return value, applying the staged status and headers."""
     response = plain_response(event, value)
     if response is not None:
         return response
     staged = event._res
     status = staged._status if staged is not None else 200
-    if isinstance(value, Response):
+    starlette = _starlette_class()
+    if type(value) is PlainResponse or (starlette is not None and isinstance(value, starlette)):
         if staged is not None and staged.raw_headers:
             _merge_defaults(value, staged.raw_headers)
         return value
@@ -173,6 +238,8 @@ def stream_response(
     event: Event, iterator: Any, status: int = 200, media_type: str | None = None
 ) -> Response:
     """A streamed response from a sync or async iterator of str/bytes chunks."""
+    from starlette.responses import StreamingResponse
+
     response = StreamingResponse(_as_bytes(iterator), status_code=status)
     staged = event._res
     headers = list(staged.raw_headers) if staged is not None else []
@@ -198,17 +265,17 @@ async def _as_bytes(iterator: Any) -> AsyncIterator[bytes]:
             yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
 
 
-def _merge_defaults(response: Response, staged: list[tuple[bytes, bytes]]) -> None:
+def _merge_defaults(response: AnyResponse, staged: list[tuple[bytes, bytes]]) -> None:
     present = {name for name, _ in response.raw_headers}
     for name, value in staged:
         if name not in present or name == b"set-cookie":
             response.raw_headers.append((name, value))
 
 
-async def send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+async def send_response(response: AnyResponse, scope: Scope, receive: Receive, send: Send) -> None:
     """Send `response`; for HEAD, headers only (Content-Length kept)."""
     head = scope["method"] == "HEAD"
-    if type(response).__call__ is _plain_call:
+    if type(response) is PlainResponse:
         await send(
             {
                 "type": "http.response.start",
@@ -217,8 +284,6 @@ async def send_response(response: Response, scope: Scope, receive: Receive, send
             }
         )
         await send({"type": "http.response.body", "body": b"" if head else response.body})
-        if response.background is not None:
-            await response.background()
         return
     if head:
         send = _headers_only(send)

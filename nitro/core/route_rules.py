@@ -17,13 +17,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from starlette.responses import RedirectResponse, Response
-
 from .errors import HTTPError
 from .event import Event
 
 if TYPE_CHECKING:
     from .app import NitroApp
+    from .response import AnyResponse
     from .routes import LazyRoute
 
 __all__ = [
@@ -249,7 +248,7 @@ def _safe_tail(tail: str) -> str:
 # --- acting on rules (the request path calls these) ---
 
 
-async def apply_rules(app: NitroApp, event: Event, rules: dict[str, Any]) -> Response | None:
+async def apply_rules(app: NitroApp, event: Event, rules: dict[str, Any]) -> AnyResponse | None:
     """The rules that act before routing: CORS, headers, redirect, proxy. A response
     returned here answers the request; headers go on whatever answers it."""
     event.context["route_rules"] = rules["_view"]
@@ -273,7 +272,9 @@ async def apply_rules(app: NitroApp, event: Event, rules: dict[str, Any]) -> Res
             if isinstance(redirect, str)
             else (redirect["to"], redirect.get("status", 307))
         )
-        return RedirectResponse(apply_tail(to, rules.get("_tail"), query), status_code=int(status))
+        from .utils.response import redirect as redirect_to
+
+        return redirect_to(apply_tail(to, rules.get("_tail"), query), int(status))
     proxy = rules.get("proxy")
     if proxy:
         to, settings = (proxy, {}) if isinstance(proxy, str) else (proxy["to"], proxy)
@@ -287,7 +288,7 @@ async def apply_rules(app: NitroApp, event: Event, rules: dict[str, Any]) -> Res
     return None
 
 
-async def _internal(app: NitroApp, event: Event, target: str) -> Response | None:
+async def _internal(app: NitroApp, event: Event, target: str) -> AnyResponse | None:
     """Serve `target`, a path of this app, in-process (a `proxy` rule to "/...")."""
     depth = event.scope.get("nitro.depth", 0)
     if depth >= 4:
@@ -328,7 +329,7 @@ def rule_cache(
     return cached.call
 
 
-def add_rule_headers(response: Response, extra: list[tuple[bytes, bytes]]) -> None:
+def add_rule_headers(response: AnyResponse, extra: list[tuple[bytes, bytes]]) -> None:
     """Rule headers win over the handler's; `Vary` values are added, not replaced."""
     replaced = {name for name, _ in extra if name != b"vary"}
     response.raw_headers = [h for h in response.raw_headers if h[0] not in replaced] + extra

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from starlette.responses import Response
-
 from .error_response import respond_to_error
 from .errors import HTTPError
 from .event import Event, _current_event
@@ -29,6 +27,7 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
     from .app import NitroApp
+    from .response import AnyResponse
 
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "serve_websocket"]
 
@@ -185,13 +184,13 @@ async def _guard(
         return False
 
 
-async def deny(scope: Scope, send: Send, response: Response) -> None:
+async def deny(scope: Scope, send: Send, response: AnyResponse) -> None:
     """Refuse an upgrade with `response` where the server supports it (the ASGI
     ``websocket.http.response`` extension), else close before accepting (a 403)."""
     if "websocket.http.response" not in scope.get("extensions", {}):
         await send({"type": "websocket.close", "code": 1008})
         return
-    body = response.body if type(response) is Response else b""
+    body = getattr(response, "body", b"")  # a stream or a file is not sent here
     headers = [(k, v) for k, v in response.raw_headers if k != b"content-length"]
     await send(
         {

@@ -26,6 +26,11 @@ PROVIDED_BY_RUNTIME = ["boto3", "botocore", "s3transfer", "jmespath"]
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 ZIP_LIMIT = 50 * 1024 * 1024  # a .zip uploaded directly (through S3: up to UNZIPPED_LIMIT)
 UNZIPPED_LIMIT = 250 * 1024 * 1024  # the code root, layers included
+# What nitro imports on a request's first need rather than at start (Starlette's
+# responses for hooks, streams and files; its requests for forms and `event.request`):
+# compiled with the start-up set, so that request does not compile them on a
+# read-only code root.
+LOADED_ON_FIRST_USE = ("starlette.responses", "starlette.requests")
 
 
 def package(
@@ -40,7 +45,8 @@ def package(
     """Vendor `requirements` and nitro into ``server/_vendor``, compile and import-check
     with the target Python when this machine has it, zip `server` into `archive`.
     `preload` names modules the deployed app imports at start that the check may not
-    (the drivers of its mounts): they are checked and get bytecode too.
+    (the drivers of its mounts): they are checked and get bytecode too, as do the
+    modules nitro loads on first use (`LOADED_ON_FIRST_USE`).
     Returns (zipped, unzipped) sizes; a package over Lambda's limits is a BuildError."""
     wanted = sorted(set(requirements))
     log(f"vendoring {len(wanted)} requirements for Python {target.python} ({target.arch})")
@@ -56,7 +62,12 @@ def package(
         log(f"import-checking index.py with Python {target.python}")
         paths = [server, server / "_vendor"]
         loaded = import_check(
-            server, "index.py", python=python, attribute="handler", paths=paths, also=preload
+            server,
+            "index.py",
+            python=python,
+            attribute="handler",
+            paths=paths,
+            also=[*LOADED_ON_FIRST_USE, *preload],
         )
         # The check leaves timestamp-based .pyc files (also of modules whose import
         # failed): they would make every build's zip differ (so every deploy would

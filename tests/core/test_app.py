@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,6 +109,31 @@ async def test_hooks_see_every_response_and_errors() -> None:
     ]
     assert isinstance(errors[0], ZeroDivisionError)
     assert isinstance(errors[1], HTTPError) and errors[1].status == 404
+
+
+async def test_hooks_get_starlette_responses_and_their_edits_are_sent() -> None:
+    # nitro sends most answers as its own PlainResponse; hooks are promised
+    # Starlette's `Response`, and what they change is what goes out.
+    from starlette.responses import Response
+
+    kinds: list[tuple[str, type]] = []
+
+    def stamp(event: Any, response: Any) -> None:
+        kinds.append(("response", type(response)))
+        response.headers["x-stamped"] = "yes"
+        response.headers.append("set-cookie", "seen=1")
+
+    app = app_with(ok=lambda event: {"ok": True}, boom=lambda event: 1 / 0)
+    app.hooks.hook("response", stamp)
+    app.hooks.hook("after_response", lambda event, r: kinds.append(("after", type(r))))
+    async with TestClient(app) as client:
+        ok = await client.get("/ok")
+        boom = await client.get("/boom")
+    assert ok.json() == {"ok": True} and ok.headers["content-type"] == "application/json"
+    assert ok.headers["x-stamped"] == boom.headers["x-stamped"] == "yes"
+    assert ok.cookies["seen"] == "1"
+    assert boom.status_code == 500
+    assert kinds == [("response", Response), ("after", Response)] * 2
 
 
 async def test_unregistering_a_hook() -> None:

@@ -375,6 +375,25 @@ async def test_middleware_runs_before_a_cached_route_on_hits_too(clock: Clock) -
         assert (await client.get("/secret")).status_code == 401  # a hit would not skip auth
 
 
+async def test_a_returned_starlette_response_subclass_is_cached(clock: Clock) -> None:
+    from starlette.responses import JSONResponse
+
+    calls = 0
+
+    @define_cached_handler(max_age=60)
+    async def page(event: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return JSONResponse({"calls": calls}, headers={"x-kind": "json"})
+
+    async with TestClient(handler_app(page=page)) as client:
+        first = await client.get("/page")
+        second = await client.get("/page")
+    assert first.json() == second.json() == {"calls": 1}
+    assert second.headers["x-kind"] == "json" and second.headers["etag"].startswith('W/"')
+    assert calls == 1
+
+
 async def test_streamed_responses_are_cached_whole(clock: Clock) -> None:
     calls = 0
 

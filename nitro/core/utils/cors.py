@@ -6,11 +6,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from ..response import make_response
+from ..response import PlainResponse, make_response
 
 if TYPE_CHECKING:
-    from starlette.responses import Response
-
     from ..event import Event
 
 __all__ = [
@@ -51,7 +49,7 @@ def is_preflight_request(event: Event) -> bool:
     )
 
 
-def handle_cors(event: Event, options: CorsOptions | None = None) -> Response | None:
+def handle_cors(event: Event, options: CorsOptions | None = None) -> PlainResponse | None:
     """Answer a CORS preflight, or stage CORS headers on the response.
 
     Returns the preflight response (return it) or None (continue).
@@ -69,7 +67,7 @@ def handle_cors(event: Event, options: CorsOptions | None = None) -> Response | 
     return None
 
 
-def preflight_response(event: Event, options: CorsOptions) -> Response:
+def preflight_response(event: Event, options: CorsOptions) -> PlainResponse:
     """The 204 answer to a preflight (without CORS headers when the origin is not allowed)."""
     origin = event.headers.get("origin")
     allowed = _allowed_origin(origin, options)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from starlette.responses import RedirectResponse, Response
-
-from ..response import HTML_TYPE, make_response, stream_response
+from ..response import HTML_TYPE, PlainResponse, make_response, stream_response
 
 if TYPE_CHECKING:
+    from starlette.responses import Response
+
     from ..event import Event
 
 __all__ = [
@@ -53,17 +54,23 @@ def append_response_header(event: Event, name: str, value: str) -> None:
     event.res.headers.append(name, str(value))
 
 
-def redirect(location: str, status: int = 302) -> Response:
+# Characters a Location keeps as they are; others are percent-encoded (as Starlette does).
+_LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
+
+
+def redirect(location: str, status: int = 302) -> PlainResponse:
     """A redirect response to return from a handler.
 
     Example::
 
         return redirect("/login", 303)
     """
-    return RedirectResponse(location, status_code=status)
+    response = make_response(b"", status, None)
+    response.raw_headers.insert(0, (b"location", quote(location, safe=_LOCATION_SAFE).encode()))
+    return response
 
 
-def html(markup: str, /, **values: Any) -> Response:
+def html(markup: str, /, **values: Any) -> PlainResponse:
     """An HTML response; ``{name}`` placeholders are filled with HTML-escaped `values`.
 
     Example::

@@ -9,20 +9,20 @@ the disk lookup checks the resolved path is inside the directory.
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
 import os
-from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from starlette.responses import FileResponse, Response
-
 from ..manifest import PublicAsset
-from ..response import make_response
+from ..response import PlainResponse
+
+# hashlib, mimetypes, email.utils and Starlette's FileResponse are imported where
+# used: scanning runs at build time or in dev, serving only when a file is asked
+# for, and a deployed function should not pay for them at start.
 
 if TYPE_CHECKING:
     from ..event import Event
+    from ..response import AnyResponse
 
 __all__ = [
     "DirectoryAssets",
@@ -63,7 +63,11 @@ class PublicDir(NamedTuple):
 
 def content_type_for(name: str) -> str:
     """The `Content-Type` for a file name, with ``charset=utf-8`` for text."""
-    kind = _TYPES.get(os.path.splitext(name)[1].lower()) or mimetypes.guess_type(name)[0]
+    kind = _TYPES.get(os.path.splitext(name)[1].lower())
+    if kind is None:
+        import mimetypes
+
+        kind = mimetypes.guess_type(name)[0]
     kind = kind or "application/octet-stream"
     if kind.startswith(_CHARSET_TYPES):
         kind += "; charset=utf-8"
@@ -121,6 +125,8 @@ def _is_variant(path: Path) -> bool:
 
 
 def _content_etag(path: Path, size: int) -> str:
+    import hashlib
+
     digest = hashlib.blake2b(digest_size=8)
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
@@ -214,8 +220,10 @@ class DirectoryAssets:
         return None
 
 
-def serve_public(event: Event, found: tuple[Path, PublicAsset]) -> Response:
+def serve_public(event: Event, found: tuple[Path, PublicAsset]) -> AnyResponse:
     """The response for a public asset: 304 when the client's copy is current."""
+    from email.utils import formatdate
+
     directory, asset = found
     file, etag, encoding = asset.file, asset.etag, None
     if asset.encodings:
@@ -234,11 +242,11 @@ def serve_public(event: Event, found: tuple[Path, PublicAsset]) -> Response:
     if asset.encodings:
         headers.append((b"vary", b"Accept-Encoding"))
     if _not_modified(event, etag, asset.mtime):
-        response = make_response(b"", 304, None)
-        response.raw_headers = headers
-        return response
+        return PlainResponse(b"", 304, headers)
     if encoding is not None:
         headers.append((b"content-encoding", encoding.encode()))
+    from starlette.responses import FileResponse
+
     response = FileResponse(directory / file, media_type=asset.content_type)
     response.raw_headers.extend(headers)
     return response
@@ -269,6 +277,8 @@ def _not_modified(event: Event, etag: str, mtime: float) -> bool:
         return "*" in tags or etag.removeprefix("W/") in tags
     if_modified_since = headers.get("if-modified-since")
     if if_modified_since:
+        from email.utils import parsedate_to_datetime
+
         try:
             since = parsedate_to_datetime(if_modified_since).timestamp()
         except (TypeError, ValueError):
