@@ -100,6 +100,81 @@ def test_import_nitro_loads_no_optional_dependency() -> None:
     assert heavy == []
 
 
+# Serving a handler's JSON, an error, a redirect or a CORS preflight needs none of
+# these: Starlette's responses and requests, and anyio with its imports, are most of
+# a serverless cold start. They load on first use (hooks, streams, files, forms,
+# sync handlers).
+FIRST_USE_ONLY = (
+    "starlette.responses",
+    "starlette.requests",
+    "starlette.datastructures",
+    "anyio",
+    "email.utils",
+)
+
+SERVE_ASYNC_APP = """
+import asyncio, json, sys
+from pathlib import Path
+from nitro import NitroApp, define_handler, redirect, html, handle_cors
+from nitro.core.storage import Storage
+from nitro.storage_drivers.fs import driver as fs_driver
+from nitro.sql_connectors.sqlite import connector as sqlite_connector
+
+async def hello(event):
+    return {"hello": event.headers.get("x-name", "world")}
+
+async def moved(event):
+    return redirect("/elsewhere")
+
+async def page(event):
+    return html("<p>{name}</p>", name="<b>")
+
+async def preflight(event):
+    return handle_cors(event)
+
+async def broken(event):
+    raise ValueError("boom")
+
+app = NitroApp(route_rules={"/old": {"redirect": "/new"}})
+for path, fn in [("/", hello), ("/moved", moved), ("/page", page), ("/cors", preflight),
+                 ("/broken", broken)]:
+    app.add_route(path, define_handler(fn))
+app.storage.mount("assets", fs_driver({"base": "."}, root=Path.cwd()))
+sqlite_connector({"path": ":memory:"}, root=Path.cwd())  # made at start, never queried
+
+async def call(path, method="GET", headers=()):
+    sent = []
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message):
+        sent.append(message)
+    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(),
+             "query_string": b"", "headers": list(headers), "http_version": "1.1",
+             "scheme": "https", "server": ("example.com", 443), "client": ("1.2.3.4", 5)}
+    await app(scope, receive, send)
+    return sent[0]["status"]
+
+async def main():
+    statuses = [await call("/"), await call("/moved"), await call("/page"),
+                await call("/cors", "OPTIONS", [(b"origin", b"https://a.example"),
+                                                 (b"access-control-request-method", b"GET")]),
+                await call("/old"), await call("/broken"), await call("/nothing")]
+    print(json.dumps({"statuses": statuses, "modules": sorted(sys.modules)}))
+
+asyncio.run(main())
+"""
+
+
+def test_serving_common_responses_loads_no_starlette_responses_or_anyio() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE_ASYNC_APP], capture_output=True, text=True, check=True
+    )
+    answer = json.loads(result.stdout)
+    assert answer["statuses"] == [200, 302, 200, 204, 307, 500, 404]
+    loaded = [m for m in answer["modules"] if m.startswith(FIRST_USE_ONLY)]
+    assert loaded == []
+
+
 def test_facade_imports_a_module_when_one_of_its_names_is_used() -> None:
     code = (
         "import sys, nitro; before = set(sys.modules); nitro.define_handler; "

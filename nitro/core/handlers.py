@@ -14,8 +14,6 @@ import typing
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-import anyio.to_thread
-
 from .event import Event
 
 if TYPE_CHECKING:
@@ -213,6 +211,8 @@ _EVENT, _BODY, _PARAM = 0, 1, 2
 def _event_caller(fn: Callable[..., Any]) -> Caller:
     if is_async_callable(fn):
         return fn
+    import anyio.to_thread  # here: an app of async handlers never needs it
+
     return functools.partial(anyio.to_thread.run_sync, fn)
 
 
@@ -275,6 +275,8 @@ def _make_caller(fn: Callable[..., Any]) -> tuple[Caller, type | None]:
                 args.append(value)
         if is_async:
             return await fn(*args, **kwargs)
+        import anyio.to_thread
+
         return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
     return call, body_model

@@ -13,8 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-import anyio.to_thread
-
 from .errors import HTTPError
 from .handlers import is_async_callable
 from .loader import ModuleRef
@@ -45,6 +43,8 @@ class Task:
     async def __call__(self, payload: Any, context: Any) -> Any:
         if is_async_callable(self.fn):
             return await self.fn(payload, context)
+        import anyio.to_thread  # here: tasks that are coroutines never need it
+
         return await anyio.to_thread.run_sync(functools.partial(self.fn, payload, context))
 
     def __repr__(self) -> str:

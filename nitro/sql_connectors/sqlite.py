@@ -7,12 +7,10 @@ The default database is `.data/db.sqlite`; ``":memory:"`` keeps it in memory.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import anyio.to_thread
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core.database import Result, split_statements
 from ..core.options import Options
@@ -23,6 +21,8 @@ if TYPE_CHECKING:
 
 CONNECTOR_NAME = "sqlite"
 REQUIRES: list[str] = []
+
+T = TypeVar("T")
 
 
 class SqliteOptions(Options):
@@ -36,6 +36,14 @@ class SqliteOptions(Options):
     """Seconds to wait for another process's write lock before failing (default 5)."""
 
 
+async def _in_thread(fn: Callable[..., T], *args: Any) -> T:
+    # anyio imported here, not at start: every app has this default database, and
+    # many never query it.
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
 class _Statement:
     __slots__ = ("connector", "locked", "sql")
 
@@ -46,9 +54,9 @@ class _Statement:
 
     async def execute(self, params: Sequence[Any]) -> Result:
         if self.locked:  # inside a transaction, which holds the lock already
-            return await anyio.to_thread.run_sync(self.connector.run, self.sql, params)
+            return await _in_thread(self.connector.run, self.sql, params)
         async with self.connector.lock:
-            return await anyio.to_thread.run_sync(self.connector.run, self.sql, params)
+            return await _in_thread(self.connector.run, self.sql, params)
 
 
 class SqliteConnector:
@@ -95,7 +103,7 @@ class SqliteConnector:
 
     async def exec(self, script: str) -> None:
         async with self.lock:
-            await anyio.to_thread.run_sync(self.connection().executescript, script)
+            await _in_thread(self.connection().executescript, script)
 
     def prepare(self, sql: str) -> _Statement:
         return _Statement(self, sql, locked=False)
@@ -103,18 +111,18 @@ class SqliteConnector:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Transaction]:
         async with self.lock:
-            await anyio.to_thread.run_sync(self.connection().execute, "BEGIN")
+            await _in_thread(self.connection().execute, "BEGIN")
             try:
                 yield _Transaction(self)
             except BaseException:
-                await anyio.to_thread.run_sync(self.connection().execute, "ROLLBACK")
+                await _in_thread(self.connection().execute, "ROLLBACK")
                 raise
-            await anyio.to_thread.run_sync(self.connection().execute, "COMMIT")
+            await _in_thread(self.connection().execute, "COMMIT")
 
     async def dispose(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            await anyio.to_thread.run_sync(connection.close)
+            await _in_thread(connection.close)
 
 
 class _Transaction(InTransaction):
@@ -128,7 +136,7 @@ class _Transaction(InTransaction):
         # executescript() commits an open transaction first: run the statements one by one.
         connection = self.owner.connection()
         for statement in split_statements(script, dialect="sqlite"):
-            await anyio.to_thread.run_sync(connection.execute, statement)
+            await _in_thread(connection.execute, statement)
 
     def prepare(self, sql: str) -> _Statement:
         return _Statement(self.owner, sql, locked=True)

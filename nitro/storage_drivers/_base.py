@@ -7,13 +7,13 @@ import functools
 import importlib.util
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-import anyio
-import anyio.to_thread
-
 from ..core.options import options_as
+
+if TYPE_CHECKING:
+    import anyio
 
 T = TypeVar("T")
 
@@ -90,6 +90,8 @@ async def in_thread(
     """`fn(*args)` in a worker thread, for drivers over a blocking client."""
     # Abandoned on cancellation, so the Storage front's timeout is never held up by a
     # thread still waiting on the network (the client's own timeouts end it later).
+    import anyio.to_thread  # here: a mount made at start may never be used
+
     return await anyio.to_thread.run_sync(
         functools.partial(fn, *args), abandon_on_cancel=True, limiter=limiter
     )

@@ -14,14 +14,10 @@ import fcntl
 import functools
 import json
 import os
-import secrets
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
-
-import anyio.to_thread
 
 from ..core.options import Options
 from ._base import DriverBase, parse_options
@@ -79,6 +75,8 @@ class FsDriver(DriverBase):
 
     @staticmethod
     async def _run(fn: Callable[..., T], *args: Any) -> T:
+        import anyio.to_thread  # here: the read-only `assets` mount is made at every start
+
         return await anyio.to_thread.run_sync(functools.partial(fn, *args))
 
     # --- paths ---
@@ -185,6 +183,8 @@ class FsDriver(DriverBase):
             return
         for child in target.iterdir():
             if child.is_dir() and not child.is_symlink():
+                import shutil
+
                 shutil.rmtree(child)
             else:
                 child.unlink(missing_ok=True)
@@ -227,7 +227,7 @@ def _read_meta(path: Path) -> dict[str, Any] | None:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f"{path.name}{TMP}{os.getpid()}-{secrets.token_hex(4)}")
+    tmp = path.with_name(f"{path.name}{TMP}{os.getpid()}-{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
