@@ -26,9 +26,10 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
+
+from ..core.errors import status_text_for
 
 __all__ = ["Alb", "HttpApiV2", "RestApiV1", "Shape", "request_body", "scope_for", "shape_of"]
 
@@ -188,10 +189,7 @@ class Alb(Shape):
             multi.setdefault(name, []).append(value)
         content_type = multi.get("content-type", [""])[0]
         text, encoded = _body(body, content_type)
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = ""
+        phrase = status_text_for(status)
         answer: dict[str, Any] = {
             "statusCode": status,
             "statusDescription": f"{status} {phrase}".strip(),

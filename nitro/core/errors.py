@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from http import HTTPStatus
 from typing import Any
 
 __all__ = ["HTTPError", "create_error", "is_error", "status_text_for"]
@@ -11,6 +10,8 @@ __all__ = ["HTTPError", "create_error", "is_error", "status_text_for"]
 
 def status_text_for(status: int) -> str:
     """The standard reason phrase for `status` ("Not Found"), or "" when it has none."""
+    from http import HTTPStatus  # here: building the enum is a cost most cold starts skip
+
     try:
         return HTTPStatus(status).phrase
     except ValueError:

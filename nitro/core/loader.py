@@ -8,11 +8,11 @@ so route modules import the project's own modules absolutely (``from lib import 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import re
 import sys
 import threading
+import zlib
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,7 +27,9 @@ class LoadError(Exception):
 
 
 def _module_name(root: Path, file: str) -> str:
-    digest = hashlib.blake2s(f"{root}\0{file}".encode(), digest_size=4).hexdigest()
+    # Tells projects in one process apart; crc32, because hashlib's import (OpenSSL)
+    # would be a cold start's cost for a name.
+    digest = format(zlib.crc32(f"{root}\0{file}".encode()), "08x")
     stem = re.sub(r"\W+", "_", file.removesuffix(".py")).strip("_")
     return f"_nitro_project_{digest}_{stem}"
 

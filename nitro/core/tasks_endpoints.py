@@ -8,7 +8,6 @@ headers never count; others get 403). A production build has them only when
 
 from __future__ import annotations
 
-import hmac
 from typing import TYPE_CHECKING, Any
 
 from .errors import HTTPError
@@ -46,6 +45,8 @@ def register_task_endpoints(app: NitroApp, *, dev: bool, secret: str | None) -> 
             return
         header = event.headers.get("authorization", "")
         token = header[7:] if header.lower().startswith("bearer ") else ""
+        import hmac  # here: it imports hashlib (OpenSSL), which most cold starts skip
+
         if not (secret and hmac.compare_digest(token.encode(), secret.encode())):
             raise HTTPError(
                 401, "A valid task secret is required", headers={"www-authenticate": "Bearer"}
