@@ -2,7 +2,9 @@
 
 Per-invocation time of a warm handler for one HTTP API v2 event (``GET /`` ->
 ``{"hello": "world"}``), the cold import time of each handler module in a fresh
-interpreter, and the zip size of a hello project built with ``--preset aws-lambda``.
+interpreter, its cold start (that import plus the first invocation: work put off
+from the import to the first request shows there), and the zip size of a hello
+project built with ``--preset aws-lambda``.
 Everything runs under the build's target Python (3.12) in a cached venv
 (``~/.cache/nitro-bench/lambda-py312``: mangum, starlette, aws-lambda-powertools and
 boto3). As on Lambda, the nitro handler sees its code root (vendored wheels inside),
@@ -109,22 +111,31 @@ def handler(event, context):
 """,
 }
 
-# Runs in the target interpreter: imports MODULE from sys.argv, checks its answer,
-# times REPEAT rounds of N invocations; prints JSON.
-WARM = """
-import json, sys, time
-sys.path[:0] = json.loads(sys.argv[3])
-module = __import__(sys.argv[1])
-handler, event, n = module.handler, json.loads(sys.argv[2]), int(sys.argv[4])
-
+# A Lambda context, and a check of the handler's answer (run in the target interpreter;
+# no braces: the cold-start scripts go through str.format).
+CONTEXT = """
 class Context:
     function_name = "bench"; memory_limit_in_mb = "1024"; aws_request_id = "bench"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
     def get_remaining_time_in_millis(self): return 30000
 
+def check(answer):
+    assert answer["statusCode"] == 200 and json.loads(answer["body"]) == dict(hello="world"), answer
+"""
+
+# Imports MODULE from sys.argv, checks its answer, times REPEAT rounds of N
+# invocations; prints JSON.
+WARM = (
+    """
+import json, sys, time
+sys.path[:0] = json.loads(sys.argv[3])
+module = __import__(sys.argv[1])
+handler, event, n = module.handler, json.loads(sys.argv[2]), int(sys.argv[4])
+"""
+    + CONTEXT
+    + """
 context = Context()
-answer = handler(event, context)
-assert answer["statusCode"] == 200 and json.loads(answer["body"]) == {"hello": "world"}, answer
+check(handler(event, context))
 for _ in range(n // 5):
     handler(event, context)
 rounds = []
@@ -135,14 +146,40 @@ for _ in range(int(sys.argv[5])):
     rounds.append((time.perf_counter() - start) / n * 1e6)
 print(json.dumps(rounds))
 """
+)
 
-IMPORT = """
-import sys, time
+# A cold start: the import, then the first invocation; prints both times (ms) as JSON.
+COLD = (
+    """
+import json, sys, time
 sys.path[:0] = {paths!r}
+event = json.loads({event!r})
+"""
+    + CONTEXT
+    + """
 start = time.perf_counter()
 import {module}
-print((time.perf_counter() - start) * 1000)
+imported = time.perf_counter()
+answer = {module}.handler(event, Context())
+done = time.perf_counter()
+check(answer)
+print(json.dumps([(imported - start) * 1000, (done - start) * 1000]))
 """
+)
+# For counting: the same steps without timing. os._exit: interpreter teardown is
+# not part of a cold start.
+COUNTED = (
+    """
+import json, os, sys
+sys.path[:0] = {paths!r}
+event = json.loads({event!r})
+"""
+    + CONTEXT
+    + """
+{steps}
+os._exit(0)
+"""
+)
 
 
 def bench_python() -> Path:
@@ -242,14 +279,18 @@ def warm(
     return rounds
 
 
-def cold_import(python: Path, module: str, paths: list[str], flags: list[str]) -> float:
-    code = IMPORT.format(paths=paths, module=module)
+def cold_start(
+    python: Path, module: str, paths: list[str], flags: list[str]
+) -> tuple[float, float]:
+    """(import ms, import + first invocation ms) in a fresh interpreter."""
+    code = COLD.format(paths=paths, module=module, event=json.dumps(EVENT))
     result = subprocess.run(
         [str(python), *flags, "-c", code], capture_output=True, text=True, env=ENV
     )
     if result.returncode != 0:
-        raise BenchError(f"{module}: import failed:\n{result.stderr[-2000:]}")
-    return float(result.stdout.strip().splitlines()[-1])
+        raise BenchError(f"{module}: cold start failed:\n{result.stderr[-2000:]}")
+    imported, first = json.loads(result.stdout.strip().splitlines()[-1])
+    return imported, first
 
 
 def instructions(python: Path, flags: list[str], code: str) -> int:
@@ -268,10 +309,17 @@ def instructions(python: Path, flags: list[str], code: str) -> int:
     return int(found.group(1))
 
 
-def import_instructions(python: Path, module: str, paths: list[str], flags: list[str]) -> int:
-    """Instructions to import `module`, less those of starting the interpreter."""
-    code = f"import sys; sys.path[:0] = {paths!r}; import {module}"
-    return instructions(python, flags, code) - instructions(python, flags, "pass")
+def cold_instructions(
+    python: Path, module: str, paths: list[str], flags: list[str]
+) -> tuple[int, int]:
+    """Instructions to import `module`, and to import it and invoke it once, less
+    those of starting the interpreter and reading the event."""
+    steps = ["", f"import {module}", f"import {module}\ncheck({module}.handler(event, Context()))"]
+    base, imported, cold = (
+        instructions(python, flags, COUNTED.format(paths=paths, event=json.dumps(EVENT), steps=s))
+        for s in steps
+    )
+    return imported - base, cold - base
 
 
 def measure(workdir: Path, runs: int, repeat: int, quick: bool) -> dict[str, Any]:
@@ -294,11 +342,14 @@ def measure(workdir: Path, runs: int, repeat: int, quick: bool) -> dict[str, Any
     }
     results["zip"] = zip_sizes(output / "aws-lambda.zip")
     samples: dict[str, list[float]] = {key: [] for key in found}
+    firsts: dict[str, list[float]] = {key: [] for key in found}
     for _, module, paths, flags in found.values():
-        cold_import(python, module, paths, flags)  # warm-up: page cache
+        cold_start(python, module, paths, flags)  # warm-up: page cache
     for _ in range(runs):  # interleaved, so drift hits every variant alike
         for key, (_, module, paths, flags) in found.items():
-            samples[key].append(cold_import(python, module, paths, flags))
+            imported, first = cold_start(python, module, paths, flags)
+            samples[key].append(imported)
+            firsts[key].append(first)
     results["variants"] = {}
     for key, (label, module, paths, flags) in found.items():
         rounds = warm(python, module, paths, flags, n, repeat)
@@ -308,10 +359,13 @@ def measure(workdir: Path, runs: int, repeat: int, quick: bool) -> dict[str, Any
             "warm_rounds_us": rounds,
             "import_ms": statistics.median(samples[key]),
             "import_samples_ms": samples[key],
+            "cold_ms": statistics.median(firsts[key]),
+            "cold_samples_ms": firsts[key],
         }
         if shutil.which("valgrind"):
-            count = import_instructions(python, module, paths, flags)
-            results["variants"][key]["import_minstr"] = count / 1e6
+            imported, cold = cold_instructions(python, module, paths, flags)
+            results["variants"][key]["import_minstr"] = imported / 1e6
+            results["variants"][key]["cold_minstr"] = cold / 1e6
     code = "import importlib.metadata as m, json, sys; print(json.dumps({p: m.version(p) for p in sys.argv[1:]}))"
     versions = subprocess.run([str(python), "-c", code, *PACKAGES], capture_output=True, text=True)
     results["packages"] = json.loads(versions.stdout or "{}")
@@ -322,17 +376,20 @@ def print_report(results: dict[str, Any]) -> None:
     variants_ = results["variants"]
     mangum = variants_["mangum"]
     counted = "import_minstr" in mangum
+    columns = [("warm_us", "warm us"), ("import_ms", "import ms"), ("cold_ms", "cold ms")]
+    if counted:
+        columns += [("import_minstr", "import Minstr"), ("cold_minstr", "cold Minstr")]
     rows = [
-        [v["label"], f"{v['warm_us']:.1f}", report.ratio(v["warm_us"] / mangum["warm_us"]),
-         f"{v['import_ms']:.1f}", report.ratio(v["import_ms"] / mangum["import_ms"])]
-        + ([f"{v['import_minstr']:.0f}", report.ratio(v["import_minstr"] / mangum["import_minstr"])]
-           if counted else [])
+        [v["label"]]
+        + [cell for key, _ in columns
+           for cell in (f"{v[key]:.1f}" if key.endswith("us") else f"{v[key]:.0f}"
+                        if key.endswith("minstr") else f"{v[key]:.1f}",
+                        report.ratio(v[key] / mangum[key]))]
         for v in variants_.values()
     ]  # fmt: skip
-    headers = ["handler", "warm us", "vs Mangum", "import ms", "vs Mangum"]
-    if counted:
-        headers += ["import Minstr", "vs Mangum"]
+    headers = ["handler"] + [h for _, name in columns for h in (name, "vs Mangum")]
     print(report.table(headers, rows, text_columns=1))
+    print("  cold: the import and the first invocation, as a cold start runs them")
     if not counted:
         print("  (install valgrind to count import instructions too: they do not vary with load)")
     sizes = results["zip"]
