@@ -74,9 +74,10 @@ class DevApp:
             await send({"type": "websocket.close", "code": 1011})
             return
         from ..core.error_response import render_error
+        from ..core.response import send_response
 
         assert self.error is not None
-        await render_error(self.error, scope, dev=True)(scope, receive, send)
+        await send_response(render_error(self.error, scope, dev=True), scope, receive, send)
 
 
 def create_dev_app() -> DevApp:

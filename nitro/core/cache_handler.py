@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, overload
 from .cache import CacheOptions, Engine, default_name, integrity, uncacheable
 from .event import Event
 from .handlers import EventHandler, maybe_await
-from .response import PlainResponse, make_response, to_response
+from .response import PlainResponse, to_response
 
 if TYPE_CHECKING:
     from .response import AnyResponse
@@ -138,11 +138,9 @@ class CachedHandler(EventHandler):
         cookies = any(n == b"set-cookie" for n, _ in response.raw_headers)
         control = dict(response.raw_headers).get(b"cache-control", b"").decode("latin-1")
         if response.status_code >= 400 or cookies or _NOT_STORED.search(control):
-            rebuilt = make_response(body, response.status_code, None)
-            rebuilt.raw_headers = [h for h in response.raw_headers if h[0] != b"content-length"] + [
-                (b"content-length", str(len(body)).encode())
-            ]
-            return uncacheable(rebuilt)
+            kept = [h for h in response.raw_headers if h[0] != b"content-length"]
+            length = (b"content-length", str(len(body)).encode())
+            return uncacheable(PlainResponse(body, response.status_code, [*kept, length]))
         return {
             "status": response.status_code,
             "headers": [[n.decode("latin-1"), v.decode("latin-1")] for n, v in headers],
@@ -185,12 +183,10 @@ class _Stored:
 
     def respond(self, event: Event) -> AnyResponse:
         if self._not_modified(event.scope["headers"]):
-            response = make_response(b"", 304, None)
-            response.raw_headers = [h for h in self.headers if h[0] in _VALIDATORS]
-            return response
-        response = make_response(self.body, self.status, None)
-        response.raw_headers = list(self.headers)  # a copy: hooks may edit it
-        return response
+            return PlainResponse(b"", 304, [h for h in self.headers if h[0] in _VALIDATORS])
+        return PlainResponse(
+            self.body, self.status, list(self.headers)
+        )  # a copy: hooks may edit it
 
     def _not_modified(self, request_headers: list[tuple[bytes, bytes]]) -> bool:
         if_none_match = since = None

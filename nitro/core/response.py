@@ -49,8 +49,8 @@ class PlainResponse:
     """A status, raw headers and a complete body: most of what nitro sends.
 
     Shaped like Starlette's `Response` (`status_code`, `raw_headers`, `body`,
-    `headers`, `background`, ASGI-callable), so code that reads or edits a
-    response works on either.
+    `headers`, `background`), so code that reads or edits a response works on
+    either; `send_response` sends both.
     """
 
     __slots__ = ("body", "raw_headers", "status_code")
@@ -65,12 +65,6 @@ class PlainResponse:
     @property
     def headers(self) -> MutableHeaders:
         return MutableHeaders(raw=self.raw_headers)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
-        await send({"type": "http.response.body", "body": self.body})
 
     def __repr__(self) -> str:
         return f"<PlainResponse {self.status_code} {len(self.body)} bytes>"
@@ -288,7 +282,7 @@ def _merge_defaults(response: AnyResponse, staged: list[tuple[bytes, bytes]]) ->
 async def send_response(response: AnyResponse, scope: Scope, receive: Receive, send: Send) -> None:
     """Send `response`; for HEAD, headers only (Content-Length kept)."""
     head = scope["method"] == "HEAD"
-    if type(response) is PlainResponse:
+    if isinstance(response, PlainResponse):
         await send(
             {
                 "type": "http.response.start",
