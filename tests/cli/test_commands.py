@@ -78,6 +78,25 @@ def test_routes_on_a_broken_project_names_the_files(tmp_path: Path) -> None:
     assert nitro_cli("routes", str(tmp_path / "missing")).returncode == 1
 
 
+def test_routes_with_a_broken_config_exits_1_with_its_error(tmp_path: Path) -> None:
+    (tmp_path / "routes").mkdir()
+    (tmp_path / "routes" / "index.py").write_text("def handler(event):\n    return 1\n")
+    config = tmp_path / "nitro.config.py"
+    config.write_text(
+        "from nitro import define_nitro_config\nconfig = define_nitro_config(rout_rules={})\n"
+    )
+    result = nitro_cli("routes", str(tmp_path))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "unknown option 'rout_rules'; did you mean 'route_rules'?" in result.stderr
+    config.write_text("import missing_module\n")
+    result = nitro_cli("routes", str(tmp_path))
+    assert result.returncode == 1 and "ModuleNotFoundError" in result.stderr
+    # The table shows where the routes answer: under `base_url`.
+    config.write_text("config = {'base_url': '/app/'}\n")
+    result = nitro_cli("routes", str(tmp_path))
+    assert result.stdout.split() == ["*", "/app", "routes/index.py"]
+
+
 def test_build_writes_the_server_output(built_fixture: Path) -> None:
     out = built_fixture / ".output"
     assert (out / "server" / "index.py").is_file()
