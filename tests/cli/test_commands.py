@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,6 +37,23 @@ def test_init_creates_a_project_that_runs(tmp_path: Path) -> None:
     ]
     again = nitro_cli("init", str(tmp_path / "app"))
     assert again.returncode == 1 and "is not empty" in again.stderr
+
+
+def test_the_scaffold_comes_with_a_passing_test(tmp_path: Path) -> None:
+    assert nitro_cli("init", str(tmp_path / "app")).returncode == 0
+    readme = (tmp_path / "app" / "README.md").read_text()
+    assert "`python -m pytest` runs its tests" in readme
+    # As its README says: pytest, run in the project, with its own configuration.
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
+        cwd=tmp_path / "app",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert "nitro.testing" in (tmp_path / "app" / "tests" / "test_app.py").read_text()
 
 
 @pytest.mark.anyio
