@@ -9,7 +9,7 @@ Example::
             response = await client.get("/api/hello")
             assert response.json() == {"hello": "world"}
 
-With pytest (and anyio's plugin, which ships with anyio), add
+With pytest (the `testing` extra; anyio's plugin ships with anyio), add
 ``pytest_plugins = ["nitro.testing"]`` to `conftest.py`, override the
 `nitro_project` fixture if the project is not the current directory, and use the
 `nitro_client` fixture in ``@pytest.mark.anyio`` tests.
