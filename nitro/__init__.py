@@ -4,7 +4,8 @@ Everything a route, middleware or plugin needs is importable from here::
 
     from nitro import define_handler, read_body, HTTPError
 
-Configuration helpers live in `nitro.config`, the test client in `nitro.testing`.
+`define_nitro_config` (for `nitro.config.py`) is here too; the rest of the
+configuration helpers live in `nitro.config`, the test client in `nitro.testing`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .config.options import define_nitro_config as define_nitro_config
     from .core.app import NitroApp as NitroApp
     from .core.app import use_nitro_app as use_nitro_app
     from .core.cache import define_cached_function as define_cached_function
@@ -68,6 +70,7 @@ if TYPE_CHECKING:
 # Each public name and the module it comes from, imported when first used: a cold
 # start (a serverless function's, say) loads only what the app touches.
 _EXPORTED_FROM = {
+    "config.options": ("define_nitro_config",),
     "core.app": ("NitroApp", "use_nitro_app"),
     "core.cache": ("define_cached_function",),
     "core.cache_handler": ("define_cached_handler",),

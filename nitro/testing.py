@@ -9,7 +9,7 @@ Example::
             response = await client.get("/api/hello")
             assert response.json() == {"hello": "world"}
 
-With pytest (and anyio's plugin, which ships with anyio), add
+With pytest (the `testing` extra; anyio's plugin ships with anyio), add
 ``pytest_plugins = ["nitro.testing"]`` to `conftest.py`, override the
 `nitro_project` fixture if the project is not the current directory, and use the
 `nitro_client` fixture in ``@pytest.mark.anyio`` tests.
@@ -50,7 +50,7 @@ class TestClient(httpx.AsyncClient):
         if not isinstance(app, NitroApp):
             from .build.app import load_app
 
-            app = load_app(app, dev=dev)
+            app = load_app(_project_dir(app), dev=dev)
         self.app = app
         super().__init__(
             transport=httpx.ASGITransport(app=app, client=client), base_url=base_url, **kwargs
@@ -66,6 +66,21 @@ class TestClient(httpx.AsyncClient):
             await self.app.shutdown()
         finally:
             await super().__aexit__(*exc_info)
+
+
+def _project_dir(path: str | Path) -> Path:
+    """`path` as a project directory; an error naming it when there is none.
+
+    Without this check a wrong path is an empty project whose every answer is 404.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        problem = "is not a directory" if root.exists() else "does not exist"
+        raise FileNotFoundError(
+            f"[nitro:testing] no project at {str(path)!r}: {root.resolve()} {problem}"
+            f" (a relative path starts at the current directory, {Path.cwd()})"
+        )
+    return root
 
 
 try:

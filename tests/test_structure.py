@@ -183,9 +183,17 @@ def test_facade_imports_a_module_when_one_of_its_names_is_used() -> None:
     before_use = subprocess.check_output(
         [sys.executable, "-c", "import sys, nitro; print(sorted(sys.modules))"], text=True
     )
-    assert "nitro.core" not in before_use
+    assert "nitro.core" not in before_use and "nitro.config" not in before_use
     used = subprocess.check_output([sys.executable, "-c", code], text=True)
     assert "nitro.core.handlers" in used and "nitro.core.websocket" not in used
+
+
+def test_define_nitro_config_is_the_same_from_nitro_and_nitro_config() -> None:
+    code = (
+        "from nitro import define_nitro_config as a; "
+        "from nitro.config import define_nitro_config as b; print(a is b)"
+    )
+    assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "True"
 
 
 def test_facade_type_checking_imports_match_the_lazy_table() -> None:
@@ -221,6 +229,7 @@ EXPORTS = [
     "define_cached_handler",
     "define_handler",
     "define_middleware",
+    "define_nitro_config",
     "define_plugin",
     "define_task",
     "define_websocket_handler",

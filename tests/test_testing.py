@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+from nitro.testing import TestClient
 
 from helpers import FIXTURE
 
@@ -42,3 +46,14 @@ async def test_plugins_ran(nitro_client):
     )
     result = pytester.runpytest_subprocess("-p", "anyio", "-W", "error")
     result.assert_outcomes(passed=2)
+
+
+def test_a_path_that_is_no_project_is_an_error_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "path" / "to" / "project"
+    with pytest.raises(
+        FileNotFoundError, match=r"\[nitro:testing\] no project at .* does not exist"
+    ):
+        TestClient(missing)
+    (tmp_path / "file.py").write_text("")
+    with pytest.raises(FileNotFoundError, match="is not a directory"):
+        TestClient(tmp_path / "file.py")

@@ -1,4 +1,4 @@
-"""`nitro init DIR`: a small project that runs (`nitro dev DIR`)."""
+"""`nitro init DIR`: a small project that runs (`nitro dev DIR`) and has a passing test."""
 
 from __future__ import annotations
 
@@ -46,9 +46,52 @@ async def handler(event):
     event.context.request_id = str(uuid.uuid4())
     set_response_header(event, "x-request-id", event.context.request_id)
 """,
+    "tests/test_app.py": '''"""The app's tests: in-process requests through nitro.testing (`python -m pytest`)."""
+
+from pathlib import Path
+
+import pytest
+
+from nitro.testing import TestClient
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.anyio
+async def test_hello():
+    async with TestClient(PROJECT) as client:  # runs plugins, then close hooks
+        response = await client.get("/api/hello", params={"name": "you"})
+        assert response.status_code == 200
+        assert response.json() == {"message": "Hello, you!"}
+        assert (await client.get("/api/users/0")).status_code == 404
+''',
     "public/robots.txt": "User-agent: *\nAllow: /\n",
     ".gitignore": ".output/\n.data/\n.env\n__pycache__/\n",
 }
+
+PYPROJECT = """[project]
+name = "{name}"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["nitro-py"]
+
+[project.optional-dependencies]
+test = ["pytest>=8.2"]
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]  # not the copy of the project that `nitro build` writes to .output/
+"""
+
+README = """# {name}
+
+A nitro project: file routes in `routes/` and `api/`, middleware in `middleware/`,
+static files in `public/`, configuration in `nitro.config.py`.
+
+- `nitro dev` serves it on http://127.0.0.1:3000 and reloads on every change.
+- `python -m pytest` runs its tests in `tests/` (in-process, with `nitro.testing`; it needs
+  pytest in the same environment as nitro: `pip install pytest`).
+- `nitro build` builds it for production into `.output/`; `nitro preview` serves that build.
+"""
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -60,10 +103,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         raise ProjectError(f"[nitro] {target} is not empty (use --force to write into it)")
     name = target.resolve().name
     files = dict(FILES)
-    files["pyproject.toml"] = (
-        f'[project]\nname = "{name}"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
-        'dependencies = ["nitro-py"]\n'
-    )
+    files["pyproject.toml"] = PYPROJECT.format(name=name)
+    files["README.md"] = README.format(name=name)
     for rel, text in files.items():
         path = target / rel
         if path.exists() and not args.force:
@@ -71,4 +112,5 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     log(f"created {target}; run it with: nitro dev {args.dir}")
+    log(f"test it with: cd {args.dir} && python -m pytest")
     return 0

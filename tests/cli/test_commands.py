@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,6 +37,23 @@ def test_init_creates_a_project_that_runs(tmp_path: Path) -> None:
     ]
     again = nitro_cli("init", str(tmp_path / "app"))
     assert again.returncode == 1 and "is not empty" in again.stderr
+
+
+def test_the_scaffold_comes_with_a_passing_test(tmp_path: Path) -> None:
+    assert nitro_cli("init", str(tmp_path / "app")).returncode == 0
+    readme = (tmp_path / "app" / "README.md").read_text()
+    assert "`python -m pytest` runs its tests" in readme
+    # As its README says: pytest, run in the project, with its own configuration.
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
+        cwd=tmp_path / "app",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert "nitro.testing" in (tmp_path / "app" / "tests" / "test_app.py").read_text()
 
 
 @pytest.mark.anyio
@@ -76,6 +94,25 @@ def test_routes_on_a_broken_project_names_the_files(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert "routes/bad.py: has no `handler`" in result.stderr
     assert nitro_cli("routes", str(tmp_path / "missing")).returncode == 1
+
+
+def test_routes_with_a_broken_config_exits_1_with_its_error(tmp_path: Path) -> None:
+    (tmp_path / "routes").mkdir()
+    (tmp_path / "routes" / "index.py").write_text("def handler(event):\n    return 1\n")
+    config = tmp_path / "nitro.config.py"
+    config.write_text(
+        "from nitro import define_nitro_config\nconfig = define_nitro_config(rout_rules={})\n"
+    )
+    result = nitro_cli("routes", str(tmp_path))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "unknown option 'rout_rules'; did you mean 'route_rules'?" in result.stderr
+    config.write_text("import missing_module\n")
+    result = nitro_cli("routes", str(tmp_path))
+    assert result.returncode == 1 and "ModuleNotFoundError" in result.stderr
+    # The table shows where the routes answer: under `base_url`.
+    config.write_text("config = {'base_url': '/app/'}\n")
+    result = nitro_cli("routes", str(tmp_path))
+    assert result.stdout.split() == ["*", "/app", "routes/index.py"]
 
 
 def test_build_writes_the_server_output(built_fixture: Path) -> None:
