@@ -330,6 +330,14 @@ async def test_malformed_percent_encoding_and_bad_utf8_are_400(client: httpx.Asy
         assert status == 400, target
 
 
+async def test_a_target_that_is_not_a_path_is_400(client: httpx.AsyncClient) -> None:
+    # `OPTIONS *` asks about the server, and a target without "/" names no resource: once
+    # any dynamic route existed, both used to reach the "/" route (and "" was a 500).
+    for method, target in (("OPTIONS", b"*"), ("GET", b"*"), ("GET", b"anything")):
+        status, body = await client.raw(target, method)  # type: ignore[attr-defined]
+        assert status == 400, (method, target, body[:200])
+
+
 # --- server.py ---
 
 

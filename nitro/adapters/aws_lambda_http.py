@@ -11,7 +11,10 @@ path reaches the app percent-encoded as ``raw_path`` (REST, ALB and Function URL
 send it encoded; HTTP APIs send it decoded, so characters that cannot appear in an
 encoded path are escaped), so an encoded ``/`` stays inside its segment; ALB query
 strings pass through as sent (ALB does not decode them); repeated request headers
-stay separate headers. Response bodies are text when the content type is textual and
+stay separate headers. Text in an event was decoded from the client's UTF-8 bytes, so
+header values and cookies are encoded back to UTF-8 (the bytes uvicorn would pass on);
+a query string keeps its ASCII as sent and percent-encodes anything else as UTF-8, as
+a browser sends it (uvicorn refuses a raw non-ASCII request target). Response bodies are text when the content type is textual and
 the bytes are UTF-8, else base64 with ``isBase64Encoded``. Responses are buffered:
 Lambda's Python runtime cannot stream.
 
@@ -77,7 +80,7 @@ class HttpApiV2(Shape):
         headers = _pairs((event.get("headers") or {}).items())
         cookies = event.get("cookies")
         if cookies:
-            headers.append((b"cookie", "; ".join(cookies).encode("latin-1", "replace")))
+            headers.append((b"cookie", _utf8("; ".join(cookies))))
         return headers
 
     @staticmethod
@@ -87,8 +90,7 @@ class HttpApiV2(Shape):
         stage = context.get("stage")
         if stage and stage != "$default" and (path == f"/{stage}" or path.startswith(f"/{stage}/")):
             path = path[len(stage) + 1 :] or "/"
-        query = event.get("rawQueryString") or ""
-        return context["http"]["method"], path, query.encode("latin-1", "replace")
+        return context["http"]["method"], path, _encoded_query(event.get("rawQueryString") or "")
 
     @staticmethod
     def client(event: dict[str, Any], headers: Headers) -> str | None:
@@ -173,7 +175,7 @@ class Alb(Shape):
         for name, value in (params or {}).items():  # ALB passes them as sent: keep them so
             for item in value if isinstance(value, list) else [value]:
                 pairs.append(f"{name}={item}")
-        return event["httpMethod"], event.get("path") or "/", "&".join(pairs).encode("latin-1")
+        return event["httpMethod"], event.get("path") or "/", _encoded_query("&".join(pairs))
 
     @staticmethod
     def client(event: dict[str, Any], headers: Headers) -> str | None:
@@ -263,18 +265,33 @@ def scope_for(shape: type[Shape], event: dict[str, Any], context: Any) -> dict[s
 
 
 def _pairs(items: Iterable[tuple[str, str]]) -> Headers:
+    # API Gateway and ALB decode header bytes as UTF-8 ("São Paulo" from a CDN's geo
+    # header arrives as "São Paulo": https://github.com/honojs/hono/issues/4432), so
+    # UTF-8 gives back the bytes the client sent; latin-1 would turn "ã" into b"\xe3".
     pairs = list(items)
     try:
-        return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
-    except UnicodeEncodeError:  # rare: fall back value by value
-        return [(_latin1(k.lower()), _latin1(v)) for k, v in pairs]
+        return [(k.lower().encode(), v.encode()) for k, v in pairs]
+    except UnicodeEncodeError:  # an unpaired surrogate from a "\ud800" escape
+        return [(_utf8(k.lower()), _utf8(v)) for k, v in pairs]
 
 
-def _latin1(value: str) -> bytes:
+def _utf8(text: str) -> bytes:
     try:
-        return value.encode("latin-1")
+        return text.encode()
     except UnicodeEncodeError:
-        return value.encode("utf-8")
+        return text.encode("utf-8", "surrogatepass")  # still bytes; the app judges them
+
+
+# A request target holds printable ASCII only; "#" would start a fragment.
+_QUERY_SAFE = "".join(chr(code) for code in range(0x21, 0x7F) if chr(code) != "#")
+
+
+def _encoded_query(query: str) -> bytes:
+    """`query` as a request target carries it: ASCII as sent (escapes stay escapes),
+    anything else percent-encoded as UTF-8 (``q=日本`` -> ``q=%E6%97%A5%E6%9C%AC``)."""
+    if query.isascii() and " " not in query and "#" not in query:
+        return query.encode("ascii")
+    return quote(query, safe=_QUERY_SAFE, errors="surrogatepass").encode("ascii")
 
 
 def _decoded(headers: Headers) -> Iterable[tuple[str, str]]:

@@ -4,7 +4,8 @@ From the raw path as sent: percent-escapes are decoded except ``%2F`` (``/``),
 ``%5C`` (``\\``) and ``%25`` (``%``), which stay encoded so that an encoded
 slash can never become a path separator; dot segments are resolved (also when
 written ``%2e%2e``) and never climb above ``/``. A malformed escape, an escaped
-NUL or bytes that are not UTF-8 are a 400.
+NUL, bytes that are not UTF-8, or a target that is not a path at all (``OPTIONS *``,
+an empty path, an absolute URL passed through by the server) are a 400.
 """
 
 from __future__ import annotations
@@ -27,13 +28,22 @@ def canonical_path(scope: MutableMapping[str, Any]) -> str:
         path: str = scope["path"]
         if "\x00" in path:
             raise HTTPError(400, "Invalid path: NUL byte")
+        if path[:1] != "/":
+            raise _not_a_path(path)
         return resolve_dot_segments(path) if "/." in path else path
+    if raw[:1] != b"/":
+        # resolve_dot_segments would turn "*" into "/*" and "x" into "/x": a wrong match.
+        raise _not_a_path(raw.decode("latin-1"))
     if raw.isascii():
         # str membership is far cheaper than bytes membership (no buffer protocol).
         path = raw.decode("ascii")
         if "%" not in path and "/." not in path and "\x00" not in path:
             return path
     return resolve_dot_segments(_decode(raw))
+
+
+def _not_a_path(target: str) -> HTTPError:
+    return HTTPError(400, f"Invalid path: {target[:100]!r} does not start with '/'")
 
 
 def _decode(raw: bytes) -> str:

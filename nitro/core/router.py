@@ -141,14 +141,28 @@ class Router(Generic[T]):
         key = method.upper() if method else ANY
         route = _normalize(route)
         parts = [] if route == "/" else route[1:].split("/")
+        shapes = [parts]
         if parts and parts[-1].startswith(":") and parts[-1].endswith("?"):
             # An optional last segment is two routes: with and without it.
-            self._insert(parts[:-1], value, key, route)
-            parts[-1] = parts[-1][:-1]
-        self._insert(parts, value, key, route)
+            shapes = [parts[:-1], [*parts[:-1], parts[-1][:-1]]]
+        # Every shape is checked before any is stored: a conflict leaves nothing behind.
+        targets = [(self._walk(shape, route), shape) for shape in shapes]
+        for (node, _, _), _shape in targets:
+            if key in node.handlers:
+                raise RouteConflictError(
+                    f"[nitro:router] '{route}' is already registered for "
+                    f"{key or 'any method'} (as '{node.handlers[key].route}')"
+                )
+        for (node, names, dynamic), shape in targets:
+            node.handlers[key] = _Entry(value, names, route)
+            if dynamic:
+                self._dynamic = True
+            else:
+                self._static["/" + "/".join(shape)] = node
         self._entries.append((route, method.upper() if method else None, value))
 
-    def _insert(self, parts: list[str], value: T, method: str, route: str) -> None:
+    def _walk(self, parts: list[str], route: str) -> tuple[_Node, tuple[str, ...], bool]:
+        """The node for `parts` (made as needed), its param names, whether it is dynamic."""
         node = self._root
         names: list[str] = []
         dynamic = False
@@ -178,27 +192,21 @@ class Router(Generic[T]):
                 dynamic = True
             else:
                 node = node.static.setdefault(part, _Node())
-        if method in node.handlers:
-            raise RouteConflictError(
-                f"[nitro:router] '{route}' is already registered for "
-                f"{method or 'any method'} (as '{node.handlers[method].route}')"
-            )
-        node.handlers[method] = _Entry(value, tuple(names), route)
-        if dynamic:
-            self._dynamic = True
-        else:
-            self._static["/" + "/".join(parts)] = node
+        return node, tuple(names), dynamic
 
     def match(self, method: str, path: str) -> tuple[T, dict[str, str] | None] | None:
-        """The value for `method` and `path` and its params (None for a static route), or None."""
-        if path[-1] == "/" and len(path) > 1:
+        """The value for `method` and `path` and its params (None for a static route), or None.
+
+        A path that does not start with ``/`` (``*``, ``""``) matches nothing.
+        """
+        if len(path) > 1 and path[-1] == "/":
             path = path[:-1]
-        node = self._static.get(path)
+        node = self._static.get(path)  # every static key starts with "/"
         if node is not None:
             entry = _pick(node.handlers, method)
             if entry is not None:
                 return entry.value, None
-        if self._dynamic:
+        if self._dynamic and path[:1] == "/":
             segs = _segments(path)
             n = len(segs)
             values: list[str] = []
@@ -229,6 +237,8 @@ class Router(Generic[T]):
 
     def allowed_methods(self, path: str) -> list[str]:
         """Methods some route answers for `path` (empty when nothing matches it)."""
+        if path[:1] != "/":
+            return []
         if len(path) > 1 and path[-1] == "/":
             path = path[:-1]
         found: set[str] = set()

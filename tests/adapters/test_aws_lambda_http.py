@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from adapters import aws_lambda_events as events
 from adapters.suite import BINARY, CASES, Request
-from nitro import define_handler
+from nitro import define_handler, get_query
 from nitro.adapters.aws_lambda import LambdaHandler, UnsupportedEventError
 from nitro.core.app import NitroApp
 from nitro.core.tasks import define_task
@@ -63,6 +63,12 @@ EXTRA_REQUESTS = [
     Request("POST", "/echo", (("content-type", "application/json"),), '{"é": 1}'.encode()),
     Request("POST", "/raw", (("content-type", "application/octet-stream"),), BINARY),
     Request("GET", "/multi", (("x-multi", "1"), ("x-multi", "2"), ("cookie", "a=1; b=2"))),
+    # text beyond ASCII, as the services hand it over decoded (ALB: query as sent)
+    Request(
+        "GET",
+        "/intl?q=日本&a=%E6%97%A5&x=caf%C3%A9+1",
+        (("cookie", "name=日本; city=São Paulo"), ("x-city", "Srīperumbūdūr")),
+    ),
 ]
 REQUESTS = [request for case in CASES for request in case.requests] + EXTRA_REQUESTS
 
@@ -166,6 +172,78 @@ def test_where_nitro_differs_from_mangum() -> None:
     assert seen["raw"] == [b"/%2F/x", None]
     # ALB answers carry the status line's reason phrase
     assert handler(events.alb(Request("GET", "/")), None)["statusDescription"] == "200 OK"
+
+
+# --- text beyond ASCII: what the app gets, on every event shape and on uvicorn ---
+
+INTL_HEADERS = (("cookie", "name=日本; city=São Paulo"), ("x-city", "São Paulo"))
+
+
+def _intl_app() -> NitroApp:
+    app = NitroApp()
+
+    @define_handler
+    def intl(event: Any) -> Any:
+        raw = dict(event.scope["headers"])  # the bytes, as the server passed them
+        return {
+            "query": get_query(event),
+            "query_string": event.scope["query_string"].decode("ascii"),
+            "cookie": raw[b"cookie"].decode("utf-8"),
+            "city": raw[b"x-city"].decode("utf-8"),
+        }
+
+    app.add_route("/intl", intl)
+    return app
+
+
+INTL_SEEN = {
+    "query": {"q": "日本", "a": "日"},
+    "query_string": "q=%E6%97%A5%E6%9C%AC&a=%E6%97%A5",
+    "cookie": "name=日本; city=São Paulo",
+    "city": "São Paulo",
+}
+
+
+@pytest.mark.parametrize("shape", list(events.SHAPES))
+@pytest.mark.parametrize(
+    "target", ["/intl?q=日本&a=%E6%97%A5", "/intl?q=%E6%97%A5%E6%9C%AC&a=%E6%97%A5"]
+)
+def test_non_ascii_query_and_cookies_reach_the_app_as_utf8(shape: str, target: str) -> None:
+    # The query as the service holds it (decoded by API Gateway REST, as sent by the
+    # others: a raw 日本 or its escapes); the answer is the same either way.
+    handler = handler_for(_intl_app())
+    event = events.SHAPES[shape](Request("GET", target, INTL_HEADERS))
+    reply = events.reply(event, handler(event, None))
+    assert reply.status == 200, reply.body
+    seen = reply.json()
+    if shape == "rest-v1":  # API Gateway decoded the query; re-encoded, it is the same text
+        assert parse_qsl(seen.pop("query_string")) == [("q", "日本"), ("a", "日")]
+        assert seen == {k: v for k, v in INTL_SEEN.items() if k != "query_string"}
+    else:
+        assert seen == INTL_SEEN
+
+
+def test_uvicorn_gives_the_app_the_same() -> None:
+    import socket
+
+    from helpers import serve_in_thread
+
+    with serve_in_thread(_intl_app()) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            # A browser percent-encodes the query (uvicorn refuses raw non-ASCII in the
+            # request target) and sends cookies and header values as UTF-8 bytes.
+            sock.sendall(
+                b"GET /intl?q=%E6%97%A5%E6%9C%AC&a=%E6%97%A5 HTTP/1.1\r\nHost: localhost\r\n"
+                + "Cookie: name=日本; city=São Paulo\r\nX-City: São Paulo\r\n".encode()
+                + b"Connection: close\r\n\r\n"
+            )
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), data
+    assert json.loads(body) == INTL_SEEN
 
 
 # --- lifespan, wait_until, tasks ---

@@ -40,6 +40,15 @@ def test_bad_paths_are_400(raw: bytes) -> None:
     assert info.value.status == 400
 
 
+@pytest.mark.parametrize("raw", [b"", b"*", b"anything", b"http://example.com/a"])
+def test_a_target_that_is_not_a_path_is_400(raw: bytes) -> None:
+    with pytest.raises(HTTPError, match="does not start with '/'") as info:
+        canon(raw)
+    assert info.value.status == 400
+    with pytest.raises(HTTPError, match="does not start with '/'"):
+        canonical_path({"path": raw.decode()})
+
+
 def test_without_raw_path_the_decoded_path_is_used() -> None:
     assert canonical_path({"path": "/a/../b"}) == "/b"
     with pytest.raises(HTTPError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -116,6 +117,154 @@ async def test_headers_rule_applies_to_every_final_response_but_not_preflight() 
         )
         assert preflight.status_code == 204
         assert "x-frame-options" not in preflight.headers
+
+
+# --- CORS: a preflight is judged by the rules of the method it asks about ---
+
+README_RULES: dict[str, Any] = {
+    "/**": {"headers": {"x-frame-options": "DENY"}},
+    "/api/**": {"cors": True, "headers": {"cache-control": "no-store"}},
+    "POST /api/**": {"cors": {"origin": ["https://app.example"], "credentials": True}},
+}
+SAFELISTED_METHODS = {"GET", "HEAD", "POST"}
+
+
+def _browser_allows(response: httpx.Response, origin: str, credentials: bool) -> bool:
+    """The Fetch spec's CORS check of one response."""
+    allowed = response.headers.get("access-control-allow-origin")
+    if credentials:
+        return (
+            allowed == origin and response.headers.get("access-control-allow-credentials") == "true"
+        )
+    return allowed in ("*", origin)
+
+
+def _preflight_allows(
+    response: httpx.Response, origin: str, method: str, headers: list[str], credentials: bool
+) -> bool:
+    """Whether a browser goes on to send the request after this preflight answer."""
+    if not 200 <= response.status_code < 300 or not _browser_allows(response, origin, credentials):
+        return False
+    listed = response.headers.get("access-control-allow-methods", "")
+    methods = [m.strip() for m in listed.split(",") if m.strip()]
+    wildcard = "*" in methods and not credentials  # with credentials "*" is a method name
+    if method not in methods and method not in SAFELISTED_METHODS and not wildcard:
+        return False
+    listed = response.headers.get("access-control-allow-headers", "")
+    names = [h.strip().lower() for h in listed.split(",") if h.strip()]
+    return all(
+        name in names or ("*" in names and not credentials and name != "authorization")
+        for name in headers
+    )
+
+
+async def _cross_origin(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    origin: str,
+    *,
+    credentials: bool = False,
+    headers: tuple[str, ...] = ("content-type",),
+) -> httpx.Response | None:
+    """What a browser does for a non-simple cross-origin request: the preflight, then
+    the request itself; None when the browser refuses it."""
+    preflight = await client.options(
+        path,
+        headers={
+            "origin": origin,
+            "access-control-request-method": method,
+            "access-control-request-headers": ", ".join(headers),
+        },
+    )
+    if not _preflight_allows(preflight, origin, method, list(headers), credentials):
+        return None
+    extra = {name: "application/json" if name == "content-type" else "1" for name in headers}
+    response = await client.request(method, path, headers={"origin": origin, **extra})
+    return response if _browser_allows(response, origin, credentials) else None
+
+
+def _cors_app(rules: dict[str, Any]) -> NitroApp:
+    app = app_with_rules(rules)
+    app.add_route("/api/items", lambda event: {"method": event.method})
+    return app
+
+
+async def test_a_preflight_follows_the_cors_rule_of_the_method_it_asks_about() -> None:
+    async with TestClient(_cors_app(README_RULES)) as client:
+        # The README's promise: a credentialed POST from the app's origin.
+        posted = await _cross_origin(
+            client, "POST", "/api/items", "https://app.example", credentials=True
+        )
+        assert posted is not None and posted.json() == {"method": "POST"}
+        preflight = await client.options(
+            "/api/items",
+            headers={"origin": "https://app.example", "access-control-request-method": "POST"},
+        )
+        assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+        assert preflight.headers["access-control-allow-credentials"] == "true"
+        assert "x-frame-options" not in preflight.headers  # rule headers skip preflights
+        # Another origin gets no credentialed POST; other methods keep the "/api/**" rule.
+        assert (
+            await _cross_origin(
+                client, "POST", "/api/items", "https://evil.example", credentials=True
+            )
+            is None
+        )
+        put = await _cross_origin(client, "PUT", "/api/items", "https://evil.example")
+        assert put is not None and put.headers["access-control-allow-origin"] == "*"
+        preflight = await client.options(
+            "/api/items",
+            headers={"origin": "https://evil.example", "access-control-request-method": "PUT"},
+        )
+        assert "access-control-allow-credentials" not in preflight.headers
+
+
+async def test_method_scoped_cors_alone_and_a_method_scoped_reset() -> None:
+    rules = {
+        "PUT /api/**": {"cors": {"origin": ["https://app.example"], "credentials": True}},
+        "/api/**": {"cors": True},
+        "DELETE /api/**": {"cors": False},
+    }
+    async with TestClient(_cors_app(rules)) as client:
+        # "*" methods with credentials would refuse a PUT: the preflight names it.
+        put = await _cross_origin(
+            client, "PUT", "/api/items", "https://app.example", credentials=True
+        )
+        assert put is not None and put.json() == {"method": "PUT"}
+        assert await _cross_origin(client, "DELETE", "/api/items", "https://a.example") is None
+        deleted = await client.options(
+            "/api/items",
+            headers={"origin": "https://a.example", "access-control-request-method": "DELETE"},
+        )
+        assert "access-control-allow-origin" not in deleted.headers
+        # An OPTIONS request that is not a preflight is an ordinary request.
+        plain = await client.options("/api/items", headers={"origin": "https://a.example"})
+        assert plain.json() == {"method": "OPTIONS"}
+        assert plain.headers["access-control-allow-origin"] == "*"
+    only_scoped = {"POST /api/**": {"cors": {"origin": ["https://app.example"]}}}
+    async with TestClient(_cors_app(only_scoped)) as client:
+        # No rule names OPTIONS at all, yet the POST's preflight is answered.
+        posted = await _cross_origin(client, "POST", "/api/items", "https://app.example")
+        assert posted is not None and posted.json() == {"method": "POST"}
+        assert await _cross_origin(client, "PATCH", "/api/items", "https://app.example") is None
+
+
+def test_vercel_leaves_cors_to_the_function() -> None:
+    """The Vercel preset emits no CORS headers of its own (they depend on the request's
+    origin and the preflight's method): preflights reach the function, which answers
+    them by the rules above, and the CDN adds no access-control header to the answer."""
+    from nitro.deploy.vercel_preview import VercelRouter
+    from nitro.deploy.vercel_routes import build_config
+
+    config = build_config(README_RULES, {}, [])
+    for route in config["routes"]:
+        assert not any(
+            name.lower().startswith("access-control-") for name in route.get("headers", {})
+        )
+    decision = VercelRouter(config, Path("/nonexistent")).decide("OPTIONS", "/api/items")
+    assert decision.kind == "function"
+    assert not any(name.startswith("access-control-") for name in decision.headers)
 
 
 async def test_redirect_rules() -> None:

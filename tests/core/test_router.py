@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nitro.core.router import RouteConflictError, Router
 
@@ -111,3 +115,173 @@ def test_matching_cost_does_not_grow_with_routes() -> None:
     assert small.match("GET", "/r9/1") == ("GET /r9/:id", {"id": "1"})
     assert large.match("GET", "/r9999/1") == ("GET /r9999/:id", {"id": "1"})
     assert len(large) == 10_000
+
+
+def test_a_path_without_a_leading_slash_matches_nothing() -> None:
+    router = make(("/", None), ("/users/:id", "GET"), ("/", "POST"))
+    for path in ("", "*", "anything", "users/1"):
+        assert router.match("GET", path) is None, path
+        assert router.match("OPTIONS", path) is None, path
+        assert router.allowed_methods(path) == [], path
+    static_only = make(("/", None))
+    assert static_only.match("GET", "") is None
+    assert static_only.match("GET", "*") is None
+
+
+# --- property test: the radix tree against a brute-force reading of the rules ---
+#
+# The reference knows nothing of the tree. A route is a list of tokens; a path matches
+# a route when its segments fit the tokens one by one:
+#   static   the same text            param      one non-empty segment
+#   **:name  one or more segments     **         zero or more segments
+# One trailing slash is ignored; a path not starting with "/" matches nothing. Among the
+# routes that match and answer the method, the winner has the smallest kinds sequence
+# (static < param < **:name < **, segment by segment; a route that ends where the path
+# ends beats one that goes on with **), then the method: exact, GET for HEAD, any method.
+
+KIND = {"static": 0, "param": 1, "catchall": 2, "wildcard": 3}
+
+
+def _kind(token: str) -> str:
+    if token.startswith("**:"):
+        return "catchall"
+    if token == "**":
+        return "wildcard"
+    return "param" if token.startswith(":") else "static"
+
+
+def _shapes(route: str) -> list[list[str]]:
+    """The token lists a route registers (an optional last param makes two)."""
+    tokens = [] if route == "/" else route[1:].split("/")
+    if tokens and tokens[-1].startswith(":") and tokens[-1].endswith("?"):
+        return [tokens[:-1], [*tokens[:-1], tokens[-1][:-1]]]
+    return [tokens]
+
+
+def _fit(tokens: list[str], segs: list[str]) -> dict[str, str] | None:
+    """The params when `segs` fit `tokens`, else None."""
+    params: dict[str, str] = {}
+    for index, token in enumerate(tokens):
+        kind = _kind(token)
+        if kind in ("catchall", "wildcard"):
+            rest = segs[index:]
+            if kind == "catchall" and not rest:
+                return None
+            params[token[3:] if kind == "catchall" else "_"] = "/".join(rest)
+            return params
+        if index >= len(segs):
+            return None
+        if kind == "param":
+            if not segs[index]:
+                return None
+            params[token[1:]] = segs[index]
+        elif token != segs[index]:
+            return None
+    return params if len(segs) == len(tokens) else None
+
+
+def _path_segments(path: str) -> list[str] | None:
+    if not path.startswith("/"):
+        return None
+    if len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    return [] if path == "/" else path[1:].split("/")
+
+
+def _method_rank(wanted: str, registered: str | None) -> int | None:
+    if registered == wanted:
+        return 0
+    if wanted == "HEAD" and registered == "GET":
+        return 1
+    return 2 if registered is None else None
+
+
+def reference_match(
+    table: list[tuple[str, str | None]], method: str, path: str
+) -> tuple[str, dict[str, str] | None] | None:
+    segs = _path_segments(path)
+    if segs is None:
+        return None
+    best: tuple[Any, ...] | None = None
+    for route, registered in table:
+        rank = _method_rank(method, registered)
+        if rank is None:
+            continue
+        for tokens in _shapes(route):
+            params = _fit(tokens, segs)
+            if params is None:
+                continue
+            key = ([KIND[_kind(t)] for t in tokens], rank)
+            if best is None or key < best[0]:
+                value = f"{registered or '*'} {route}"
+                dynamic = any(_kind(t) != "static" for t in tokens)
+                best = (key, (value, params if dynamic else None))
+    return None if best is None else best[1]
+
+
+def reference_allowed(table: list[tuple[str, str | None]], path: str) -> list[str]:
+    segs = _path_segments(path)
+    if segs is None:
+        return []
+    found = {
+        registered or "*"
+        for route, registered in table
+        for tokens in _shapes(route)
+        if _fit(tokens, segs) is not None
+    }
+    if "*" in found:
+        return ["*"]
+    if "GET" in found:
+        found.add("HEAD")
+    return sorted(found)
+
+
+def _shape_key(tokens: list[str]) -> tuple[str, ...]:
+    return tuple(t if _kind(t) == "static" else _kind(t) for t in tokens)
+
+
+_STATIC = st.sampled_from(["a", "b", "ab"])
+_MIDDLE = st.one_of(_STATIC, st.sampled_from([":x", ":y"]))
+_LAST = st.one_of(_MIDDLE, st.sampled_from([":o?", "**", "**:rest"]))
+_ROUTE = st.builds(
+    lambda middle, last: "/" + "/".join([*middle, *last]),
+    st.lists(_MIDDLE, max_size=3),
+    st.lists(_LAST, max_size=1),
+)
+_TABLE = st.lists(
+    st.tuples(_ROUTE, st.sampled_from([None, "GET", "POST", "HEAD"])), min_size=1, max_size=10
+)
+_PATH = st.one_of(
+    st.builds(
+        lambda segs, slash: "/" + "/".join(segs) + slash,
+        st.lists(st.sampled_from(["a", "b", "ab", "c", "", "%2F", "x y"]), max_size=5),
+        st.sampled_from(["", "/"]),
+    ),
+    st.sampled_from(["", "*", "a", "a/b", "//", "///"]),
+)
+_METHOD = st.sampled_from(["GET", "HEAD", "POST", "PUT", "OPTIONS"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TABLE, st.lists(st.tuples(_METHOD, _PATH), min_size=1, max_size=8))
+def test_router_agrees_with_a_brute_force_matcher(
+    table: list[tuple[str, str | None]], requests: list[tuple[str, str]]
+) -> None:
+    router: Router[str] = Router()
+    registered: list[tuple[str, str | None]] = []
+    taken: set[tuple[tuple[str, ...], str | None]] = set()
+    for route, method in table:
+        keys = {(_shape_key(tokens), method) for tokens in _shapes(route)}
+        if keys & taken:  # the reference says: a conflict
+            with pytest.raises(RouteConflictError):
+                router.add(route, f"{method or '*'} {route}", method)
+            continue
+        router.add(route, f"{method or '*'} {route}", method)
+        registered.append((route, method))
+        taken |= keys
+    for method, path in requests:
+        assert router.match(method, path) == reference_match(registered, method, path), (
+            method,
+            path,
+        )
+        assert router.allowed_methods(path) == reference_allowed(registered, path), path

@@ -7,7 +7,9 @@ anything is read, and a body that grows past the limit stops at the limit (413).
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import HTTPError
@@ -27,6 +29,9 @@ __all__ = [
     "read_validated_body",
     "validate",
 ]
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # unpaired: no UTF-8 encoder takes them
 
 
 def _too_large(limit: int) -> HTTPError:
@@ -110,27 +115,57 @@ async def read_body(event: Event) -> Any:
     if kind == "application/x-www-form-urlencoded":
         return parse_query(raw)
     if kind.startswith("text/"):
+        codec = _codec(_charset(event) or "utf-8")
         try:
-            return raw.decode(_charset(event))
-        except (UnicodeDecodeError, LookupError):
-            raise HTTPError(400, "Body is not valid text in its declared charset") from None
+            text = raw.decode(codec) if codec else None
+        except (UnicodeError, LookupError):  # LookupError: bytes-to-bytes codecs (base64)
+            text = None
+        if text is None or (not text.isascii() and _SURROGATE.search(text)):
+            raise HTTPError(400, "Body is not valid text in its declared charset")
+        return text
     if not kind or kind == "application/json" or kind.endswith("+json"):
         return parse_json(raw)
     return raw
 
 
 def parse_json(raw: bytes) -> Any:
-    """Parse a JSON body; malformed, non-UTF-8 or too deeply nested input is a 400."""
+    """Parse a JSON body; malformed, non-UTF-8 or too deeply nested input is a 400.
+
+    JSON between systems is UTF-8 (RFC 8259 section 8.1), as pydantic reads it too; a
+    string with an unpaired surrogate (``"\\ud800"``) is refused, since no response,
+    log or database could encode it later.
+    """
     try:
-        return json.loads(raw)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise HTTPError(400, "Invalid JSON body: not UTF-8") from None
+    try:
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise HTTPError(
             400, f"Invalid JSON body: {exc.msg}", data={"line": exc.lineno, "column": exc.colno}
         ) from None
-    except UnicodeDecodeError:
-        raise HTTPError(400, "Invalid JSON body: not UTF-8") from None
     except RecursionError:
         raise HTTPError(400, "Invalid JSON body: nested too deeply") from None
+    if ("\\ud" in text or "\\uD" in text) and _holds_surrogate(value):
+        raise HTTPError(400, "Invalid JSON body: unpaired surrogate in a string")
+    return value
+
+
+def _holds_surrogate(value: Any) -> bool:
+    """Whether any string (key or value) in parsed JSON holds an unpaired surrogate."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 async def read_form_data(
@@ -150,6 +185,9 @@ async def read_form_data(
     from starlette.formparsers import MultiPartException
     from starlette.requests import ClientDisconnect
 
+    charset = _charset(event)
+    if charset is not None and _codec(charset) is None:
+        raise HTTPError(400, f"Invalid form body: unknown charset {charset[:40]!r}")
     try:
         form = await event.request.form(max_files=max_files, max_fields=max_fields)
     except MultiPartException as exc:
@@ -157,7 +195,17 @@ async def read_form_data(
     except ClientDisconnect:
         raise HTTPError(400, "Client disconnected while sending the body") from None
     event.on_cleanup(form.close)
+    if _form_holds_surrogate(form):  # charset=utf-7 decodes "+2AA-" to half a pair
+        raise HTTPError(400, "Invalid form body: not text in its declared charset")
     return form
+
+
+def _form_holds_surrogate(form: FormData) -> bool:
+    for name, value in form.multi_items():
+        texts = (name, value) if isinstance(value, str) else (name, value.filename or "")
+        if any(not text.isascii() and _SURROGATE.search(text) for text in texts):
+            return True
+    return False
 
 
 async def read_validated_body(event: Event, validator: Any) -> Any:
@@ -190,7 +238,9 @@ def validate(validator: Any, value: Any, what: str, *, from_json: bool = False) 
         result = validator(value)
     except HTTPError:
         raise
-    except (ValueError, TypeError, AssertionError) as exc:
+    except Exception as exc:
+        # Whatever a validator raises means the input did not fit (h3's validateData does
+        # the same): `body["name"]` on a list or a body without "name" is the client's 400.
         raise HTTPError(400, f"Invalid {what}: {exc}", data={"issues": [str(exc)]}) from None
     if result is False:
         raise HTTPError(400, f"Invalid {what}")
@@ -199,12 +249,23 @@ def validate(validator: Any, value: Any, what: str, *, from_json: bool = False) 
 
 def _issues(exc: Exception) -> list[Any]:
     to_json = getattr(exc, "json", None)
-    if to_json is not None:
-        try:
-            return json.loads(to_json(include_url=False))
-        except TypeError:
-            return json.loads(to_json())
-    return [str(exc)]
+    if to_json is None:
+        return [str(exc)]
+    try:
+        return json.loads(to_json(include_url=False))
+    except TypeError:
+        return json.loads(to_json())
+    except ValueError:
+        # pydantic cannot write an input that is not UTF-8 (a raw JSON body such as
+        # b"\xff..."), nor objects it does not know: the issues as Python values instead.
+        errors = exc.errors(include_url=False)  # type: ignore[attr-defined]
+        return json.loads(json.dumps(errors, default=_jsonable))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
 
 
 def _is_json(event: Event) -> bool:
@@ -212,11 +273,28 @@ def _is_json(event: Event) -> bool:
     return not kind or kind == "application/json" or kind.endswith("+json")
 
 
-def _charset(event: Event) -> str:
+def _charset(event: Event) -> str | None:
+    """The content type's ``charset`` parameter, if any."""
     for name, value in event.scope["headers"]:
         if name == b"content-type":
             for param in value.decode("latin-1").split(";")[1:]:
                 key, _, val = param.strip().partition("=")
                 if key.lower() == "charset" and val:
                     return val.strip('"')
-    return "utf-8"
+    return None
+
+
+# Python codecs that are not character sets: they decode escapes or domain names
+# (unicode_escape can make unpaired surrogates and warns on bad input; punycode is slow).
+_NOT_CHARSETS = frozenset(
+    {"unicode-escape", "raw-unicode-escape", "punycode", "idna", "undefined", "palmos"}
+)
+
+
+def _codec(charset: str) -> str | None:
+    """The codec for a declared charset, or None when Python has none or it is not a charset."""
+    try:
+        name = codecs.lookup(charset).name
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
+        return None
+    return None if name in _NOT_CHARSETS else name

@@ -24,7 +24,8 @@ class CorsOptions(TypedDict, total=False):
     """Options of `handle_cors` and the `cors` route rule (all optional).
 
     origin: "*" (default), "null", a list of origins or compiled regexes, or a function.
-    methods / allow_headers / expose_headers: "*" (default) or a list.
+    methods / allow_headers / expose_headers: "*" (default) or a list; a preflight's
+        "*" methods with credentials, and "*" allow_headers, name what it asks for.
     credentials: send `Access-Control-Allow-Credentials: true` (default False).
     max_age: preflight cache seconds (default: not sent).
     preflight_status: status of the preflight answer (default 204).
@@ -75,9 +76,12 @@ def preflight_response(event: Event, options: CorsOptions) -> PlainResponse:
     headers = response.raw_headers
     if allowed is not None:
         _origin_headers(headers, allowed, options)
-        headers.append(
-            (b"access-control-allow-methods", _join(options.get("methods", "*")).encode())
-        )
+        methods = options.get("methods", "*")
+        if methods == "*" and options.get("credentials"):
+            # With credentials a browser reads "*" as a method named "*" (Fetch spec,
+            # CORS-preflight fetch), which would refuse a credentialed PUT: name the one asked.
+            methods = event.headers.get("access-control-request-method") or "*"
+        headers.append((b"access-control-allow-methods", _join(methods).encode("latin-1")))
         allow_headers = options.get("allow_headers", "*")
         if allow_headers == "*":
             value = event.headers.get("access-control-request-headers") or "*"
