@@ -10,9 +10,51 @@ import pytest
 
 from nitro import DatabaseError
 from nitro.core.database import Database, Result
+from nitro.sql_connectors import create_connector
 from nitro.testing import TestClient
 
 pytestmark = pytest.mark.anyio
+
+
+def _connector(name: str, tmp_path: Path) -> Any:
+    scheme = "postgresql" if name == "postgresql" else "mysql"
+    return create_connector(name, {"url": f"{scheme}://app:pw@127.0.0.1:1/db"}, root=tmp_path)
+
+
+def test_postgresql_errors_that_mean_unavailable(tmp_path: Path) -> None:
+    import psycopg
+    from psycopg import errors
+
+    unavailable = _connector("postgresql", tmp_path).is_unavailable
+    # libpq's own errors have no SQLSTATE: connecting failed or the connection broke.
+    assert unavailable(psycopg.OperationalError("consuming input failed: server closed"))
+    assert unavailable(psycopg.OperationalError("connection failed: Connection refused"))
+    assert unavailable(errors.ConnectionTimeout("connection timeout expired"))
+    assert unavailable(errors.AdminShutdown("terminating connection"))  # 57P01
+    assert unavailable(errors.CannotConnectNow("the database system is starting up"))  # 57P03
+    assert unavailable(errors.TooManyConnections("too many clients"))  # 53300
+    assert unavailable(errors.ConnectionFailure("connection failure"))  # 08006
+    # Errors about the query, even the OperationalError kind, are not the server's absence.
+    assert not unavailable(errors.QueryCanceled("statement timeout"))  # 57014
+    assert not unavailable(errors.LockNotAvailable("could not obtain lock"))  # 55P03
+    assert not unavailable(errors.SyntaxError("syntax error"))
+    assert not unavailable(errors.UniqueViolation("duplicate key"))
+    assert not unavailable(ValueError("bad value"))
+    assert unavailable(ConnectionResetError())
+    assert unavailable(TimeoutError())
+
+
+def test_mysql_errors_that_mean_unavailable(tmp_path: Path) -> None:
+    from asyncmy import errors
+
+    unavailable = _connector("mysql", tmp_path).is_unavailable
+    for code in (2003, 2006, 2013, 2055, 1040, 1053, 1927):
+        assert unavailable(errors.OperationalError(code, "...")), code
+    assert unavailable(errors.InterfaceError(0, "Not connected"))
+    assert not unavailable(errors.OperationalError(1205, "Lock wait timeout exceeded"))
+    assert not unavailable(errors.ProgrammingError(1064, "You have an error in your SQL"))
+    assert not unavailable(errors.IntegrityError(1062, "Duplicate entry"))
+    assert not unavailable(errors.OperationalError())
 
 
 class Failing:
