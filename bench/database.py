@@ -2,9 +2,9 @@
 
 - SQLite: nitro's `sqlite` connector against `sqlite3` run in a worker thread the
   same way (`anyio.to_thread.run_sync`), one connection, the same query text.
-- PostgreSQL: nitro's `postgresql` connector against a psycopg `AsyncConnectionPool`
-  with the same settings (dict rows, autocommit), `await conn.execute(...)` +
-  `fetchall()` on a pooled connection.
+- PostgreSQL: nitro's `postgresql` connector (its pool lends a connection per query)
+  against one psycopg `AsyncConnection` with the same settings (dict rows,
+  autocommit) used directly: `await conn.execute(...)` + `fetchall()`.
 
 Both return the row; nitro also converts `?` (cached), binds and builds a Result.
 """
@@ -54,27 +54,18 @@ async def _sqlite(repeat: int, root: Path) -> dict[str, float]:
 
 
 async def _postgres(repeat: int, root: Path) -> dict[str, float] | str:
+    from psycopg import AsyncConnection
     from psycopg.rows import dict_row
-    from psycopg_pool import AsyncConnectionPool
 
     db = Database(create_connector("postgresql", {"url": POSTGRES_URL}, root=root), "bench")
     connector: Any = db.connector
-    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        kwargs={
-            **{k: v for k, v in connector.settings.items() if v is not None},
-            "autocommit": True,
-            "row_factory": dict_row,
-        },
-        min_size=0,
-        max_size=10,
-        open=False,
-    )
     raw_query = QUERY.replace("?", "%s")
+    connection: AsyncConnection[Any] | None = None
 
     async def raw_select() -> Any:
-        async with pool.connection() as connection:
-            cursor = await connection.execute(raw_query, (1,))
-            return await cursor.fetchall()
+        assert connection is not None
+        cursor = await connection.execute(raw_query, (1,))
+        return await cursor.fetchall()
 
     try:
         try:
@@ -84,11 +75,16 @@ async def _postgres(repeat: int, root: Path) -> dict[str, float] | str:
         except Exception as exc:
             return f"skipped: {exc}"
         await db.sql(f"INSERT INTO {TABLE} VALUES (1, 'Ada')")
-        await pool.open()
+        connection = await AsyncConnection.connect(
+            **{k: v for k, v in connector.settings.items() if v is not None},
+            autocommit=True,
+            row_factory=dict_row,
+        )
         assert (await db.sql(QUERY, 1)).rows == await raw_select() == [{"id": 1, "name": "Ada"}]
         return await compare({"nitro": lambda: db.sql(QUERY, 1), "raw": raw_select}, repeat)
     finally:
-        await pool.close()
+        if connection is not None:
+            await connection.close()
         try:
             await db.exec(f"DROP TABLE IF EXISTS {TABLE}")
         finally:
@@ -102,7 +98,7 @@ def measure(repeat: int) -> dict[str, Any]:
         [
             f"{QUERY!r} with one bound value; {loop_name} loop; each timing >= {MIN_SECONDS} s,",
             f"nitro and raw interleaved, best of {repeat} repeats; raw = sqlite3 in a worker thread,",
-            f"and a psycopg AsyncConnectionPool with the same settings on {POSTGRES_URL}",
+            f"and one psycopg AsyncConnection with the same settings on {POSTGRES_URL}",
         ],
     )
 

@@ -66,10 +66,19 @@ class Result:
 
 class DatabaseError(HTTPError):
     """A query or connection failed. Names the connector, the connection and the host,
-    shows the SQL but never the bound values or credentials."""
+    never the bound values or credentials.
 
-    def __init__(self, message: str, *, status: int = 500) -> None:
+    The SQL is kept apart (`sql`): ``str(error)`` (logs, tracebacks, dev error pages)
+    shows it, the error's JSON body (`message`) does not. When the server is
+    unavailable or the connection broke, `status` is 503.
+    """
+
+    def __init__(self, message: str, *, status: int = 500, sql: str | None = None) -> None:
         super().__init__(status, _CREDENTIALS.sub(r"\1***@", message))
+        self.sql = sql
+
+    def __str__(self) -> str:
+        return self.message if self.sql is None else f"{self.message}\n  SQL: {self.sql}"
 
 
 class Statement(Protocol):
@@ -85,7 +94,10 @@ class Connector(Protocol):
     "format" ``%s`` with literal ``%`` doubled, "numeric" ``$1``). `transaction`
     yields a connector bound to one connection inside BEGIN ... COMMIT/ROLLBACK.
     Errors the connector raises as `DatabaseError` reach the caller as they are;
-    anything else is wrapped with the connection's name.
+    anything else is wrapped with the connection's name. A connector may define
+    ``is_unavailable(exc) -> bool`` to say which of its driver's errors mean the
+    server is unavailable or the connection broke (a 503); without it a guess from
+    the exception's type and text decides.
     """
 
     name: str
@@ -195,7 +207,12 @@ class Database:
             yield self
         except BaseException as exc:
             _current_tx.reset(token)
-            await context.__aexit__(type(exc), exc, exc.__traceback__)
+            try:
+                await context.__aexit__(type(exc), exc, exc.__traceback__)
+            except Exception:
+                # ROLLBACK failed too (the connection broke): what the block raised is
+                # the error to report; the pool drops the connection.
+                pass
             raise
         else:
             _current_tx.reset(token)
@@ -209,22 +226,20 @@ class Database:
         await self.connector.dispose()
 
     def _error(self, exc: BaseException, sql: str, values: Sequence[Any]) -> DatabaseError:
-        message = str(exc).strip() or type(exc).__name__
+        message = str(exc)
         for value in values:  # a driver may echo a value in its message: never show it
-            if isinstance(value, bytes):
-                text = value.decode("utf-8", "replace")
-            elif isinstance(value, (str, int, float)):
-                text = str(value)
-            else:
-                continue
-            if text:
-                message = message.replace(text, "<value>")
+            message = _hide_value(message, value)
+        message = " ".join(message.split()) or type(exc).__name__  # one line (libpq's has tabs)
         head = f"[nitro:db:{self.connector.name}] {self.name!r} ({self.connector.endpoint})"
-        if _is_connection_error(exc):
+        classify = getattr(self.connector, "is_unavailable", None)
+        unavailable = classify(exc) if classify is not None else _is_connection_error(exc)
+        if unavailable:
             return DatabaseError(
-                f"{head}: cannot connect: {type(exc).__name__}: {message}", status=503
+                f"{head}: unavailable: {type(exc).__name__}: {message}",
+                status=503,
+                sql=_one_line(sql),
             )
-        return DatabaseError(f"{head}: {type(exc).__name__}: {message}\n  SQL: {_one_line(sql)}")
+        return DatabaseError(f"{head}: {type(exc).__name__}: {message}", sql=_one_line(sql))
 
 
 class Prepared:
@@ -356,7 +371,28 @@ def _one_line(sql: str) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
+def _hide_value(message: str, value: Any) -> str:
+    """`message` with `value` replaced by ``<value>`` where it stands alone (quoted, in
+    parentheses, after a space), not inside a longer word, number or dotted name: the
+    value "x" must not garble "unexpectedly", nor 0.0 the host "127.0.0.1"."""
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", "replace")
+    elif isinstance(value, (str, int, float)):
+        text = str(value)
+    else:
+        return message
+    if not text or text not in message:
+        return message
+    pattern = re.escape(text)
+    if text[0].isalnum() or text[0] == "_":
+        pattern = r"(?<![\w.])" + pattern
+    if text[-1].isalnum() or text[-1] == "_":
+        pattern += r"(?![\w.])"
+    return re.sub(pattern, "<value>", message)
+
+
 def _is_connection_error(exc: BaseException) -> bool:
+    """A guess for connectors that do not say (no ``is_unavailable``)."""
     text = f"{type(exc).__module__}.{type(exc).__name__} {exc}".lower()
     markers = (
         "connection refused",

@@ -1,12 +1,13 @@
-"""What the server connectors (PostgreSQL, MySQL) share: options, a pool opened on
+"""What the server connectors (PostgreSQL, MySQL) share: options, a pool made on
 first use and kept across requests and warm invocations, statements on a pooled
-connection or on a transaction's.
+connection or on a transaction's, and which failures mean "the server is unavailable".
 
-A subclass says how its driver opens, lends and closes connections and runs SQL.
+A subclass says how its driver opens, checks and closes a connection and runs SQL.
 """
 
 from __future__ import annotations
 
+import select
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from ..core.database import Result
 from ..core.options import Options
 from ._common import InTransaction, endpoint, split_url
+from ._connection_pool import ConnectionPool
 
 
 class ServerOptions(Options):
@@ -31,15 +33,19 @@ class ServerOptions(Options):
     max_size: int = 10
     """Most connections at once (default 10)."""
     connect_timeout: float = 5.0
-    """Seconds to connect (default 5)."""
+    """Seconds to connect, and to wait for a free connection when all are in use (default 5)."""
 
 
 class PooledConnector:
-    """A server database behind its driver's connection pool."""
+    """A server database behind nitro's connection pool (`ConnectionPool`)."""
 
     name: str
     dialect: str
     style = "format"
+    max_idle: float = 600.0
+    """Seconds an idle connection beyond `min_size` is kept."""
+    max_lifetime: float | None = 3600.0
+    """Seconds after which a connection is replaced (None: never)."""
 
     def __init__(
         self,
@@ -62,15 +68,24 @@ class PooledConnector:
         self.endpoint = endpoint(
             self.dialect, self.settings["host"], self.settings["port"], self.settings["database"]
         )
-        self._pool: Any = None
+        self._pool: ConnectionPool[Any] | None = None
 
-    async def pool(self) -> Any:
+    def pool(self) -> ConnectionPool[Any]:
         if self._pool is None:
-            self._pool = await self.open_pool()
+            self._pool = ConnectionPool(
+                open=self.connect,
+                close=self.close_connection,
+                usable=self.usable,
+                max_size=self.options.max_size,
+                min_size=self.options.min_size,
+                timeout=self.options.connect_timeout,
+                max_idle=self.max_idle,
+                max_lifetime=self.max_lifetime,
+            )
         return self._pool
 
     async def exec(self, script: str) -> None:
-        async with self.acquire(await self.pool()) as connection:
+        async with self.pool().connection() as connection:
             await self.run_script(connection, script)
 
     def prepare(self, sql: str) -> PooledStatement:
@@ -78,24 +93,36 @@ class PooledConnector:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PooledTransaction]:
-        async with self.acquire(await self.pool()) as connection, self.begin(connection):
+        async with self.pool().connection() as connection, self.begin(connection):
             yield PooledTransaction(self, connection)
 
     async def dispose(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            await self.close_pool(pool)
+            await pool.close()
+
+    def is_unavailable(self, exc: BaseException) -> bool:
+        """True when `exc` means the server cannot serve now (refused, unreachable, shutting
+        down, out of connections) or the connection broke: a 503, not a fault of the query."""
+        return isinstance(exc, (OSError, TimeoutError)) or self.driver_unavailable(exc)
 
     # What each driver does its own way.
 
-    async def open_pool(self) -> Any:
+    async def connect(self) -> Any:
+        """A new connection (autocommit, rows as dicts); the driver's error when refused."""
         raise NotImplementedError
 
-    async def close_pool(self, pool: Any) -> None:
+    async def close_connection(self, connection: Any) -> None:
         raise NotImplementedError
 
-    def acquire(self, pool: Any) -> AbstractAsyncContextManager[Any]:
-        """A connection lent by `pool`; one that broke is not given back."""
+    def usable(self, connection: Any) -> bool:
+        """Whether `connection` may be lent (again): open, not in a transaction, and not
+        dropped by the server while it sat idle. Called on every checkout and return:
+        local checks only, never a round trip to the server."""
+        raise NotImplementedError
+
+    def driver_unavailable(self, exc: BaseException) -> bool:
+        """Whether the driver's `exc` says the server is unavailable or the connection broke."""
         raise NotImplementedError
 
     def begin(self, connection: Any) -> AbstractAsyncContextManager[Any]:
@@ -120,7 +147,7 @@ class PooledStatement:
     async def execute(self, params: Sequence[Any]) -> Result:
         if self.connection is not None:
             return await self.owner.run(self.connection, self.sql, params)
-        async with self.owner.acquire(await self.owner.pool()) as connection:
+        async with self.owner.pool().connection() as connection:
             return await self.owner.run(connection, self.sql, params)
 
 
@@ -135,3 +162,13 @@ class PooledTransaction(InTransaction):
 
     def prepare(self, sql: str) -> PooledStatement:
         return PooledStatement(self.owner, sql, self.connection)
+
+
+def socket_readable(fd: int) -> bool:
+    """Whether the socket `fd` has data or EOF waiting, without blocking. On an idle
+    connection either means the server closed it (or told it something): do not lend it."""
+    if hasattr(select, "poll"):  # not limited to descriptors below FD_SETSIZE, as select is
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])

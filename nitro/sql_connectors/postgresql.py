@@ -1,12 +1,13 @@
-"""`postgresql`: psycopg 3's async driver with a connection pool (psycopg-pool).
+"""`postgresql`: psycopg 3's async driver behind nitro's connection pool.
 
 Why psycopg rather than asyncpg: one library for sync and async code, binary wheels
 (`psycopg[binary]`) for every platform, and it works behind PgBouncer/RDS Proxy in
 transaction mode, where asyncpg's statement cache breaks. Values are bound server
 side, never formatted into the SQL.
 
-The pool opens on first use, keeps connections across requests and warm serverless
-invocations, and drops a connection that broke (the next query gets a fresh one).
+Connections open on first use, in the request that needs one (so a refused connection
+fails that request at once, naming the host and port), are kept across requests and
+warm serverless invocations, and one that broke or that the server closed is replaced.
 """
 
 from __future__ import annotations
@@ -18,20 +19,25 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.database import Result
 from ._common import parse_options
-from ._pool import PooledConnector, ServerOptions
+from ._pool import PooledConnector, ServerOptions, socket_readable
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
-    from psycopg_pool import AsyncConnectionPool
 
 CONNECTOR_NAME = "postgresql"
-REQUIRES = ["psycopg[binary]>=3.1", "psycopg-pool>=3.2"]
+REQUIRES = ["psycopg[binary]>=3.1"]
+
+# SQLSTATEs that mean the server cannot serve now: class 08 (connection exception),
+# class 53 (insufficient resources: too many connections, out of memory, disk full),
+# 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now: starting or stopping).
+# https://www.postgresql.org/docs/current/errcodes-appendix.html
+_UNAVAILABLE_CLASSES = ("08", "53")
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
 
 
 class PostgresOptions(ServerOptions):
     """Options of the `postgresql` connector: `url` (``postgresql://user:password@host:5432/dbname``)
-    or the separate parts, and the pool's size (see `ServerOptions`). `connect_timeout`
-    also bounds the wait for a free connection."""
+    or the separate parts, the pool's size and `connect_timeout` (see `ServerOptions`)."""
 
 
 class PostgresConnector(PooledConnector):
@@ -39,36 +45,46 @@ class PostgresConnector(PooledConnector):
     dialect = "postgresql"
 
     def __init__(self, options: PostgresOptions) -> None:
+        from psycopg.pq import TransactionStatus
+        from psycopg.rows import dict_row
+
         super().__init__(options, port=5432)
         self.settings["dbname"] = self.settings.pop("database")
         self.settings["connect_timeout"] = max(1, int(options.connect_timeout))
+        self._connect_args = {
+            **{k: v for k, v in self.settings.items() if v is not None},
+            "autocommit": True,
+            "row_factory": dict_row,
+        }
+        self._idle_status = TransactionStatus.IDLE
 
-    async def open_pool(self) -> AsyncConnectionPool[Any]:
-        from psycopg.rows import dict_row
-        from psycopg_pool import AsyncConnectionPool
+    async def connect(self) -> AsyncConnection[Any]:
+        from psycopg import AsyncConnection
 
-        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            kwargs={
-                **{k: v for k, v in self.settings.items() if v is not None},
-                "autocommit": True,
-                "row_factory": dict_row,
-            },
-            min_size=self.options.min_size,
-            max_size=self.options.max_size,
-            timeout=self.options.connect_timeout,
-            open=False,
-            name=f"nitro:{self.endpoint}",
+        return await AsyncConnection.connect(**self._connect_args)
+
+    async def close_connection(self, connection: AsyncConnection[Any]) -> None:
+        await connection.close()
+
+    def usable(self, connection: AsyncConnection[Any]) -> bool:
+        if connection.closed or connection.pgconn.transaction_status != self._idle_status:
+            return False
+        # An idle connection has nothing to read. If it has, the server closed it (it shut
+        # down, restarted or ended the backend: EOF, or a FATAL message) or sent a
+        # notification: start afresh rather than lend it and fail the next query.
+        return not socket_readable(connection.fileno())
+
+    def driver_unavailable(self, exc: BaseException) -> bool:
+        import psycopg
+
+        if not isinstance(exc, psycopg.OperationalError):
+            return False
+        # No SQLSTATE: libpq's own error, about the connection (refused, timed out,
+        # "server closed the connection unexpectedly", "the connection is closed").
+        state = exc.sqlstate
+        return (
+            state is None or state.startswith(_UNAVAILABLE_CLASSES) or state in _UNAVAILABLE_STATES
         )
-        await pool.open(wait=False)
-        return pool
-
-    async def close_pool(self, pool: AsyncConnectionPool[Any]) -> None:
-        await pool.close()
-
-    def acquire(
-        self, pool: AsyncConnectionPool[Any]
-    ) -> AbstractAsyncContextManager[AsyncConnection[Any]]:
-        return pool.connection()
 
     def begin(self, connection: AsyncConnection[Any]) -> AbstractAsyncContextManager[Any]:
         return connection.transaction()
@@ -86,6 +102,5 @@ class PostgresConnector(PooledConnector):
 
 def connector(options: Mapping[str, Any], *, root: Path) -> PostgresConnector:
     import psycopg  # noqa: F401  (a missing driver surfaces here, naming the extra)
-    import psycopg_pool  # noqa: F401
 
     return PostgresConnector(parse_options(PostgresOptions, options, CONNECTOR_NAME))

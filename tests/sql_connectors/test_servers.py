@@ -18,7 +18,7 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.mark.parametrize("name", ["postgresql", "mysql"])
-async def test_a_refused_connection_names_connector_and_host_but_not_the_password(
+async def test_a_refused_connection_fails_at_once_naming_the_cause_but_not_the_password(
     name: str, tmp_path: Path
 ) -> None:
     port = free_port()
@@ -26,23 +26,26 @@ async def test_a_refused_connection_names_connector_and_host_but_not_the_passwor
     db = Database(
         create_connector(
             name,
-            {"url": f"{scheme}://app:s3cr3t-pw@127.0.0.1:{port}/prod", "connect_timeout": 2},
+            {"url": f"{scheme}://app:s3cr3t-pw@127.0.0.1:{port}/prod", "connect_timeout": 5},
             root=tmp_path,
         ),
         "main",
     )
-    started = time.monotonic()
     try:
-        with pytest.raises(DatabaseError) as info:
-            await db.sql("SELECT 1")
+        for _ in range(3):  # every attempt, not only the first, fails at once
+            started = time.monotonic()
+            with pytest.raises(DatabaseError) as info:
+                await db.sql("SELECT 1")
+            # Refused on loopback takes milliseconds; the pool must not wait its 5 s timeout.
+            assert time.monotonic() - started < 2
     finally:
         await db.dispose()
-    assert time.monotonic() - started < 10
-    message = str(info.value)
+    message = info.value.message
     assert message.startswith(
-        f"[nitro:db:{name}] 'main' ({scheme}://127.0.0.1:{port}/prod): cannot connect"
+        f"[nitro:db:{name}] 'main' ({scheme}://127.0.0.1:{port}/prod): unavailable: "
     )
-    assert "s3cr3t-pw" not in message and "app" not in message.split(": cannot connect")[0]
+    assert "Connection refused" in message and f"{port}" in message.split("unavailable: ")[1]
+    assert "s3cr3t-pw" not in str(info.value) and "app" not in message
     assert info.value.status == 503
 
 
@@ -52,10 +55,9 @@ async def test_postgresql_replaces_a_dropped_connection(tmp_path: Path) -> None:
         connect("postgresql", tmp_path, "admin") as killer,
     ):
         pid = (await db.sql("SELECT pg_backend_pid() AS pid")).rows[0]["pid"]
-        await killer.sql("SELECT pg_terminate_backend(?)", pid)
-        with pytest.raises(DatabaseError):  # the query that meets the dead connection fails...
-            await db.sql("SELECT 1 AS one")
-        assert (await db.sql("SELECT 1 AS one")).rows == [{"one": 1}]  # ...the next gets a new one
+        # With a timeout (ms) it returns once the backend has exited (PostgreSQL 14+).
+        await killer.sql("SELECT pg_terminate_backend(?, 5000)", pid)
+        # The pooled connection died while idle: it is not lent again, a new one is made.
         assert (await db.sql("SELECT pg_backend_pid() AS pid")).rows[0]["pid"] != pid
 
 
