@@ -185,3 +185,12 @@ def test_plan_lines_and_error_lines() -> None:
     other = deploy_error("read", "iam-role", "r", TimeoutError("slow"))
     assert str(other) == "[nitro:deploy] read IAM role r: TimeoutError: slow"
 
+
+def test_environment_names_lambda_refuses_fail_the_build() -> None:
+    from nitro.build.output import BuildError
+    from nitro.deploy.aws_lambda import lambda_options
+
+    assert lambda_options({"environment": {"LOG_LEVEL": "info", "x1": ""}})["environment"]
+    for bad in ("X", "1ST", "WITH-DASH", "a b"):
+        with pytest.raises(BuildError, match=f"environment name '{bad}' is not one Lambda accepts"):
+            lambda_options({"environment": {bad: "1"}})
