@@ -54,7 +54,11 @@ VERCEL_RUNTIME = "vercel-runtime==0.24.1"
 FUNCTION = "__nitro"
 TRAMPOLINE = "vc__handler__python"  # the module name Vercel's own builder uses
 ENTRY = "nitro_entry"
-SIZE_LIMIT = 250 * 1024 * 1024  # uncompressed function bundle (Vercel's Python limit)
+# The uncompressed function bundle: 500 MB for Python functions (250 MB for the other
+# runtimes). https://vercel.com/docs/functions/limitations#bundle-size-limits and
+# https://vercel.com/kb/guide/troubleshooting-function-250mb-limit ("500 MB uncompressed
+# for Python"). Larger bundles need Vercel's opt-in "large functions" on Fluid compute.
+SIZE_LIMIT = 500 * 1024 * 1024
 RUNTIMES = ("python3.12", "python3.13", "python3.14")  # vercel-runtime needs Python >= 3.12
 OPTIONS = ("runtime", "memory", "max_duration", "regions", "bytecode")
 STORAGE_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -178,7 +182,7 @@ def check_size(function: Path, limit: int = SIZE_LIMIT) -> int:
         listing = ", ".join(f"{name} {_mib(size)}" for name, size in largest)
         raise BuildError(
             f"[nitro:build] the Vercel function is {_mib(total)}, over Vercel's {_mib(limit)} limit "
-            f"(uncompressed). Largest: {listing}"
+            f"(uncompressed, https://vercel.com/docs/functions/limitations). Largest: {listing}"
         )
     return total
 

@@ -3,7 +3,7 @@ vendored Vercel launcher (`vercel-runtime`) on Python 3.12 in IPC mode, as the p
 runs it, and by `nitro preview` (the launcher behind a proxy that plays Vercel's CDN).
 
 Public assets: Vercel's CDN serves `static/` and the function ships no copy of it
-(it would count against the function's 250 MB for nothing). So the `public-asset`
+(it would count against the function's 500 MB for nothing). So the `public-asset`
 case runs through the preview proxy; against the bare function it checks the file
 in `static/` and that the function answers 404 for it.
 """
@@ -166,7 +166,7 @@ def test_build_output(built: tuple[Path, str], output: Path) -> None:
     assert info["preset"] == "vercel"
     assert info["commands"] == {"preview": "nitro preview", "deploy": "vercel deploy --prebuilt"}
     assert info["vercel"]["runtime"] == "python3.12" and info["vercel"]["size"] > 1_000_000
-    assert "function size:" in log and "of Vercel's 250.0 MB limit" in log
+    assert "function size:" in log and "of Vercel's 500.0 MB limit" in log
     assert "import-checking __nitro.func/nitro_entry.py with Python 3.12" in log
 
 

@@ -11,14 +11,21 @@ CONFIG = """from nitro.config import define_nitro_config
 config = define_nitro_config(
     scheduled_tasks={SCHEDULE},
     aws_lambda={OPTIONS},
+    storage={STORAGE},
 )
 """
 SCHEDULE = {"*/5 * * * *": ["cms:update"], "0 3 * * *": ["db:cleanup", "report"]}
 OPTIONS = {"memory": 512, "timeout": 20, "environment": {"LOG_LEVEL": "info"}}
 
 
-def write_project(root: Path, schedule: dict[str, list[str]], options: dict[str, Any]) -> Path:
-    """A project named "shop": one route, three tasks, `schedule`, `aws_lambda=options`."""
+def write_project(
+    root: Path,
+    schedule: dict[str, list[str]],
+    options: dict[str, Any],
+    storage: dict[str, dict[str, Any]] | None = None,
+) -> Path:
+    """A project named "shop": one route, four tasks, `schedule`, `aws_lambda=options`,
+    `storage` (none: the default `data` mount)."""
     (root / "routes").mkdir(parents=True, exist_ok=True)
     (root / "routes" / "index.py").write_text("def handler(event):\n    return 'shop'\n")
     for task in ("cms/update", "db/cleanup", "report", "mail/digest"):
@@ -31,7 +38,11 @@ def write_project(root: Path, schedule: dict[str, list[str]], options: dict[str,
     (root / "pyproject.toml").write_text(
         '[project]\nname = "shop"\nversion = "0.1.0"\ndependencies = []\n'
     )
-    config = CONFIG.replace("{SCHEDULE}", repr(schedule)).replace("{OPTIONS}", repr(options))
+    config = (
+        CONFIG.replace("{SCHEDULE}", repr(schedule))
+        .replace("{OPTIONS}", repr(options))
+        .replace("{STORAGE}", repr(storage or {}))
+    )
     (root / "nitro.config.py").write_text(config)
     return root
 

@@ -1,6 +1,6 @@
 """The pieces of `nitro deploy aws` that need no AWS: names, the function's
-environment, the role's policy, comparing configurations, error lines, and the
-SAM template agreeing with what the deploy makes."""
+environment, the resources' description (the role's policy), comparing
+configurations, error lines."""
 
 from __future__ import annotations
 
@@ -12,35 +12,34 @@ import pytest
 from botocore.exceptions import ClientError
 
 from nitro.deploy.aws.function import differences
-from nitro.deploy.aws.names import STAGE_PATTERN, Names
+from nitro.deploy.aws.names import STAGE_PATTERN, Names, rule_name, rule_suffix
 from nitro.deploy.aws.plan import Change
-from nitro.deploy.aws.role import role_policy
+from nitro.deploy.aws.resources import (
+    DATA_TABLE_ACTIONS,
+    Grant,
+    Resources,
+    describe,
+    storage_grants,
+)
 from nitro.deploy.aws.session import deploy_error
-from nitro.deploy.aws.spec import Grant, Spec, function_environment, storage_grants
-from nitro.deploy.aws_lambda import DATA_TABLE_ACTIONS, rule_name, rule_suffix
+from nitro.deploy.aws.spec import Spec, function_environment
 from nitro.deploy.errors import DeployError
+
+OPTIONS = {"runtime": "python3.12", "architecture": "x86_64", "memory": 512, "timeout": 20}
 
 
 def names(project: str = "shop", stage: str = "prod") -> Names:
     return Names(project, stage, "eu-west-1", "123456789012")
 
 
-def spec(**changes: Any) -> Spec:
-    fields: dict[str, Any] = {
-        "zip_path": Path("aws-lambda.zip"),
-        "code_sha256": "abc=",
-        "zip_size": 10,
-        "runtime": "python3.12",
-        "architecture": "x86_64",
-        "memory": 512,
-        "timeout": 20,
-        "environment": {"NITRO_DYNAMODB_TABLE": "shop-prod-data"},
-        "url_auth": "NONE",
-        "schedules": [],
-        "default_data": True,
-        "grants": (),
-    }
-    return Spec(**{**fields, **changes})
+def resources(
+    storage: dict[str, dict[str, Any]] | None = None, env: dict[str, str] | None = None
+) -> Resources:
+    return describe(names(), OPTIONS, [], storage or {}, env or {}, print)
+
+
+def spec(**storage: dict[str, Any]) -> Spec:
+    return Spec(Path("aws-lambda.zip"), "abc=", 10, resources(storage))
 
 
 def test_names_derive_from_the_project_and_the_stage() -> None:
@@ -77,13 +76,13 @@ def test_stages() -> None:
 
 def test_the_function_environment() -> None:
     environ = {"NITRO_GREETING": "hi", "PATH": "/bin", "NITRO_DYNAMODB_TABLE": "mine"}
-    env = function_environment({"LOG_LEVEL": "info", "NITRO_GREETING": "config"}, "t", environ)
+    env = function_environment({"LOG_LEVEL": "info", "NITRO_GREETING": "config"}, environ)
     # NITRO_* of the deploy's environment < aws_lambda["environment"] < the owned table.
-    assert env == {"LOG_LEVEL": "info", "NITRO_DYNAMODB_TABLE": "t", "NITRO_GREETING": "config"}
-    assert function_environment({}, None, environ) == {
-        "NITRO_DYNAMODB_TABLE": "mine",
-        "NITRO_GREETING": "hi",
-    }
+    assert env == {"LOG_LEVEL": "info", "NITRO_DYNAMODB_TABLE": "mine", "NITRO_GREETING": "config"}
+    owned = describe(names(), OPTIONS, [], {}, env, print).function.environment
+    assert owned == {**env, "NITRO_DYNAMODB_TABLE": "shop-prod-data"}
+    configured = describe(names(), OPTIONS, [], {"data": {"driver": "memory"}}, env, print)
+    assert configured.function.environment == env and configured.table is None
 
 
 def test_storage_grants_resolve_as_the_app_will() -> None:
@@ -103,8 +102,11 @@ def test_storage_grants_resolve_as_the_app_will() -> None:
 
 
 def test_the_role_policy_allows_only_what_the_app_owns() -> None:
-    grants = (Grant("dynamodb", "sessions", create_table=True), Grant("s3", "shop-uploads"))
-    policy = role_policy(names(), spec(grants=grants))
+    storage = {
+        "sessions": {"driver": "dynamodb", "table": "sessions", "create_table": True},
+        "uploads": {"driver": "s3", "bucket": "shop-uploads"},
+    }
+    policy = resources(storage).policy
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["Logs"]["Resource"] == [
         "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/shop-prod",
@@ -127,8 +129,14 @@ def test_the_role_policy_allows_only_what_the_app_owns() -> None:
     assert by_sid["Objects"]["Resource"] == ["arn:aws:s3:::shop-uploads/*"]
     every = [a for s in policy["Statement"] for a in s["Action"]]
     assert not any(a.endswith("*") for a in every)
-    only_logs = role_policy(names(), spec(default_data=False))
+    only_logs = resources({"data": {"driver": "memory"}}).policy
     assert [s["Sid"] for s in only_logs["Statement"]] == ["Logs"]
+    # `data` on S3: that bucket, and no table the app does not use.
+    on_s3 = resources(
+        {"data": {"driver": "s3", "bucket": "{{NITRO_BUCKET}}"}}, {"NITRO_BUCKET": "b"}
+    )
+    assert on_s3.table is None
+    assert [s["Sid"] for s in on_s3.policy["Statement"]] == ["Logs", "Buckets", "Objects"]
 
 
 def test_differences_name_each_field() -> None:
@@ -178,25 +186,11 @@ def test_plan_lines_and_error_lines() -> None:
     assert str(other) == "[nitro:deploy] read IAM role r: TimeoutError: slow"
 
 
-def test_the_sam_template_makes_what_the_deploy_makes() -> None:
+def test_environment_names_lambda_refuses_fail_the_build() -> None:
+    from nitro.build.output import BuildError
     from nitro.deploy.aws_lambda import lambda_options
-    from nitro.deploy.aws_lambda_sam import template
 
-    schedules = [{"cron": "0 3 * * *", "expression": "cron(0 3 * * ? *)", "tasks": ["db:cleanup"]}]
-    found = template("shop", lambda_options({"url_auth": "AWS_IAM"}), schedules)["Resources"]
-    function = found["NitroFunction"]["Properties"]
-    assert function["FunctionName"] == {"Fn::Sub": "shop-${Stage}"}
-    assert function["AutoPublishAlias"] == "live"
-    assert function["FunctionUrlConfig"] == {"AuthType": "AWS_IAM"}
-    [statement] = function["Policies"][0]["Statement"]
-    assert statement["Action"] == list(DATA_TABLE_ACTIONS)
-    assert found["NitroData"]["Properties"]["TableName"] == {"Fn::Sub": "shop-${Stage}-data"}
-    assert found["NitroData"]["Properties"]["TimeToLiveSpecification"] == {
-        "AttributeName": "expires",
-        "Enabled": True,
-    }
-    [target] = found["NitroCron0"]["Properties"]["Targets"]
-    assert target["Arn"] == {"Ref": "NitroFunction.Alias"}
-    assert found["NitroCron0Permission"]["Properties"]["FunctionName"] == {
-        "Ref": "NitroFunction.Alias"
-    }
+    assert lambda_options({"environment": {"LOG_LEVEL": "info", "x1": ""}})["environment"]
+    for bad in ("X", "1ST", "WITH-DASH", "a b"):
+        with pytest.raises(BuildError, match=f"environment name '{bad}' is not one Lambda accepts"):
+            lambda_options({"environment": {bad: "1"}})

@@ -203,6 +203,22 @@ def test_the_size_limit(tmp_path: Path) -> None:
         check_size(tmp_path, limit=3999)
 
 
+def test_the_default_size_limit_is_vercels_python_limit(tmp_path: Path) -> None:
+    # Vercel allows Python functions 500 MB uncompressed (other runtimes 250 MB):
+    # a 400 MB function builds, one byte over 500 MB does not. Sparse files: st_size
+    # counts, the disk holds nothing.
+    mib = 1024 * 1024
+    blob = tmp_path / "_vendor" / "torch" / "lib.so"
+    blob.parent.mkdir(parents=True)
+    with blob.open("wb") as file:
+        file.truncate(400 * mib)
+    assert check_size(tmp_path) == 400 * mib
+    with blob.open("r+b") as file:
+        file.truncate(500 * mib + 1)
+    with pytest.raises(BuildError, match=r"over Vercel's 500\.0 MB limit .*_vendor/torch"):
+        check_size(tmp_path)
+
+
 def test_preview_router(tmp_path: Path) -> None:
     static = tmp_path / "static"
     (static / "docs").mkdir(parents=True)

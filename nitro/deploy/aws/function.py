@@ -16,7 +16,7 @@ from .bucket import code_location
 from .names import Names
 from .plan import Change
 from .session import Aws, Resource, error_code
-from .spec import HANDLER, Spec
+from .spec import Spec
 
 __all__ = ["ROLE_RETRY_DELAYS", "differences", "plan_function", "plan_function_removal"]
 
@@ -25,23 +25,25 @@ ROLE_RETRY_DELAYS: tuple[float, ...] = (1, 2, 3, 5, 8, 10, 10, 10, 10)  # 59 s i
 
 
 def desired_config(names: Names, spec: Spec) -> dict[str, Any]:
+    function = spec.resources.function
     return {
-        "Runtime": spec.runtime,
-        "Handler": HANDLER,
+        "Runtime": function.runtime,
+        "Handler": function.handler,
         "Role": names.role_arn,
-        "MemorySize": spec.memory,
-        "Timeout": spec.timeout,
-        "Environment": {"Variables": spec.environment},
+        "MemorySize": function.memory,
+        "Timeout": function.timeout,
+        "Environment": {"Variables": function.environment},
     }
 
 
 def differences(config: dict[str, Any], names: Names, spec: Spec) -> list[str]:
     """The fields of a function (or version) configuration that differ from the spec."""
     wanted = desired_config(names, spec)
+    architecture = spec.resources.function.architecture
     fields = []
     if config.get("CodeSha256") != spec.code_sha256:
         fields.append("code")
-    if config.get("Architectures", ["x86_64"]) != [spec.architecture]:
+    if config.get("Architectures", ["x86_64"]) != [architecture]:
         fields.append("architecture")
     for field, key in (
         ("runtime", "Runtime"),
@@ -52,7 +54,7 @@ def differences(config: dict[str, Any], names: Names, spec: Spec) -> list[str]:
     ):
         if config.get(key) != wanted[key]:
             fields.append(field)
-    if (config.get("Environment") or {}).get("Variables", {}) != spec.environment:
+    if (config.get("Environment") or {}).get("Variables", {}) != wanted["Environment"]["Variables"]:
         fields.append("environment")
     return fields
 
@@ -88,10 +90,10 @@ def plan_function(aws: Aws, names: Names, spec: Spec, log: Callable[[str], None]
             with_role_retry(
                 "create", "create_function",
                 Code=code_location(aws, names, spec),
-                Architectures=[spec.architecture],
+                Architectures=[spec.resources.function.architecture],
                 PackageType="Zip",
                 Publish=False,
-                Description=f"nitro: {names.project} ({names.stage})",
+                Description=spec.resources.function.description,
                 Tags={"nitro:project": names.project, "nitro:stage": names.stage},
                 **desired_config(names, spec),
             )  # fmt: skip
@@ -107,7 +109,7 @@ def plan_function(aws: Aws, names: Names, spec: Spec, log: Callable[[str], None]
         if "code" in fields or "architecture" in fields:
             function.call(
                 "update", "update_function_code",
-                Architectures=[spec.architecture], Publish=False,
+                Architectures=[spec.resources.function.architecture], Publish=False,
                 **code_location(aws, names, spec),
             )  # fmt: skip
             function.wait("update", "function_updated_v2")

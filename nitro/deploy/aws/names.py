@@ -6,11 +6,14 @@
 | IAM role (and its inline policy ``nitro``) | ``{name}-{stage}-role`` |
 | alias the URL and the schedules invoke | ``live`` |
 | DynamoDB table (the default ``data`` mount) | ``{name}-{stage}-data`` |
-| EventBridge rule per cron | ``{name}-{stage}-cron-<10 hex>`` (`aws_lambda.rule_name`) |
+| EventBridge rule per cron | ``{name}-{stage}-cron-<10 hex>`` (`rule_name`) |
 | S3 bucket for zips over the direct-upload limit | ``{name}-{stage}-deploy-{account}-{region}`` (lower case) |
 
 ``{name}`` is `[project].name` (else the folder's name) with characters AWS does not
 allow in these names replaced by ``-``.
+
+The SAM template uses the same names with CloudFormation's variables for what only the
+stack knows (`Names.for_template`): ``shop-${Stage}``, ``arn:${AWS::Partition}:...``.
 """
 
 from __future__ import annotations
@@ -19,15 +22,39 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from ..aws_lambda import ALIAS, rule_name
+from ..cron import to_eventbridge
 from ..errors import DeployError
 
-__all__ = ["STAGE_PATTERN", "Names", "safe_name"]
+__all__ = ["ALIAS", "STAGE_PATTERN", "Names", "rule_name", "rule_suffix", "safe_name"]
 
 STAGE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,19}"
 FUNCTION_MAX = 64  # and IAM role names
 BUCKET_MAX = 63
+RULE_NAME_MAX = 64  # EventBridge rule names: 1-64 of [.-_A-Za-z0-9]
 RULE_MARK = "-cron-"
+ALIAS = "live"  # the alias the Function URL and the schedules invoke
+# What the SAM template writes for what only CloudFormation knows (`Names.for_template`).
+TEMPLATE_VARIABLES = {
+    "stage": "${Stage}",
+    "region": "${AWS::Region}",
+    "account": "${AWS::AccountId}",
+    "partition": "${AWS::Partition}",
+}
+
+
+def rule_suffix(cron: str) -> str:
+    """``-cron-<10 hex>``: the end of every EventBridge rule name for `cron`, whatever
+    the function's name (the build does not know the stage; the handler matches by it)."""
+    digest = hashlib.sha256(to_eventbridge(cron).encode()).hexdigest()[:10]
+    return f"{RULE_MARK}{digest}"
+
+
+def rule_name(function_name: str, cron: str) -> str:
+    """The EventBridge rule for `cron` of `function_name` (``{name}-{stage}``), at most
+    64 characters: ``my-app-prod-cron-1a2b3c4d5e``. `nitro deploy aws` names rules so."""
+    suffix = rule_suffix(cron)
+    prefix = re.sub(r"[^.\-_A-Za-z0-9]", "-", function_name)[: RULE_NAME_MAX - len(suffix)]
+    return prefix + suffix
 
 
 def safe_name(project: str) -> str:
@@ -43,8 +70,22 @@ class Names:
     account: str
     partition: str = "aws"
 
+    @classmethod
+    def for_template(cls, project: str) -> Names:
+        """The names as the SAM template writes them (for ``Fn::Sub``)::
+
+        Names.for_template("shop").table_arn
+        # 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/shop-${Stage}-data'
+        """
+        return cls(project, **TEMPLATE_VARIABLES)
+
+    @property
+    def in_template(self) -> bool:
+        return self.stage == TEMPLATE_VARIABLES["stage"]
+
     def __post_init__(self) -> None:
-        if len(self.role) > FUNCTION_MAX:
+        # A template's stage is a parameter: its length is checked when it is deployed.
+        if not self.in_template and len(self.role) > FUNCTION_MAX:
             raise DeployError(
                 f"[nitro:deploy] the role name {self.role!r} is longer than {FUNCTION_MAX} "
                 "characters: shorten [project].name or --stage"
@@ -65,10 +106,15 @@ class Names:
     alias = ALIAS
     policy = "nitro"
 
+    def literal(self, text: str) -> str:
+        """`text` as it must be written among these names: as is, or escaped for the
+        template's ``Fn::Sub`` (where ``${`` starts a variable)."""
+        return text.replace("${", "${!") if self.in_template else text
+
     @property
     def tags(self) -> list[dict[str, str]]:
         """The tags on everything a deploy makes (IAM, S3, DynamoDB, EventBridge form)."""
-        return [{"Key": "nitro:project", "Value": self.project},
+        return [{"Key": "nitro:project", "Value": self.literal(self.project)},
                 {"Key": "nitro:stage", "Value": self.stage}]  # fmt: skip
 
     @property
@@ -111,7 +157,13 @@ class Names:
 
     @property
     def table_arn(self) -> str:
-        return self._arn("dynamodb", self.region, f"table/{self.table}")
+        return self.dynamodb_table_arn(self.table)
+
+    def dynamodb_table_arn(self, table: str) -> str:
+        return self._arn("dynamodb", self.region, f"table/{table}")
+
+    def s3_bucket_arn(self, bucket: str) -> str:
+        return f"arn:{self.partition}:s3:::{bucket}"
 
     @property
     def log_group_arn(self) -> str:

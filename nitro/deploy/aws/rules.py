@@ -1,40 +1,30 @@
 """EventBridge rules: one per cron of `scheduled_tasks`, one target per task.
 
-Rule ``{function}-cron-<hash>`` (`aws_lambda.rule_name`: the built handler knows a
-rule by that ending) fires ``cron(...)`` (the build's `to_eventbridge`); each
-target invokes the alias ``live`` with the input ``{"nitro:task": name}``; the
+Rule ``{function}-cron-<hash>`` (`names.rule_name`: the built handler knows a
+rule by that ending) fires ``cron(...)`` (the build's `to_eventbridge`); its
+targets, one per task, invoke the alias ``live`` (`resources.Rule.targets`); the
 alias's policy lets exactly that rule invoke it (Sid ``nitro-<rule>``). Rules of
 this function whose cron is gone are deleted with their targets and permission.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from typing import Any
 
 from .alias import add_permission, alias_statements, remove_permission
 from .names import Names
 from .plan import Change
+from .resources import Rule
 from .session import Aws, Resource
 
-__all__ = ["plan_rule_removals", "plan_rules", "rule_targets"]
+__all__ = ["plan_rule_removals", "plan_rules"]
 
 KIND = "eventbridge-rule"
 
 
-def rule_targets(names: Names, tasks: list[str]) -> list[dict[str, str]]:
-    return [
-        {"Id": f"task{position}", "Arn": names.alias_arn, "Input": json.dumps({"nitro:task": task})}
-        for position, task in enumerate(tasks)
-    ]
-
-
 def _by_id(target: dict[str, Any]) -> str:
     return str(target["Id"])
-
-
-def _description(schedule: dict[str, Any]) -> str:
-    return f"nitro scheduled_tasks {schedule['cron']!r}: {', '.join(schedule['tasks'])}"[:512]
 
 
 def _existing(aws: Aws, names: Names) -> dict[str, dict[str, Any]]:
@@ -52,9 +42,7 @@ def _targets(aws: Aws, rule: str) -> list[dict[str, Any]]:
     return _rule(aws, rule).pages("list_targets_by_rule", "Targets", Rule=rule)
 
 
-def plan_rules(
-    aws: Aws, names: Names, schedules: list[dict[str, Any]], alias: Change
-) -> list[Change]:
+def plan_rules(aws: Aws, names: Names, rules: Sequence[Rule], alias: Change) -> list[Change]:
     """Create or update a rule per schedule; delete this function's other rules."""
     existing = _existing(aws, names)
     statements = (
@@ -63,18 +51,18 @@ def plan_rules(
         else {}
     )
     changes = []
-    for schedule in schedules:
-        rule = names.rule(schedule["cron"])
-        targets = rule_targets(names, schedule["tasks"])
+    for wanted in rules:
+        rule = names.rule(wanted.cron)
+        targets = wanted.targets(names.alias_arn)
         found = existing.pop(rule, None)
         fields: list[str] = []
         current_targets: list[dict[str, Any]] = []
         if found is not None:
-            if found.get("ScheduleExpression") != schedule["expression"]:
+            if found.get("ScheduleExpression") != wanted.expression:
                 fields.append("schedule")
             if found.get("State") != "ENABLED":
                 fields.append("state")
-            if found.get("Description") != _description(schedule):
+            if found.get("Description") != wanted.description:
                 fields.append("description")
             current_targets = _targets(aws, rule)
             simple = [{k: t.get(k) for k in ("Id", "Arn", "Input")} for t in current_targets]
@@ -86,7 +74,7 @@ def plan_rules(
                 changes.append(Change("unchanged", KIND, rule))
                 continue
         stale = [t["Id"] for t in current_targets if t["Id"] not in {w["Id"] for w in targets}]
-        apply = _put(aws, names, rule, schedule, targets, stale)
+        apply = _put(aws, names, rule, wanted, targets, stale)
         changes.append(
             Change("create" if found is None else "update", KIND, rule, tuple(fields), apply)
         )
@@ -98,8 +86,8 @@ def _put(
     aws: Aws,
     names: Names,
     rule: str,
-    schedule: dict[str, Any],
-    targets: list[dict[str, str]],
+    wanted: Rule,
+    targets: list[dict[str, Any]],
     stale: list[str],
 ) -> Any:
     events = _rule(aws, rule)
@@ -107,8 +95,8 @@ def _put(
     def apply() -> None:
         arn = events.call(
             "put", "put_rule",
-            Name=rule, ScheduleExpression=schedule["expression"], State="ENABLED",
-            Description=_description(schedule), Tags=names.tags,
+            Name=rule, ScheduleExpression=wanted.expression, State="ENABLED",
+            Description=wanted.description, Tags=names.tags,
         )["RuleArn"]  # fmt: skip
         # The permission first: a target that may not invoke the alias fails its runs.
         add_permission(

@@ -72,7 +72,7 @@ def deploy(
 ) -> None:
     """Deploy the aws-lambda build in ``root/.output``."""
     aws, names = _connect(root, region, stage, log)
-    spec = load_spec(root, config, names.table, log, url_auth)
+    spec = load_spec(root, config, names, log, url_auth)
     if via_s3(spec):
         log(
             f"the zip ({spec.zip_size / 1024 / 1024:.1f} MB) is over the direct-upload limit: it goes through S3"
@@ -86,7 +86,7 @@ def deploy(
     alias = plan_alias(aws, names, spec, function)
     plan.add(alias)
     plan.add(plan_url(aws, names, spec, alias))
-    plan.add(plan_rules(aws, names, spec.schedules, alias))
+    plan.add(plan_rules(aws, names, spec.resources.rules, alias))
     if _finish(plan, dry_run, log, out):
         _announce(aws, names, f"deployed {names.function} (alias {names.alias})", log, out)
 

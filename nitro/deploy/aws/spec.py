@@ -2,10 +2,11 @@
 
 The build is the truth for what runs: the zip, and the options and schedules the
 build recorded (``.output/nitro.json``, ``.output/server/manifest.json``), so a
-deploy never mixes a new config with an old zip. From the config: whether the
-`data` mount is the default (then the deploy owns a DynamoDB table), and the
-storage mounts whose S3 buckets and DynamoDB tables the role may use. From the
-environment: every ``NITRO_*`` variable, passed to the function.
+deploy never mixes a new config with an old zip. From the config: the storage mounts
+(whether `data` is the default, then the deploy owns a DynamoDB table, and the S3
+buckets and DynamoDB tables the role may use). From the environment: every
+``NITRO_*`` variable, passed to the function. What that makes on AWS is
+`resources.describe`, the description the SAM template is written from too.
 """
 
 from __future__ import annotations
@@ -17,25 +18,14 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ...config import ConfigError, NitroConfig
-from ...config.env import resolve_env_refs
+from ...config import NitroConfig
 from ..errors import DeployError
 from ..external import built_info
+from .names import Names
+from .resources import Resources, describe
 
-__all__ = ["Grant", "Spec", "function_environment", "load_spec", "storage_grants"]
-
-HANDLER = "index.handler"
-
-
-@dataclass(frozen=True)
-class Grant:
-    """A storage resource the function's role may use: an S3 bucket or a DynamoDB table."""
-
-    driver: str  # "s3" | "dynamodb"
-    resource: str  # the bucket or table name
-    create_table: bool = False
+__all__ = ["Spec", "function_environment", "load_spec"]
 
 
 @dataclass(frozen=True)
@@ -43,15 +33,7 @@ class Spec:
     zip_path: Path
     code_sha256: str  # base64 of the zip's SHA-256, as Lambda reports CodeSha256
     zip_size: int
-    runtime: str
-    architecture: str
-    memory: int
-    timeout: int
-    environment: dict[str, str]
-    url_auth: str
-    schedules: list[dict[str, Any]]
-    default_data: bool
-    grants: tuple[Grant, ...]
+    resources: Resources
 
 
 def code_sha256(path: Path) -> str:
@@ -69,52 +51,24 @@ def built_preset(root: Path) -> str | None:
 
 
 def function_environment(
-    options_env: Mapping[str, str], table: str | None, environ: Mapping[str, str]
+    options_env: Mapping[str, str], environ: Mapping[str, str]
 ) -> dict[str, str]:
-    """Every ``NITRO_*`` variable of `environ`, then `aws_lambda["environment"]`,
-    then ``NITRO_DYNAMODB_TABLE`` when the deploy owns the `data` table."""
+    """Every ``NITRO_*`` variable of `environ`, then `aws_lambda["environment"]`
+    (`describe` adds ``NITRO_DYNAMODB_TABLE`` when the deploy owns the `data` table)."""
     env = {k: v for k, v in environ.items() if k.startswith("NITRO_")}
     env.update(options_env)
-    if table is not None:
-        env["NITRO_DYNAMODB_TABLE"] = table
     return dict(sorted(env.items()))
-
-
-def storage_grants(
-    storage: Mapping[str, Mapping[str, Any]],
-    env: Mapping[str, str],
-    log: Callable[[str], None],
-) -> tuple[Grant, ...]:
-    """The S3 buckets and DynamoDB tables of configured mounts, their ``{{VAR}}``
-    references resolved from the function's environment (as the app will resolve
-    them); one that does not resolve is logged and granted nothing."""
-    grants: list[Grant] = []
-    for mount, options in sorted(storage.items()):
-        driver = options.get("driver")
-        key = {"s3": "bucket", "dynamodb": "table"}.get(str(driver))
-        if key is None or key not in options:
-            continue
-        try:
-            resource = resolve_env_refs(options[key], env, f"storage.{mount}.{key}")
-        except ConfigError as exc:
-            log(
-                f"{exc.args[0]}: the role gets no access to it (set it with NITRO_* or aws_lambda environment)"
-            )
-            continue
-        grants.append(Grant(str(driver), str(resource), bool(options.get("create_table"))))
-    return tuple(sorted(set(grants), key=lambda g: (g.driver, g.resource)))
 
 
 def load_spec(
     root: Path,
     config: NitroConfig,
-    table: str,
+    names: Names,
     log: Callable[[str], None],
     url_auth: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Spec:
-    """The deploy of the aws-lambda build in ``root/.output``; `table` is the name of
-    the `data` table the deploy owns (used when the `data` mount is the default)."""
+    """The deploy of the aws-lambda build in ``root/.output`` as `names`."""
     out = root / ".output"
     info_path, manifest_path, zip_path = (
         out / "nitro.json",
@@ -132,23 +86,14 @@ def load_spec(
         raise DeployError(
             f"[nitro:deploy] the build in {out} is incomplete ({exc}): build again"
         ) from None
-    default_data = "data" not in config.storage
+    options = {**info, "url_auth": url_auth or info.get("url_auth", "NONE")}
     env = function_environment(
-        info.get("environment", {}),
-        table if default_data else None,
-        os.environ if environ is None else environ,
+        info.get("environment", {}), os.environ if environ is None else environ
     )
+    schedules = list(platform.get("schedules", []))
     return Spec(
         zip_path=zip_path,
         code_sha256=code_sha256(zip_path),
         zip_size=zip_path.stat().st_size,
-        runtime=info["runtime"],
-        architecture=info["architecture"],
-        memory=int(info["memory"]),
-        timeout=int(info["timeout"]),
-        environment=env,
-        url_auth=url_auth or info.get("url_auth", "NONE"),
-        schedules=list(platform.get("schedules", [])),
-        default_data=default_data,
-        grants=storage_grants(config.storage, env, log),
+        resources=describe(names, options, schedules, config.storage, env, log),
     )

@@ -1,6 +1,6 @@
-"""The DynamoDB table behind the default `data` mount: partition key ``key``
-(string), on-demand billing, TTL on the attribute ``expires`` (the dynamodb
-driver's defaults). Undeploy keeps it unless asked to delete the data."""
+"""The DynamoDB table behind the default `data` mount, as `resources.DataTable`
+describes it (partition key ``key``, on-demand, TTL on ``expires``). Undeploy keeps
+it (`DataTable.retain`) unless asked to delete the data."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ from collections.abc import Callable
 from ..errors import DeployError
 from .names import Names
 from .plan import Change
+from .resources import DataTable
 from .session import Aws, Resource
 from .spec import Spec
 
-__all__ = ["TTL_ATTRIBUTE", "plan_table", "plan_table_removal"]
+__all__ = ["plan_table", "plan_table_removal"]
 
 KIND = "dynamodb-table"
-TTL_ATTRIBUTE = "expires"
-KEY_SCHEMA = [{"AttributeName": "key", "KeyType": "HASH"}]
 WAIT = {"Delay": 2, "MaxAttempts": 150}
 
 
@@ -29,15 +28,16 @@ def _describe(table: Resource) -> dict[str, object] | None:
     return None if found is None else found["Table"]
 
 
-def _enable_ttl(table: Resource, action: str) -> None:
+def _enable_ttl(table: Resource, wanted: DataTable, action: str) -> None:
     table.call(
         action, "update_time_to_live",
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": wanted.ttl_attribute},
     )  # fmt: skip
 
 
 def plan_table(aws: Aws, names: Names, spec: Spec) -> list[Change]:
-    if not spec.default_data:
+    wanted = spec.resources.table
+    if wanted is None:
         return []
     table = _table(aws, names)
     described = _describe(table)
@@ -46,17 +46,17 @@ def plan_table(aws: Aws, names: Names, spec: Spec) -> list[Change]:
         def create() -> None:
             table.call(
                 "create", "create_table",
-                AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
-                KeySchema=KEY_SCHEMA,
-                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=wanted.attribute_definitions,
+                KeySchema=wanted.key_schema,
+                BillingMode=wanted.billing_mode,
                 Tags=names.tags,
                 missing=("ResourceInUseException",),
             )  # fmt: skip
             table.wait("create", "table_exists", WaiterConfig=WAIT)
-            _enable_ttl(table, "create")
+            _enable_ttl(table, wanted, "create")
 
         return [Change("create", KIND, names.table, apply=create)]
-    if described.get("KeySchema") != KEY_SCHEMA:
+    if described.get("KeySchema") != wanted.key_schema:
         raise DeployError(
             f"[nitro:deploy] DynamoDB table {names.table} exists with another key schema "
             f"({described.get('KeySchema')}); the data mount needs the partition key 'key' (string) "
@@ -65,16 +65,18 @@ def plan_table(aws: Aws, names: Names, spec: Spec) -> list[Change]:
     ttl = table.call("read", "describe_time_to_live")["TimeToLiveDescription"]
     if (
         ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
-        and ttl.get("AttributeName") == TTL_ATTRIBUTE
+        and ttl.get("AttributeName") == wanted.ttl_attribute
     ):
         return [Change("unchanged", KIND, names.table)]
     if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING", "DISABLING"):
         raise DeployError(
             f"[nitro:deploy] DynamoDB table {names.table} has TTL on {ttl.get('AttributeName')!r} "
             f"(status {ttl.get('TimeToLiveStatus')}); the data mount expires items by "
-            f"{TTL_ATTRIBUTE!r}: turn that TTL off, then deploy again"
+            f"{wanted.ttl_attribute!r}: turn that TTL off, then deploy again"
         )
-    return [Change("update", KIND, names.table, ("ttl",), lambda: _enable_ttl(table, "update"))]
+    return [
+        Change("update", KIND, names.table, ("ttl",), lambda: _enable_ttl(table, wanted, "update"))
+    ]
 
 
 def plan_table_removal(
@@ -83,7 +85,7 @@ def plan_table_removal(
     table = _table(aws, names)
     if _describe(table) is None:
         return []
-    if not delete_data:
+    if DataTable(names.table).retain and not delete_data:
         log(f"keeping DynamoDB table {names.table} (the app's data): --delete-data deletes it")
         return [Change("unchanged", KIND, names.table)]
 

@@ -53,9 +53,9 @@ def plan_url(aws: Aws, names: Names, spec: Spec, alias: Change) -> Change:
     exists = alias.action != "create"
     config = _config(url) if exists else None
     sids = set(alias_statements(aws, names, KIND, label)) if exists else set()
-    wanted = set(PUBLIC_STATEMENTS) if spec.url_auth == "NONE" else set()
+    wanted = set(PUBLIC_STATEMENTS) if spec.resources.url_auth == "NONE" else set()
     fields = []
-    if config is not None and config.get("AuthType") != spec.url_auth:
+    if config is not None and config.get("AuthType") != spec.resources.url_auth:
         fields.append("auth")
     if sids & set(PUBLIC_STATEMENTS) != wanted:
         fields.append("permission")
@@ -65,9 +65,9 @@ def plan_url(aws: Aws, names: Names, spec: Spec, alias: Change) -> Change:
     def apply() -> None:
         current = _config(url)
         if current is None:
-            url.call("create", "create_function_url_config", AuthType=spec.url_auth)
-        elif current.get("AuthType") != spec.url_auth:
-            url.call("update", "update_function_url_config", AuthType=spec.url_auth)
+            url.call("create", "create_function_url_config", AuthType=spec.resources.url_auth)
+        elif current.get("AuthType") != spec.resources.url_auth:
+            url.call("update", "update_function_url_config", AuthType=spec.resources.url_auth)
         for sid, statement in PUBLIC_STATEMENTS.items():
             if sid in wanted:
                 add_permission(aws, names, KIND, label, sid, **statement)
