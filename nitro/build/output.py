@@ -184,7 +184,9 @@ def import_check(
         "files = [getattr(m, '__file__', None) for m in list(sys.modules.values())]\n"
         "print(json.dumps([f for f in files if f and f.endswith('.py')]))\n"
     )
-    flags = ["-I", "-S"] if paths is not None else []
+    # -B: the isolated check may see files outside the output (what a platform
+    # provides, linked from this environment); it writes no bytecode anywhere.
+    flags = ["-I", "-S", "-B"] if paths is not None else []
     result = subprocess.run(
         [python or sys.executable, *flags, "-c", code],
         cwd=directory,

@@ -263,6 +263,7 @@ _BUILD_ONLY = {
     "__main__.py",
     "build/compress.py",
     "build/output.py",
+    "build/provided.py",
     "build/prerender.py",
     "build/vendor.py",
 }
