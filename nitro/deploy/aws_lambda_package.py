@@ -3,7 +3,6 @@ the import check, and the zip measured against Lambda's limits."""
 
 from __future__ import annotations
 
-import platform
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -16,6 +15,7 @@ from ..build.vendor import (
     copy_nitro,
     dir_size,
     find_python,
+    machine_arch,
     vendor,
     zip_dir,
 )
@@ -127,5 +127,4 @@ def _mb(size: int) -> str:
 
 
 def _machine_arch() -> str:
-    machine = platform.machine().lower()
-    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    return machine_arch()
