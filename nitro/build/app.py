@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..config import NitroConfig, load_config, resolve_env_refs
+from ..config import ConfigError, NitroConfig, load_config, resolve_env_refs
 from ..core.app import NitroApp
 from ..core.handlers import EventHandler, Middleware, Plugin
 from ..core.loader import ModuleRef
@@ -18,6 +18,7 @@ from ..core.router import RouteConflictError
 from ..core.runtime_config import apply_env
 from ..core.utils.static import DirectoryAssets, ManifestAssets, PublicDir
 from .database import create_databases, dispose_databases
+from .deferred import import_check_running
 from .storage import create_storage
 from .tasks import configure_tasks
 
@@ -59,6 +60,11 @@ def load_app(
     `prerender` (for `nitro build`) serves production routes with the dev storage
     and database configuration.
 
+    Options' ``{{VAR}}`` references are resolved here, at start-up. While the build
+    prerenders or import-checks the entry (`IMPORT_CHECK_ENV` set), a mount or
+    connection whose variable is not set waits instead (`nitro.build.deferred`):
+    start-up secrets are not needed to build.
+
     Example::
 
         app = load_app("examples/hello", dev=True)
@@ -85,7 +91,10 @@ def load_app(
         public = DirectoryAssets(public_dirs(root, config))
     if storage_defaults is None:
         storage_defaults = manifest.platform.get("storage_defaults")
-    storage = create_storage(root, config, dev=dev or prerender, defaults=storage_defaults)
+    defer_unset = prerender or import_check_running(os.environ)
+    storage = create_storage(
+        root, config, dev=dev or prerender, defaults=storage_defaults, defer_unset=defer_unset
+    )
     handler_kinds = (Middleware, EventHandler)
     server = manifest.server_handler
     app = NitroApp(
@@ -106,7 +115,7 @@ def load_app(
         else None,
         storage=storage,
         route_rules=config.route_rules,
-        websocket=resolve_env_refs(config.websocket, os.environ, "websocket"),
+        websocket=_websocket_options(config, defer_unset=defer_unset),
         serverless=serverless,
         log_requests=dev if log_requests is None else log_requests,
         shutdown_timeout=float(os.environ.get("NITRO_SHUTDOWN_TIMEOUT", "30")),
@@ -118,10 +127,19 @@ def load_app(
             if not dev:
                 raise
             logger.warning("%s", exc)
-    app.databases = create_databases(root, config, dev=dev or prerender)
+    app.databases = create_databases(root, config, dev=dev or prerender, defer_unset=defer_unset)
     configure_tasks(app, manifest, config, dev=dev, scheduler=scheduler)
     app.hooks.hook("close", storage.dispose)
     app.hooks.hook("close", functools.partial(dispose_databases, app))
     app.state["config"] = config
     app.state["manifest"] = manifest
     return app
+
+
+def _websocket_options(config: NitroConfig, *, defer_unset: bool) -> dict[str, Any]:
+    try:
+        return dict(resolve_env_refs(config.websocket, os.environ, "websocket"))
+    except ConfigError:
+        if not defer_unset:
+            raise
+        return {}  # the pub/sub connection is made on the first WebSocket, never while building

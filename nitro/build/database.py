@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import ConfigError, NitroConfig, resolve_env_refs
 from ..core.database import Database
 from ..sql_connectors import create_connector
+from .deferred import UnavailableConnector, check_connector
 
 if TYPE_CHECKING:
     from ..core.app import NitroApp
@@ -20,13 +21,21 @@ DEFAULT = {"default": {"connector": "sqlite"}}
 
 
 def create_databases(
-    root: Path, config: NitroConfig, *, dev: bool, environ: Mapping[str, str] | None = None
+    root: Path,
+    config: NitroConfig,
+    *,
+    dev: bool,
+    environ: Mapping[str, str] | None = None,
+    defer_unset: bool = False,
 ) -> dict[str, Database]:
     """One `Database` per configured connection; `dev_database` replaces `database` in dev.
 
     An entry is ``{"connector": "postgresql", "url": "{{DATABASE_URL}}"}`` (Nitro's
     ``{"connector": ..., "options": {...}}`` works too). With nothing configured,
     ``default`` is SQLite at `.data/db.sqlite`. Connections open on first use.
+    With `defer_unset` (the build importing or prerendering the app), a connection
+    whose variable is not set is unavailable instead of an error, once its connector
+    and libraries are found (see `nitro.build.deferred`).
     """
     entries = (config.dev_database if dev and config.dev_database else config.database) or DEFAULT
     env = os.environ if environ is None else environ
@@ -43,7 +52,18 @@ def create_databases(
         nested = entry.get("options")
         if isinstance(nested, Mapping):
             options.update(nested)
-        resolved = resolve_env_refs(options, env, where)
+        try:
+            resolved = resolve_env_refs(options, env, where)
+        except ConfigError as exc:
+            if not defer_unset:
+                raise
+            try:
+                check_connector(entry["connector"])
+            except (ValueError, ImportError) as error:
+                raise ConfigError(f"[nitro:config] {where}: {error}") from error
+            unavailable = UnavailableConnector(entry["connector"], name, str(exc))
+            databases[name] = Database(unavailable, name)
+            continue
         try:
             connector = create_connector(entry["connector"], resolved, root=root)
         except (ValueError, ImportError) as exc:

@@ -19,6 +19,7 @@ from ..core.manifest import PublicAsset
 from ..core.utils.static import PublicDir, scan_public
 from .app import public_dirs
 from .compress import compress_public
+from .deferred import IMPORT_CHECK_ENV
 
 __all__ = [
     "PRERENDER_DIR",
@@ -165,6 +166,10 @@ def import_check(
     and sees only those directories, as the platform will: a dependency the build
     did not ship fails here, not at the first request on the platform.
 
+    The entry is imported, not started: `IMPORT_CHECK_ENV` tells `load_app` that
+    mounts and connections whose ``{{VAR}}`` is not set wait for start-up (only
+    their drivers and libraries are checked), so no production secret is needed.
+
     Returns the source files under `directory` that importing the entry loaded
     (what a cold start imports).
     """
@@ -179,10 +184,13 @@ def import_check(
         "files = [getattr(m, '__file__', None) for m in list(sys.modules.values())]\n"
         "print(json.dumps([f for f in files if f and f.endswith('.py')]))\n"
     )
-    flags = ["-I", "-S"] if paths is not None else []
+    # -B: the isolated check may see files outside the output (what a platform
+    # provides, linked from this environment); it writes no bytecode anywhere.
+    flags = ["-I", "-S", "-B"] if paths is not None else []
     result = subprocess.run(
         [python or sys.executable, *flags, "-c", code],
         cwd=directory,
+        env={**os.environ, IMPORT_CHECK_ENV: "1"},
         capture_output=True,
         text=True,
         timeout=120,

@@ -10,6 +10,7 @@ from typing import Any
 from ..config import ConfigError, NitroConfig, resolve_env_refs
 from ..core.storage import Storage, StorageError
 from ..storage_drivers import create_driver
+from .deferred import check_driver
 
 __all__ = ["UnavailableDriver", "create_storage", "default_mounts"]
 
@@ -31,11 +32,15 @@ def create_storage(
     dev: bool,
     defaults: Mapping[str, Mapping[str, Any]] | None = None,
     environ: Mapping[str, str] | None = None,
+    defer_unset: bool = False,
 ) -> Storage:
     """Mount every configured driver (options' ``{{VAR}}`` resolved from the environment now).
 
     `defaults` (a preset's, e.g. DynamoDB for `data` on Lambda) replace the built-in
     ones; `storage` replaces those per mount name; in dev `dev_storage` does too.
+    With `defer_unset` (the build importing or prerendering the app), a mount whose
+    variable is not set is unavailable instead of an error, once its driver and
+    libraries are found (see `nitro.build.deferred`).
     """
     mounts: dict[str, Mapping[str, Any]] = {**default_mounts(dev=dev), **(defaults or {})}
     configured = {**config.storage, **(config.dev_storage if dev else {})}
@@ -51,6 +56,14 @@ def create_storage(
         try:
             resolved = resolve_env_refs(dict(options), env, where)
         except ConfigError as exc:
+            if defer_unset:
+                try:
+                    check_driver(options["driver"])
+                except (ValueError, ImportError) as error:
+                    raise ConfigError(f"[nitro:config] {where}: {error}") from error
+                reason = f"{exc} (it is read at start-up)"
+                storage.mount(base, UnavailableDriver(options["driver"], base, reason))
+                continue
             if base in configured or base not in (defaults or {}):
                 raise
             # A preset's default (DynamoDB for `data` on Lambda...) waits for its env

@@ -26,14 +26,17 @@ from .output import BuildError
 
 __all__ = [
     "NITRO_RUNTIME",
+    "Requirements",
     "Target",
     "compile_bytecode",
     "copy_nitro",
     "dir_size",
     "find_python",
+    "machine_arch",
     "project_name",
     "project_requirements",
     "runtime_requirements",
+    "target_requirements",
     "vendor",
     "write_requirements",
     "zip_dir",
@@ -105,17 +108,80 @@ def runtime_requirements(
     included) and of its SQL connectors, croniter with `scheduled_tasks`, httpx for
     proxy rules to other servers, the `platform`'s entry library and the project's
     dependencies. Sorted, without duplicates."""
+    wanted = [*NITRO_RUNTIME, *platform, *project_requirements(root)]
+    wanted += _feature_requirements(config, storage_defaults)
+    return _unique(wanted)
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a build installs for its target, and where the project's part came from:
+    `source` is the file read ("uv.lock", "pylock.toml", "requirements.txt",
+    "pyproject.toml"; None without any), `locked` whether it pinned the versions."""
+
+    lines: list[str]
+    source: str | None
+    locked: bool
+
+    def describe(self) -> dict[str, Any]:
+        """For nitro.json: ``{"from": "uv.lock", "locked": true, "requirements": [...]}``."""
+        return {"from": self.source, "locked": self.locked, "requirements": self.lines}
+
+
+def target_requirements(
+    root: Path,
+    config: NitroConfig,
+    target: Target,
+    *,
+    storage_defaults: Mapping[str, Mapping[str, Any]] | None = None,
+    platform: Iterable[str] = (),
+) -> Requirements:
+    """`runtime_requirements` for `target`, with the versions of the project's lock
+    file when it has one (`nitro.build.locks`): its closure pinned for the target's
+    Python, Linux and architecture, and nitro's own needs pinned from it too."""
+    from .locks import find_lock
+
+    project = _project_table(root)
+    declared = [str(r) for r in (project or {}).get("dependencies", [])]
+    name = (project or {}).get("name")
+    lock = find_lock(
+        root,
+        project=name if isinstance(name, str) else None,
+        declared=declared,
+        python=target.python,
+        arch=target.arch,
+    )
+    if lock is not None:
+        additions = _unique(
+            [*NITRO_RUNTIME, *platform, *_feature_requirements(config, storage_defaults)]
+        )
+        return Requirements(lock.requirements(additions), lock.file, True)
+    lines = runtime_requirements(root, config, storage_defaults=storage_defaults, platform=platform)
+    if project is not None:
+        source: str | None = "pyproject.toml"
+    else:
+        source = "requirements.txt" if (root / "requirements.txt").is_file() else None
+    return Requirements(lines, source, False)
+
+
+def _feature_requirements(
+    config: NitroConfig, storage_defaults: Mapping[str, Mapping[str, Any]] | None
+) -> list[str]:
     import importlib
 
-    wanted = [*NITRO_RUNTIME, *platform, *project_requirements(root)]
+    wanted: list[str] = []
     for module in mounted_modules(config, storage_defaults=storage_defaults):
         wanted += getattr(importlib.import_module(module), "REQUIRES", [])
     if config.scheduled_tasks:
         wanted.append(CRONITER)
     if any(_proxies_out(rule.get("proxy")) for rule in config.route_rules.values()):
         wanted.append(HTTPX)
+    return wanted
+
+
+def _unique(requirements: Iterable[str]) -> list[str]:
     seen: dict[str, str] = {}
-    for requirement in wanted:
+    for requirement in requirements:
         seen.setdefault(_name(requirement), requirement)  # the first spelling wins
     return sorted(seen.values())
 
@@ -263,6 +329,8 @@ _BUILD_ONLY = {
     "__main__.py",
     "build/compress.py",
     "build/output.py",
+    "build/provided.py",
+    "build/locks.py",
     "build/prerender.py",
     "build/vendor.py",
 }
@@ -336,6 +404,14 @@ def find_python(version: str) -> str | None:
         if printed == version:
             return candidate
     return None
+
+
+def machine_arch() -> str:
+    """This machine's architecture as wheels name it: "x86_64" or "aarch64"."""
+    import platform
+
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
 
 
 def megabytes(size: int) -> str:

@@ -53,8 +53,20 @@ def build_project(root: Path, config: NitroConfig, preset: Preset) -> Path:
             log("prerendering")
             result = prerender_project(root, config, manifest, staged, log)
             log(f"prerendered {len(result.written)} paths")
-        preset.build(BuildContext(root=root, config=config, manifest=manifest, out=out, log=log))
+        ctx = BuildContext(root=root, config=config, manifest=manifest, out=out, log=log)
+        preset.build(ctx)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
+    if ctx.dependencies is not None and (out / "nitro.json").is_file():
+        _record(out / "nitro.json", "dependencies", ctx.dependencies)
     log(f"done in {time.perf_counter() - started:.1f}s: {out.relative_to(root)}/")
     return out
+
+
+def _record(info_path: Path, key: str, value: object) -> None:
+    """Add `key` to the build's nitro.json (what a preset's build found on the way)."""
+    import json
+
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info[key] = value
+    info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")

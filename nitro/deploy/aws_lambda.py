@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..build.output import BuildError, check_options, write_nitro_json
-from ..build.vendor import Target, mounted_modules, project_name, runtime_requirements
+from ..build.vendor import Target, mounted_modules, project_name
 from .aws.names import rule_name, rule_suffix
 from .base import BuildContext, Preset
 from .cron import to_eventbridge
@@ -192,7 +192,7 @@ def build(ctx: BuildContext) -> None:
     }
     ctx.write_entry(server, "index.py", ENTRY)
 
-    requirements = runtime_requirements(ctx.root, ctx.config, storage_defaults=STORAGE_DEFAULTS)
+    requirements = ctx.requirements(target, storage_defaults=STORAGE_DEFAULTS)
     preload = mounted_modules(ctx.config, storage_defaults=STORAGE_DEFAULTS)
     zipped, unzipped = package(
         server, ctx.out / "aws-lambda.zip", target, requirements, ctx.log, preload=preload

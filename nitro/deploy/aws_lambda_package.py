@@ -3,8 +3,8 @@ the import check, and the zip measured against Lambda's limits."""
 
 from __future__ import annotations
 
-import platform
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from ..build.vendor import (
     copy_nitro,
     dir_size,
     find_python,
+    machine_arch,
     vendor,
     zip_dir,
 )
@@ -60,18 +61,19 @@ def package(
         )
     elif _machine_arch() == target.arch:
         log(f"import-checking index.py with Python {target.python}")
-        paths = [server, server / "_vendor"]
-        loaded = import_check(
-            server,
-            "index.py",
-            python=python,
-            attribute="handler",
-            paths=paths,
-            also=[*LOADED_ON_FIRST_USE, *preload],
-        )
-        # The check leaves timestamp-based .pyc files (also of modules whose import
-        # failed): they would make every build's zip differ (so every deploy would
-        # update the code) and never match on Lambda, where the zip's times are fixed.
+        with tempfile.TemporaryDirectory(prefix="nitro-lambda-runtime-") as runtime:
+            provided = runtime_packages(Path(runtime), log)
+            loaded = import_check(
+                server,
+                "index.py",
+                python=python,
+                attribute="handler",
+                paths=[server, server / "_vendor", provided],
+                also=[*LOADED_ON_FIRST_USE, *preload],
+            )
+        # Timestamp-based .pyc files (the check writes none, -B; a project may ship
+        # some) would make every build's zip differ (so every deploy would update
+        # the code) and never match on Lambda, where the zip's times are fixed.
         for cache in sorted(server.rglob("__pycache__"), reverse=True):
             shutil.rmtree(cache)
         # Bytecode for what a cold start imports, plus the project's own code (routes
@@ -103,11 +105,26 @@ def package(
     return zipped, unzipped
 
 
+def runtime_packages(directory: Path, log: Callable[[str], None]) -> Path:
+    """`directory` holding what Lambda's runtime provides (`PROVIDED_BY_RUNTIME`),
+    linked from this environment (see `nitro.build.provided`): the import check and
+    `nitro preview` put it on the path after the code root, as Lambda has it."""
+    from ..build.provided import link_provided
+
+    provided = directory / "provided"
+    missing = link_provided(PROVIDED_BY_RUNTIME, provided)
+    if missing:
+        log(
+            f"Lambda provides {', '.join(missing)}, not installed here: code that imports "
+            'them cannot run in the check or preview: pip install "nitro-py[aws]"'
+        )
+    return provided
+
+
 def _mb(size: int) -> str:
     """Lambda's limits are in MiB (50 MB = 52,428,800 bytes), so sizes are too."""
     return f"{size / 1024 / 1024:.1f} MB"
 
 
 def _machine_arch() -> str:
-    machine = platform.machine().lower()
-    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    return machine_arch()

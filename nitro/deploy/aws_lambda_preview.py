@@ -3,7 +3,10 @@
 Each request becomes an HTTP API v2 event (the shape Function URLs send:
 https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html) given to
 ``index.handler`` of ``.output/server``, which runs with its vendored
-dependencies under the target Python when this machine has it. One request at a
+dependencies under the target Python when this machine has it, and with what
+Lambda's runtime provides (boto3 and its companions, which the build does not
+ship), linked from the environment that runs nitro into
+``.output/.preview/provided`` (see `nitro.build.provided`). One request at a
 time, as one Lambda container serves them. Only the standard library is used here:
 the target interpreter has nothing else installed.
 """
@@ -27,8 +30,9 @@ from urllib.parse import urlsplit
 __all__ = ["LocalContext", "http_v2_event", "main", "preview_command"]
 
 # This file is run by path: a build ships no deploy code, only the nitro it runs on.
+# argv: the code root, this file, then the directories of what Lambda provides.
 BOOTSTRAP = (
-    "import runpy, sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/_vendor']; "
+    "import runpy, sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/_vendor', *sys.argv[3:]]; "
     "runpy.run_path(sys.argv[2], run_name='nitro_preview')['main'](sys.argv[1])"
 )
 TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded")
@@ -36,8 +40,10 @@ TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded")
 
 def preview_command(root: Path) -> list[str]:
     """The command `nitro preview` runs: this module's `main` (stdlib only) serving
-    the build's handler, with its vendored nitro, under the build's Python (else this one)."""
+    the build's handler, with its vendored nitro and what Lambda provides, under the
+    build's Python (else this one)."""
     from ..build.vendor import find_python
+    from .aws_lambda_package import runtime_packages
 
     server = root / ".output" / "server"
     python = sys.executable
@@ -46,7 +52,12 @@ def preview_command(root: Path) -> list[str]:
         runtime = json.loads(info_path.read_text(encoding="utf-8")).get("aws_lambda", {})
         version = str(runtime.get("runtime", "")).removeprefix("python")
         python = (find_python(version) if version else None) or sys.executable
-    return [python, "-c", BOOTSTRAP, str(server), str(Path(__file__).resolve())]
+    provided = runtime_packages(root / ".output" / ".preview", _log)
+    return [python, "-c", BOOTSTRAP, str(server), str(Path(__file__).resolve()), str(provided)]
+
+
+def _log(message: str) -> None:
+    print(f"[nitro] {message}", file=sys.stderr, flush=True)
 
 
 class LocalContext:

@@ -40,7 +40,6 @@ from ..build.vendor import (
     find_python,
     megabytes,
     project_name,
-    runtime_requirements,
     vendor,
     write_requirements,
 )
@@ -164,8 +163,10 @@ def build(ctx: BuildContext) -> None:
     (server / "host.json").write_text(json.dumps(host, indent=2) + "\n", encoding="utf-8")
     (server / ".funcignore").write_text(FUNCIGNORE, encoding="utf-8")
     copy_nitro(server / "_vendor", adapter="azure_functions")
-    requirements = runtime_requirements(
-        ctx.root, ctx.config, storage_defaults=STORAGE_DEFAULTS, platform=["azure-functions"]
+    requirements = ctx.requirements(
+        Target(python=options["python"]),
+        storage_defaults=STORAGE_DEFAULTS,
+        platform=["azure-functions"],
     )
     write_requirements(server, requirements)
     for timer in timers:

@@ -216,8 +216,9 @@ def main(argv: list[str] | None = None) -> int:
         import azure.functions  # noqa: F401
     except ImportError:
         raise SystemExit(
-            "[nitro] previewing an azure-functions build needs the azure-functions package: "
-            "pip install azure-functions"
+            "[nitro] previewing an azure-functions build needs the azure-functions library "
+            "where nitro runs (Azure installs it from requirements.txt): "
+            'pip install "nitro-py[azure-functions]"'
         ) from None
     from ..adapters.uvicorn import serve
 

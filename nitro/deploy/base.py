@@ -6,10 +6,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import NitroConfig
 from ..core.manifest import Manifest
+
+if TYPE_CHECKING:
+    from ..build.vendor import Target
 
 __all__ = ["BuildContext", "Preset"]
 
@@ -30,6 +33,40 @@ class BuildContext:
     manifest: Manifest
     out: Path
     log: Callable[[str], None] = field(default=lambda message: print(message, file=sys.stderr))
+    dependencies: dict[str, Any] | None = None
+    """What `requirements` found (``{"from": "uv.lock", "locked": true, ...}``); `nitro
+    build` records it in nitro.json."""
+
+    def requirements(
+        self,
+        target: Target,
+        *,
+        storage_defaults: dict[str, dict[str, Any]] | None = None,
+        platform: list[str] | None = None,
+    ) -> list[str]:
+        """What the app needs where it runs, for `target`: the project's dependencies
+        (the versions of its lock file when it has one) and what nitro adds for the
+        features it uses; says which file it read."""
+        from ..build.vendor import target_requirements
+
+        found = target_requirements(
+            self.root,
+            self.config,
+            target,
+            storage_defaults=storage_defaults,
+            platform=platform or (),
+        )
+        if found.locked:
+            self.log(
+                f"dependencies: the versions locked in {found.source} "
+                f"(for Python {target.python} on Linux {target.arch})"
+            )
+        else:
+            self.log(
+                f"dependencies: {found.source or 'none declared'} (no lock file: resolved now)"
+            )
+        self.dependencies = found.describe()
+        return found.lines
 
     def copy_project(self, code_root: Path, *, public: Path) -> None:
         """The project's code to ``code_root/app``, its public assets to `public`,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from ..build.output import check_options, import_check, write_nitro_json
-from ..build.vendor import copy_nitro, project_name, runtime_requirements, write_requirements
+from ..build.vendor import Target, copy_nitro, machine_arch, project_name, write_requirements
 from .base import BuildContext, Preset
 from .server import preview, write_server_output
 
@@ -53,7 +53,9 @@ def build(ctx: BuildContext) -> None:
     python = str(ctx.config.docker.get("python", "3.12"))
     server = write_server_output(ctx, "docker")
     copy_nitro(server / "_vendor", adapter="uvicorn")
-    write_requirements(server, runtime_requirements(ctx.root, ctx.config, platform=SERVER_RUNTIME))
+    # The image's Linux runs on this machine's architecture unless built for another.
+    target = Target(python=python, arch=machine_arch())
+    write_requirements(server, ctx.requirements(target, platform=SERVER_RUNTIME))
     (ctx.out / "Dockerfile").write_text(DOCKERFILE.format(python=python), encoding="utf-8")
     (ctx.out / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
     name = re.sub(r"[^a-z0-9_.-]+", "-", project_name(ctx.root).lower()).strip("-.") or "app"

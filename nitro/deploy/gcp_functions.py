@@ -36,7 +36,6 @@ from ..build.vendor import (
     dir_size,
     find_python,
     megabytes,
-    runtime_requirements,
     vendor,
     write_requirements,
     zip_dir,
@@ -98,8 +97,10 @@ def build(ctx: BuildContext) -> None:
     }
     ctx.write_entry(server, "main.py", ENTRY)
     (server / ".gcloudignore").write_text(GCLOUDIGNORE, encoding="utf-8")
-    requirements = runtime_requirements(
-        ctx.root, ctx.config, storage_defaults=STORAGE_DEFAULTS, platform=PLATFORM_RUNTIME
+    requirements = ctx.requirements(
+        Target(python=opts.python, arch="x86_64"),
+        storage_defaults=STORAGE_DEFAULTS,
+        platform=PLATFORM_RUNTIME,
     )
     write_requirements(server, requirements)
     env = {} if "data" in ctx.config.storage else {"NITRO_GCS_BUCKET": "$NITRO_GCS_BUCKET"}

@@ -35,8 +35,9 @@ def main(argv: list[str]) -> int:
         return 1
     if importlib.util.find_spec("functions_framework") is None:
         print(
-            "[nitro] previewing a gcp-functions build needs functions-framework: "
-            "pip install 'functions-framework>=3.10'",
+            "[nitro] previewing a gcp-functions build needs functions-framework where nitro "
+            "runs (Cloud Functions installs it from requirements.txt): "
+            'pip install "nitro-py[gcp-functions]"',
             file=sys.stderr,
         )
         return 1

@@ -42,7 +42,6 @@ from ..build.vendor import (
     compile_bytecode,
     copy_nitro,
     find_python,
-    runtime_requirements,
     vendor,
 )
 from .base import BuildContext, Preset
@@ -227,8 +226,10 @@ def build(ctx: BuildContext) -> None:
     )
 
     vendor_dir = function / "_vendor"
-    requirements = runtime_requirements(
-        ctx.root, ctx.config, storage_defaults=STORAGE_DEFAULTS, platform=[VERCEL_RUNTIME]
+    requirements = ctx.requirements(
+        Target(python=python, arch="x86_64"),
+        storage_defaults=STORAGE_DEFAULTS,
+        platform=[VERCEL_RUNTIME],
     )
     ctx.log(f"installing {len(requirements)} requirements for CPython {python} on Linux x86_64")
     vendor(requirements, vendor_dir, Target(python=python, arch="x86_64"))

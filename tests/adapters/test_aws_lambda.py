@@ -400,8 +400,11 @@ def test_awslambdaric_tasks_schedules_and_sqs(runtime: Runtime) -> None:
 
 
 @pytest.fixture(scope="module")
-def preview(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = preview_server(built, tmp_path_factory.mktemp("logs") / "preview.log")
+def preview(
+    built: Path, aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    # The data mount on DynamoDB: boto3 comes from this environment, as Lambda has it.
+    server = preview_server(built, tmp_path_factory.mktemp("logs") / "preview.log", aws_env)
     try:
         server.wait_ready()
         yield server
@@ -409,7 +412,7 @@ def preview(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         assert server.stop(signal.SIGTERM) == 0, server.logs()
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.id != "storage"], ids=lambda c: c.id)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_preview_serves_through_the_handler(preview: ServerProcess, case: Case) -> None:
     assert "each request runs index.handler" in preview.logs()
     run_case_over_http(case, preview.url)
