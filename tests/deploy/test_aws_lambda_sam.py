@@ -23,10 +23,6 @@ from helpers import FIXTURE, nitro_cli
 
 pytestmark = pytest.mark.slow
 
-# A project with an s3 or dynamodb mount builds for arm64 here: the build then skips
-# its import check, which (issue 14, item 2) needs boto3 that Lambda, not the build's
-# Python, provides. What the template says does not depend on the architecture.
-ARM64 = {"architecture": "arm64"}
 UPLOADS = {"driver": "s3", "bucket": "{{NITRO_UPLOADS}}"}
 PROJECTS: dict[str, dict[str, Any] | None] = {
     "fixture": None,  # tests/fixture: the default data table, one schedule
@@ -35,13 +31,11 @@ PROJECTS: dict[str, dict[str, Any] | None] = {
             "data": {"driver": "s3", "bucket": "{{NITRO_DATA_BUCKET}}"},
             "uploads": UPLOADS,
         },
-        "options": ARM64,
     },
     "dynamodb-data": {
         "storage": {
             "data": {"driver": "dynamodb", "table": "{{NITRO_DATA_TABLE}}", "create_table": True}
         },
-        "options": ARM64,
     },
     "no-data": {"storage": {"data": {"driver": "memory"}}},
     "schedules": {
@@ -122,7 +116,7 @@ def mounted(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "sessions": {"driver": "dynamodb", "table": "shop-sessions", "create_table": True},
     }
     schedule = {"*/5 * * * *": ["cms:update"], "0 3 * * *": ["db:cleanup", "report"]}
-    options = {**ARM64, "memory": 512, "environment": {"LOG_LEVEL": "info"}}
+    options = {"memory": 512, "environment": {"LOG_LEVEL": "info"}}
     root = write_project(tmp_path_factory.mktemp("mounted") / "shop", schedule, options, storage)
     result = nitro_cli("build", str(root), "--preset", "aws-lambda", timeout=600)
     assert result.returncode == 0, result.stderr
