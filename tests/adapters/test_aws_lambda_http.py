@@ -64,7 +64,9 @@ EXTRA_REQUESTS = [
     Request("POST", "/raw", (("content-type", "application/octet-stream"),), BINARY),
     Request("GET", "/multi", (("x-multi", "1"), ("x-multi", "2"), ("cookie", "a=1; b=2"))),
 ]
-REQUESTS = [request for case in CASES for request in case.requests] + EXTRA_REQUESTS
+REQUESTS = [
+    request for case in CASES for request in case.requests if isinstance(request, Request)
+] + EXTRA_REQUESTS
 
 
 OPEN: list[LambdaHandler] = []
