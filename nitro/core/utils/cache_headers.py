@@ -45,10 +45,10 @@ def handle_cache_headers(
             return post.body
 
     `modified_time` is a datetime (a naive one is local time, as Python reads it)
-    or epoch seconds; `etag` is
-    quoted when it is not already (``W/"..."`` stays weak). `Cache-Control` is
-    ``public`` plus ``max-age=N, s-maxage=N`` for `max_age`, and `cache_controls`;
-    a ``private`` or ``no-store`` among them drops ``public`` and ``s-maxage``.
+    or epoch seconds; `etag` is quoted when it is not already (``W/"..."`` stays
+    weak). `Cache-Control` is ``public`` plus ``max-age=N, s-maxage=N`` for
+    `max_age`, and `cache_controls`; a ``private`` or ``no-store`` among them drops
+    ``public`` and ``s-maxage``.
     As RFC 9110 says, `If-None-Match` wins over `If-Modified-Since`, and only GET
     and HEAD requests can be fresh.
     """
