@@ -346,3 +346,22 @@ def _event(headers: list[tuple[bytes, bytes]] | None = None) -> Event:
 
 
 _APP = NitroApp()
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["nitro", " nitro", "nitro ", "theme", "nitro2", "xnitro", ""]),
+            st.sampled_from(["=", ""]),
+            st.text(alphabet='ab-_.= "', max_size=12),
+        ),
+        max_size=6,
+    )
+)
+def test_the_session_reads_its_cookie_as_get_cookie_does(parts: list[tuple[str, str, str]]) -> None:
+    from starlette.requests import cookie_parser
+
+    header = ";".join(f"{name}{eq}{value}" for name, eq, value in parts)
+    event = _event(headers=[(b"cookie", header.encode())])
+    expected = cookie_parser(header).get("nitro")
+    assert session_module._cookie(event, "nitro") == expected

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .cookies import get_cookie, set_cookie
+from .cookies import set_cookie
 from .seal import Keys, keys_for, seal, unseal
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class _Config:
 
     def read(self, event: Event) -> Session | None:
         """The session sealed in the request's cookie, or None."""
-        sealed = get_cookie(event, self.name)
+        sealed = _cookie(event, self.name)
         if not sealed:
             return None
         value = unseal(self.keys, sealed, self.name)
@@ -205,6 +205,50 @@ class _Config:
                 f"{len(header)} bytes, over the {MAX_COOKIE_BYTES} browsers keep; keep less "
                 "in the session (large data belongs in storage, its key in the session)"
             )
+
+
+_configs: dict[tuple[Any, ...], _Config] = {}
+
+
+def _config(
+    name: str,
+    password: str | Sequence[str],
+    max_age: float | None,
+    cookie: Mapping[str, Any] | None,
+) -> _Config:
+    """The `_Config` of these options, made once per process: most apps have one."""
+    try:
+        key = (
+            name,
+            password if isinstance(password, str) else tuple(password),
+            max_age,
+            tuple(sorted(cookie.items())) if cookie else (),
+        )
+        config = _configs.get(key)
+    except TypeError:  # an unhashable option: no caching, still correct
+        return _Config(name, password, max_age, cookie)
+    if config is None:
+        config = _Config(name, password, max_age, cookie)
+        if len(_configs) >= 64:
+            _configs.clear()
+        _configs[key] = config
+    return config
+
+
+def _cookie(event: Event, name: str) -> str | None:
+    """Cookie `name` of the request, as `get_cookie` reads it (the last of that name
+    wins; surrounding quotes dropped), without building a dict of every cookie."""
+    header = event.headers.get("cookie")
+    if not header or name not in header:
+        return None
+    found = None
+    for part in header.split(";"):
+        key, equals, value = part.partition("=")
+        if equals and key.strip() == name:
+            found = value.strip()
+    if found is not None and len(found) > 1 and found[0] == found[-1] == '"':
+        found = found[1:-1]
+    return found
 
 
 def _sessions(event: Event) -> dict[str, Session]:
@@ -287,7 +331,7 @@ async def get_session(
     session = sessions.get(name)
     if session is not None:
         return session
-    config = _Config(name, password, max_age, cookie)
+    config = _config(name, password, max_age, cookie)
     session = config.read(event)
     if session is None:
         session = Session(event, config)
