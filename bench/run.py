@@ -1,9 +1,9 @@
 """nitro vs a bare ASGI callable, Starlette and FastAPI: throughput, cold start, router;
 nitro's storage and database against raw calls; a cache hit against a plain route;
-WebSocket broadcast against Starlette;
+a session read and basic auth against a plain route; WebSocket broadcast against Starlette;
 the Lambda handler against the usual ways of serving HTTP on Lambda.
 
-    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache,websocket,lambda]
+    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache,session,websocket,lambda]
 
 Prints a table per section with ratios and writes bench/results/latest.json.
 """
@@ -29,6 +29,7 @@ import coldstart
 import database
 import lambda_handler
 import router
+import session
 import storage
 import throughput
 import ws_broadcast
@@ -42,6 +43,7 @@ SECTIONS = (
     "storage",
     "database",
     "cache",
+    "session",
     "websocket",
     "lambda",
 )
@@ -142,6 +144,7 @@ PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "storage": storage.print_report,
     "database": database.print_report,
     "cache": cache.print_report,
+    "session": session.print_report,
     "websocket": ws_broadcast.print_report,
     "lambda": lambda_handler.print_report,
 }
@@ -160,6 +163,8 @@ def measure_section(
         return database.measure(args.repeat)
     if name == "cache":
         return cache.measure(args.repeat)
+    if name == "session":
+        return session.measure(args.repeat)
     if name == "websocket":
         return ws_broadcast.measure(workdir, cpus, args.quick)
     if name == "lambda":

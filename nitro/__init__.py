@@ -37,16 +37,25 @@ if TYPE_CHECKING:
     from .core.storage import use_storage as use_storage
     from .core.tasks import define_task as define_task
     from .core.tasks import run_task as run_task
+    from .core.utils.auth import basic_auth as basic_auth
+    from .core.utils.auth import require_basic_auth as require_basic_auth
     from .core.utils.body import read_body as read_body
     from .core.utils.body import read_form_data as read_form_data
     from .core.utils.body import read_raw_body as read_raw_body
     from .core.utils.body import read_validated_body as read_validated_body
+    from .core.utils.cache_headers import handle_cache_headers as handle_cache_headers
     from .core.utils.cookies import delete_cookie as delete_cookie
     from .core.utils.cookies import get_cookie as get_cookie
     from .core.utils.cookies import parse_cookies as parse_cookies
     from .core.utils.cookies import set_cookie as set_cookie
     from .core.utils.cors import handle_cors as handle_cors
+    from .core.utils.dispose import on_dispose as on_dispose
+    from .core.utils.guards import assert_method as assert_method
+    from .core.utils.guards import is_method as is_method
+    from .core.utils.guards import require_content_type as require_content_type
     from .core.utils.proxy import proxy_request as proxy_request
+    from .core.utils.replies import no_content as no_content
+    from .core.utils.replies import redirect_back as redirect_back
     from .core.utils.request import get_query as get_query
     from .core.utils.request import get_request_header as get_request_header
     from .core.utils.request import get_request_headers as get_request_headers
@@ -64,7 +73,13 @@ if TYPE_CHECKING:
     from .core.utils.response import set_response_header as set_response_header
     from .core.utils.response import set_response_headers as set_response_headers
     from .core.utils.response import set_response_status as set_response_status
+    from .core.utils.session import clear_session as clear_session
+    from .core.utils.session import get_session as get_session
+    from .core.utils.session import update_session as update_session
+    from .core.utils.session import use_session as use_session
     from .core.utils.sse import create_event_stream as create_event_stream
+    from .core.utils.timing import set_server_timing as set_server_timing
+    from .core.utils.timing import with_server_timing as with_server_timing
     from .core.websocket import define_websocket_handler as define_websocket_handler
 
 # Each public name and the module it comes from, imported when first used: a cold
@@ -81,10 +96,15 @@ _EXPORTED_FROM = {
     "core.runtime_config": ("use_runtime_config",),
     "core.storage": ("Storage", "StorageError", "use_storage"),
     "core.tasks": ("define_task", "run_task"),
+    "core.utils.auth": ("basic_auth", "require_basic_auth"),
     "core.utils.body": ("read_body", "read_form_data", "read_raw_body", "read_validated_body"),
+    "core.utils.cache_headers": ("handle_cache_headers",),
     "core.utils.cookies": ("delete_cookie", "get_cookie", "parse_cookies", "set_cookie"),
     "core.utils.cors": ("handle_cors",),
+    "core.utils.dispose": ("on_dispose",),
+    "core.utils.guards": ("assert_method", "is_method", "require_content_type"),
     "core.utils.proxy": ("proxy_request",),
+    "core.utils.replies": ("no_content", "redirect_back"),
     "core.utils.request": (
         "get_query",
         "get_request_header",
@@ -106,7 +126,9 @@ _EXPORTED_FROM = {
         "set_response_headers",
         "set_response_status",
     ),
+    "core.utils.session": ("clear_session", "get_session", "update_session", "use_session"),
     "core.utils.sse": ("create_event_stream",),
+    "core.utils.timing": ("set_server_timing", "with_server_timing"),
     "core.websocket": ("define_websocket_handler",),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTED_FROM.items() for name in names}

@@ -43,7 +43,7 @@ class TestClient(httpx.AsyncClient):
         app: NitroApp | str | Path,
         *,
         dev: bool = False,
-        base_url: str = "http://testserver",
+        base_url: str = "http://localhost",
         client: tuple[str, int] = ("127.0.0.1", 40000),
         **kwargs: Any,
     ) -> None:

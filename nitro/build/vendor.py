@@ -83,7 +83,8 @@ def project_name(root: Path) -> str:
 
 def project_requirements(root: Path) -> list[str]:
     """The project's dependencies: `[project].dependencies` of `pyproject.toml`, else
-    `requirements.txt`; nitro itself is left out (it is copied, not installed)."""
+    `requirements.txt`; nitro itself is left out (it is copied, not installed), the
+    libraries of the extras it names (``nitro-py[session]``) are kept."""
     project = _project_table(root)
     requirements: list[str] = []
     if project is not None:
@@ -93,7 +94,37 @@ def project_requirements(root: Path) -> list[str]:
             line = line.split("#", 1)[0].strip()
             if line and not line.startswith("-"):
                 requirements.append(line)
-    return [r for r in requirements if _name(r) not in _SELF]
+    kept = [r for r in requirements if _name(r) not in _SELF]
+    for requirement in requirements:
+        if _name(requirement) in _SELF:
+            kept += _extras_of_self(requirement)
+    return kept
+
+
+def _extras_of_self(requirement: str) -> list[str]:
+    """What ``nitro-py[session,redis]`` adds to nitro's own requirements: nitro is
+    copied, not installed, so its extras' libraries are vendored by name."""
+    match = re.search(r"\[([^\]]*)\]", requirement.split(";", 1)[0])
+    if match is None:
+        return []
+    wanted = {_extra(e) for e in match.group(1).split(",") if e.strip()}
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        declared = requires("nitro-py") or []
+    except PackageNotFoundError:
+        return []
+    added = []
+    for line in declared:
+        spec, _, marker = line.partition(";")
+        extra = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", marker)
+        if extra is not None and _extra(extra.group(1)) in wanted:
+            added.append(spec.strip())
+    return list(dict.fromkeys(added))
+
+
+def _extra(name: str) -> str:
+    return re.sub(r"[-_.\s]+", "-", name.strip()).lower()  # PEP 685's normal form
 
 
 def runtime_requirements(

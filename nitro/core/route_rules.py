@@ -345,25 +345,29 @@ async def _internal(app: NitroApp, event: Event, target: str) -> AnyResponse | N
 def rule_cache(
     app: NitroApp, route: LazyRoute, rules: dict[str, Any], call: Callable[[Event], Any]
 ) -> Callable[[Event], Any]:
-    """The route's handler behind a `cache` / `swr` rule (one cached handler per route and options)."""
+    """The route's handler behind a `cache` / `swr` rule (one cached handler per route
+    and options). The route's middleware runs before the cache, on hits too: it sees
+    the real request, while the cached handler sees only the `varies` headers."""
     remembered = rules.get("_cached_call")
     if remembered is not None and remembered[0] is route:
         return remembered[1]
     from .cache_handler import CachedHandler
-    from .handlers import EventHandler
+    from .handlers import chain_middleware
 
     options, shape = rules["_cache"]
     caches: dict[tuple[int, str], Any] = app.state["rule_caches"]
     key = (id(route), shape)
-    cached = caches.get(key)
-    if cached is None:
+    guarded = caches.get(key)
+    if guarded is None:
         options = dict(options)
         options.setdefault("name", route.entry.route)
         options["group"] = "nitro/route-rules"
-        cached = caches[key] = CachedHandler(EventHandler(call), **options)
+        guards, cacheable = route.cacheable_handler()
+        cached = CachedHandler(cacheable, **options)
+        guarded = caches[key] = chain_middleware(guards, cached.call) if guards else cached.call
     # Remembered in this path's resolved rules: its next request skips the lookup.
-    rules["_cached_call"] = (route, cached.call)
-    return cached.call
+    rules["_cached_call"] = (route, guarded)
+    return guarded
 
 
 def add_rule_headers(response: AnyResponse, extra: list[tuple[bytes, bytes]]) -> None:

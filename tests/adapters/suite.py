@@ -7,6 +7,7 @@ turns the native answer back into a `Reply`, and parametrizes over `CASES`.
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Callable
@@ -41,10 +42,14 @@ class Reply:
         return json.loads(self.body)
 
 
+# A request made from the replies before it (to send back a cookie, say).
+Follow = Callable[[list["Reply"]], Request]
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
-    requests: tuple[Request, ...]
+    requests: tuple[Request | Follow, ...]
     check: Callable[[list[Reply]], None]
 
 
@@ -52,7 +57,10 @@ Send = Callable[[Request], Reply]
 
 
 def run_case(case: Case, send: Send) -> None:
-    case.check([send(request) for request in case.requests])
+    replies: list[Reply] = []
+    for request in case.requests:
+        replies.append(send(request if isinstance(request, Request) else request(replies)))
+    case.check(replies)
 
 
 def http_sender(client: httpx.Client) -> Send:
@@ -191,6 +199,79 @@ def _storage(replies: list[Reply]) -> None:
 JSON = (("content-type", "application/json"),)
 
 
+def _session_cookie(reply: Reply) -> str:
+    """``nitro=<seal>`` from the reply's one session Set-Cookie."""
+    cookies = [c for c in reply.all("set-cookie") if c.startswith("nitro=")]
+    assert len(cookies) == 1, reply.headers
+    return cookies[0].split(";", 1)[0]
+
+
+def _tampered(cookie: str) -> str:
+    name, _, seal = cookie.partition("=")
+    flipped = "A" if seal[-5] != "A" else "B"
+    return f"{name}={seal[:-5]}{flipped}{seal[-4:]}"
+
+
+def _session(replies: list[Reply]) -> None:
+    made, read, tampered, cleared = replies
+    assert made.status == 200, made.body
+    session_id = made.json()["id"]
+    assert made.json() == {"id": session_id, "data": {"name": "Ada"}}
+    attributes = {a.strip().lower() for a in made.header("set-cookie").split(";")[1:]}  # type: ignore[union-attr]
+    assert {"httponly", "samesite=lax", "path=/", "max-age=3600"} <= attributes, attributes
+    # the cookie sent back: the same session, and nothing to set again
+    assert read.json() == {"id": session_id, "data": {"name": "Ada"}}
+    assert read.all("set-cookie") == []
+    # a tampered cookie: a fresh, empty session (never an error)
+    assert tampered.status == 200
+    assert tampered.json()["data"] == {} and tampered.json()["id"] != session_id
+    assert _session_cookie(tampered) != _session_cookie(made)
+    # clear(): empty, and the cookie deleted
+    assert cleared.json() == {"id": "", "data": {}}
+    deleted = cleared.header("set-cookie") or ""
+    assert deleted.startswith("nitro=") and "max-age=0" in deleted.lower(), deleted
+
+
+def _session_case() -> Case:
+    def cookie_of_first(replies: list[Reply]) -> tuple[tuple[str, str], ...]:
+        return (("cookie", f"theme=dark; {_session_cookie(replies[0])}"),)
+
+    return Case(
+        "session",
+        (
+            Request("POST", "/session", JSON, b'{"name": "Ada"}'),
+            lambda replies: Request("GET", "/session", cookie_of_first(replies)),
+            lambda replies: Request(
+                "GET", "/session", (("cookie", _tampered(_session_cookie(replies[0]))),)
+            ),
+            lambda replies: Request("DELETE", "/session", cookie_of_first(replies)),
+        ),
+        _session,
+    )
+
+
+def _basic(credentials: bytes) -> tuple[tuple[str, str], ...]:
+    return (("authorization", "Basic " + base64.b64encode(credentials).decode()),)
+
+
+def _basic_auth(replies: list[Reply]) -> None:
+    missing, right, wrong, no_colon, bad_base64, not_utf8 = replies
+    assert right.status == 200 and right.json() == {"user": "ada"}
+    for reply in (missing, wrong, no_colon, bad_base64, not_utf8):
+        assert reply.status == 401, reply.body
+        assert reply.header("www-authenticate") == 'Basic realm="fixture vault"'
+        assert reply.json()["status"] == 401
+
+
+def _conditional_get(replies: list[Reply]) -> None:
+    first, again = replies
+    assert first.status == 200 and first.json() == {"version": 1}
+    assert first.header("etag") == '"v1"'
+    assert first.header("cache-control") == "public, max-age=60, s-maxage=60"
+    assert again.status == 304 and again.body == b""
+    assert again.header("etag") == '"v1"'
+
+
 def _storage_case() -> Case:
     key = uuid.uuid4().hex
     return Case(
@@ -230,6 +311,24 @@ CASES: list[Case] = [
         "task",
     ),
     _one(Request("GET", "/legacy/hello"), _server_app, "server-app"),
+    _session_case(),
+    Case(
+        "basic-auth",
+        (
+            Request("GET", "/vault"),
+            Request("GET", "/vault", _basic(b"ada:lovelace:1815")),
+            Request("GET", "/vault", _basic(b"ada:babbage")),
+            Request("GET", "/vault", _basic(b"ada")),
+            Request("GET", "/vault", (("authorization", "Basic !!not base64!!"),)),
+            Request("GET", "/vault", _basic(b"ada:\xff\xfe")),
+        ),
+        _basic_auth,
+    ),
+    Case(
+        "conditional-get",
+        (Request("GET", "/fresh"), Request("GET", "/fresh", (("if-none-match", '"v1"'),))),
+        _conditional_get,
+    ),
 ]
 
 

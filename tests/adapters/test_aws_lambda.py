@@ -326,6 +326,14 @@ def test_cookies_go_out_as_each_shape_requires(invoke: Invoker) -> None:
     assert single["statusDescription"] == "200 OK"
 
 
+def test_a_session_cookie_behind_api_gateway_is_secure(invoke: Invoker) -> None:
+    # The app sees https (X-Forwarded-Proto), so the session cookie is Secure.
+    for shape, build in events.SHAPES.items():
+        reply = events.reply(event := build(Request("GET", "/session")), invoke(event))
+        (cookie,) = reply.all("set-cookie")
+        assert cookie.startswith("nitro=n1.") and "; Secure" in cookie, (shape, cookie)
+
+
 # --- tasks, schedules and SQS through the built handler ---
 
 

@@ -70,7 +70,9 @@ EXTRA_REQUESTS = [
         (("cookie", "name=日本; city=São Paulo"), ("x-city", "Srīperumbūdūr")),
     ),
 ]
-REQUESTS = [request for case in CASES for request in case.requests] + EXTRA_REQUESTS
+REQUESTS = [
+    request for case in CASES for request in case.requests if isinstance(request, Request)
+] + EXTRA_REQUESTS
 
 
 OPEN: list[LambdaHandler] = []

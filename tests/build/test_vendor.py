@@ -31,9 +31,21 @@ def test_project_requirements_from_pyproject_or_requirements_txt(tmp_path: Path)
     )
     assert project_requirements(tmp_path) == ["httpx>=0.27", "PyYAML==6.0.2"]
     (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "x"\ndependencies = ["nitro_py[redis]>=0.1", "orjson"]\n'
+        '[project]\nname = "x"\ndependencies = ["nitro_py>=0.1", "orjson"]\n'
     )
     assert project_requirements(tmp_path) == ["orjson"]
+
+
+def test_the_extras_a_project_asks_of_nitro_are_vendored(tmp_path: Path) -> None:
+    # nitro is copied into a build, not installed: the libraries of the extras the
+    # project names must be vendored by name, or their imports fail on the platform.
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n'
+        'dependencies = ["nitro_py[Pydantic, redis]>=0.1; python_version >= \'3.11\'", "orjson"]\n'
+    )
+    wanted = project_requirements(tmp_path)
+    assert wanted[0] == "orjson"
+    assert sorted(wanted[1:]) == ["pydantic>=2.7", "redis>=5.0"]
 
 
 def test_vendoring_installs_wheels_for_the_target_and_strips_excluded_packages(

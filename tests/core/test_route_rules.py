@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from nitro import HTTPError, NitroApp
+from nitro import HTTPError, NitroApp, define_handler, define_middleware
 from nitro.core.route_rules import RouteRules, apply_tail
 from nitro.core.storage import Storage
 from nitro.storage_drivers.memory import MemoryDriver
@@ -386,3 +386,93 @@ async def test_context_exposes_the_merged_rules() -> None:
     )
     async with TestClient(app) as client:
         assert (await client.get("/x")).json() == {"custom": {"flag": True}, "isr": 60}
+
+
+# --- a cache rule sits behind the route's middleware ---
+
+
+def _admin_project(root: Any, middleware: str) -> Any:
+    (root / "routes" / "admin").mkdir(parents=True)
+    (root / "routes" / "admin" / "_middleware.py").write_text(middleware)
+    (root / "routes" / "admin" / "index.py").write_text(
+        "calls = []\n\ndef handler(event):\n    calls.append(1)\n    return {'calls': len(calls)}\n"
+    )
+    (root / "nitro.config.py").write_text(
+        "from nitro.config import define_nitro_config\n"
+        "config = define_nitro_config(route_rules={'/admin/**': {'cache': {'max_age': 60}}})\n"
+    )
+    return root
+
+
+async def test_a_cache_hit_never_skips_folder_middleware(tmp_path: Any) -> None:
+    # Folder middleware deciding from what the cache key ignores (the client's
+    # address here; a session or a token elsewhere): a hit must not bypass it.
+    project = _admin_project(
+        tmp_path,
+        "from nitro import HTTPError, define_middleware\n\n"
+        "@define_middleware\n"
+        "def handler(event):\n"
+        "    if event.client.host != '10.0.0.1':\n"
+        "        raise HTTPError(403)\n",
+    )
+    async with TestClient(project, client=("10.0.0.1", 5000)) as admin:
+        assert (await admin.get("/admin")).json() == {"calls": 1}
+        assert (await admin.get("/admin")).json() == {"calls": 1}  # cached
+    async with TestClient(admin.app, client=("203.0.113.9", 5000)) as guest:
+        assert (await guest.get("/admin")).status_code == 403
+
+
+async def test_folder_middleware_sees_the_real_request_behind_a_cache_rule(tmp_path: Any) -> None:
+    # The cached handler gets a copy of the request with only the `varies` headers;
+    # middleware checking a header must run before that, on the real request.
+    project = _admin_project(
+        tmp_path,
+        "from nitro import HTTPError, define_middleware\n\n"
+        "@define_middleware\n"
+        "def handler(event):\n"
+        "    if event.headers.get('x-key') != 'k':\n"
+        "        raise HTTPError(401)\n",
+    )
+    async with TestClient(project) as client:
+        assert (await client.get("/admin")).status_code == 401
+        assert (await client.get("/admin", headers={"x-key": "k"})).json() == {"calls": 1}
+        assert (await client.get("/admin", headers={"x-key": "k"})).json() == {"calls": 1}
+        assert (await client.get("/admin")).status_code == 401
+
+
+async def test_a_handlers_own_middleware_runs_before_a_cache_rule() -> None:
+    calls = []
+
+    @define_middleware
+    def require_key(event: Any) -> None:
+        if event.headers.get("x-key") != "k":
+            raise HTTPError(401)
+
+    def handler(event):  # type: ignore[no-untyped-def]  # unannotated: a sync handler's plain form
+        calls.append(1)
+        return {"calls": len(calls)}
+
+    app = NitroApp(
+        route_rules={"/r": {"cache": {"max_age": 60}}},
+        storage=Storage().mount("cache", MemoryDriver()),
+    )
+    app.add_route("/r", define_handler(handler, middleware=[require_key]))
+    async with TestClient(app) as client:
+        assert (await client.get("/r")).status_code == 401
+        assert (await client.get("/r", headers={"x-key": "k"})).json() == {"calls": 1}
+        assert (await client.get("/r")).status_code == 401
+        assert (await client.get("/r", headers={"x-key": "k"})).json() == {"calls": 1}
+
+
+async def test_a_plain_sync_handler_works_behind_a_cache_rule() -> None:
+    def handler(event):  # type: ignore[no-untyped-def]  # `def handler(event)`, as users write it
+        return {"sync": True}
+
+    app = NitroApp(
+        route_rules={"/s": {"cache": {"max_age": 60}}},
+        storage=Storage().mount("cache", MemoryDriver()),
+    )
+    app.add_route("/s", define_handler(handler))
+    async with TestClient(app) as client:
+        assert (await client.get("/s")).json() == {"sync": True}
+        assert (await client.get("/s")).json() == {"sync": True}

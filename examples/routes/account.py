@@ -1,0 +1,18 @@
+from lib.auth import session_options
+
+from nitro import define_handler, html, redirect, use_session
+
+
+@define_handler
+async def handler(event):
+    session = await use_session(event, **session_options())
+    user = session.data.get("user")
+    if user is None:
+        return redirect("/login", 303)
+    return html(
+        """<!doctype html><html><head><title>Account</title><link rel="stylesheet" href="/style.css"></head>
+<body><h1>Hello, {user}</h1><p>Your session: <code>{id}</code>.</p>
+<form method="post" action="/logout"><button>Sign out</button></form></body></html>""",
+        user=user,
+        id=session.id,
+    )
