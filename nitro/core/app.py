@@ -24,7 +24,7 @@ from .background import Background
 from .error_response import respond_to_error
 from .errors import HTTPError
 from .event import Event, _current_event
-from .handlers import EventHandler, Middleware, Plugin, as_middleware, define_handler, maybe_await
+from .handlers import EventHandler, Middleware, Plugin, as_middleware, define_handler
 from .hooks import Hooks
 from .lifespan import AppLifespan, serve_lifespan
 from .loader import LoadError, ModuleRef, describe, resolve
@@ -36,6 +36,7 @@ from .router import Router
 from .routes import LazyRoute
 from .runtime_config import RuntimeConfig
 from .storage import Storage
+from .sync import run_user_code
 from .tasks import TaskRegistry
 from .utils.static import PublicLookup, serve_public
 
@@ -100,11 +101,15 @@ class NitroApp:
         serverless: bool = False,
         log_requests: bool = False,
         shutdown_timeout: float = 30.0,
+        sync_to_thread: bool = True,
     ) -> None:
         global _current_app
         self.root = Path(root).resolve() if root is not None else Path.cwd()
         self.dev = dev
-        self.hooks = Hooks()
+        # Where sync user code runs (the preset's choice unless the config says):
+        # a worker thread, or inline on the event loop's thread.
+        self.sync_to_thread = sync_to_thread
+        self.hooks = Hooks(self.run_user_code)
         self.router: Router[LazyRoute] = Router()
         self.public = public
         self.runtime_config = (
@@ -124,7 +129,7 @@ class NitroApp:
         self.websocket_options: dict[str, Any] = dict(websocket or {})
         self._hub: Hub | None = None
         self.state["rule_caches"] = {}
-        self.tasks = TaskRegistry()
+        self.tasks = TaskRegistry(to_thread=lambda: self.sync_to_thread)
         self.databases: dict[str, Database] = {}
         self.scheduler: Scheduler | None = None
         self.middleware: list[Middleware] = []
@@ -339,7 +344,7 @@ class NitroApp:
             event.params = params
         call = route.call or route.load()
         if rules and ("cache" in rules or "swr" in rules):
-            call = rule_cache(self, route, rules, call)
+            call = rule_cache(self, route, rules)
         result = await call(event)
         return plain_response(event, result) or await to_response(event, result)
 
@@ -373,10 +378,15 @@ class NitroApp:
             except Exception:
                 logger.exception("[nitro] an error hook failed")
 
+    async def run_user_code(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, sync or async: a sync function inline or on a worker thread,
+        as this app's `sync_to_thread` says (hooks, plugins, tasks, callbacks)."""
+        return await run_user_code(fn, *args, to_thread=self.sync_to_thread)
+
     async def _cleanup(self, event: Event) -> None:
         for callback in event._cleanups or ():
             try:
-                await maybe_await(callback())
+                await self.run_user_code(callback)
             except Exception:
                 logger.exception("[nitro] request cleanup failed")
 
@@ -399,3 +409,4 @@ class NitroApp:
 
     def __repr__(self) -> str:
         return f"<NitroApp {self.root} routes={len(self.router)}>"
+

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from .errors import HTTPError
-from .event import Event
+from .event import Event, _current_event
 
 if TYPE_CHECKING:
     from .app import NitroApp
@@ -302,19 +302,25 @@ async def _internal(app: NitroApp, event: Event, target: str) -> AnyResponse | N
         "query_string": query.encode(),
         "nitro.depth": depth + 1,
     }
-    return await app._dispatch(Event(app, scope, event._receive, event.send))
+    inner = Event(app, scope, event._receive, event.send)
+    token = _current_event.set(inner)
+    try:
+        return await app._dispatch(inner)
+    finally:
+        _current_event.reset(token)
 
 
-def rule_cache(
-    app: NitroApp, route: LazyRoute, rules: dict[str, Any], call: Callable[[Event], Any]
-) -> Callable[[Event], Any]:
-    """The route's handler behind a `cache` / `swr` rule (one cached handler per route and options)."""
+def rule_cache(app: NitroApp, route: LazyRoute, rules: dict[str, Any]) -> Callable[[Event], Any]:
+    """The loaded route's handler behind a `cache` / `swr` rule (one cached handler per
+    route and options); the directory's and the handler's middleware run before the
+    cache, so a hit never skips them."""
     remembered = rules.get("_cached_call")
     if remembered is not None and remembered[0] is route:
         return remembered[1]
     from .cache_handler import CachedHandler
-    from .handlers import EventHandler
+    from .handlers import chain_middleware
 
+    assert route.handler is not None, "the route is loaded first"
     options, shape = rules["_cache"]
     caches: dict[tuple[int, str], Any] = app.state["rule_caches"]
     key = (id(route), shape)
@@ -323,10 +329,11 @@ def rule_cache(
         options = dict(options)
         options.setdefault("name", route.entry.route)
         options["group"] = "nitro/route-rules"
-        cached = caches[key] = CachedHandler(EventHandler(call), **options)
+        cached = caches[key] = CachedHandler(route.handler, **options)
+    call = chain_middleware(route.scoped, cached.call) if route.scoped else cached.call
     # Remembered in this path's resolved rules: its next request skips the lookup.
-    rules["_cached_call"] = (route, cached.call)
-    return cached.call
+    rules["_cached_call"] = (route, call)
+    return call
 
 
 def add_rule_headers(response: AnyResponse, extra: list[tuple[bytes, bytes]]) -> None:

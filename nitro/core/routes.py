@@ -16,14 +16,18 @@ __all__ = ["LazyRoute"]
 
 
 class LazyRoute:
-    """A router value. `call` is None until `load()` imports the module (once)."""
+    """A router value. `call` is None until `load()` imports the module (once).
 
-    __slots__ = ("call", "entry", "handler", "root")
+    `call` runs the directory's middleware (`scoped`), then the handler's `call`.
+    """
+
+    __slots__ = ("call", "entry", "handler", "root", "scoped")
 
     def __init__(self, root: Path, entry: RouteEntry, handler: EventHandler | None = None) -> None:
         self.root = root
         self.entry = entry
         self.handler = handler
+        self.scoped: tuple[Middleware, ...] = ()
         self.call: Callable[[Event], Any] | None = handler.call if handler is not None else None
 
     def load(self) -> Callable[[Event], Any]:
@@ -41,11 +45,11 @@ class LazyRoute:
         call = handler.call
         if entry.middleware:
             kinds = (Middleware, EventHandler)
-            scoped = [
-                as_middleware(ModuleRef(self.root, f, None, kinds).load(), f)
+            self.scoped = tuple(
+                as_middleware(ModuleRef(self.root, f, None, kinds, prefer="handler").load(), f)
                 for f in entry.middleware
-            ]
-            call = chain_middleware(scoped, call)
+            )
+            call = chain_middleware(self.scoped, call)
         self.handler = handler
         self.call = call
         return call

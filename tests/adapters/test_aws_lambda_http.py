@@ -176,7 +176,7 @@ def _app() -> NitroApp:
         nitro_app.state["startups"] += 1
         nitro_app.state["startup_loop"] = asyncio.get_running_loop()
 
-    app = NitroApp(plugins=[plugin])
+    app = NitroApp(plugins=[plugin], sync_to_thread=False)  # as the aws-lambda preset makes it
     app.state["startups"] = 0
     done: list[str] = []
     app.state["done"] = done
