@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .background import Background
 from .error_response import respond_to_error
@@ -260,9 +260,17 @@ class NitroApp:
         token = _current_event.set(event)
         started = time.perf_counter() if self.log_requests else 0.0
         response: AnyResponse | None = None
+        torn: BaseException | None = None
         try:
             try:
                 response = await self._dispatch(event)
+            except _AnsweredError as late:
+                # server.py's app raised after it began its answer: nothing may be sent
+                # on top of it. Report the error; a torn answer must also reach the
+                # server, which then drops the connection instead of ending the body.
+                await self.capture_error(late.error, event)
+                if not late.complete:
+                    torn = late.error
             except Exception as error:
                 response = await respond_to_error(self, error, event)
             if response is not None:
@@ -299,6 +307,8 @@ class NitroApp:
                 status = response.status_code if response is not None else "-"
                 elapsed = (time.perf_counter() - started) * 1000
                 logger.info("%s %s %s %.1fms", event.method, event.path, status, elapsed)
+        if torn is not None:
+            raise torn
 
     async def _dispatch(self, event: Event) -> AnyResponse | None:
         pathname = canonical_path(event.scope)
@@ -354,7 +364,13 @@ class NitroApp:
         lifespan = self._server_app_lifespan
         if lifespan is not None and lifespan.state:
             scope = {**scope, "state": {**scope.get("state", {}), **lifespan.state}}
-        await self.server_app(scope, event.receive, event.send)
+        progress = _SendProgress(event.send)
+        try:
+            await self.server_app(scope, event.receive, progress)
+        except Exception as error:
+            if not progress.started:
+                raise  # nothing was sent: nitro answers with its error response
+            raise _AnsweredError(error, complete=progress.complete) from error
 
     async def _run_response_hooks(self, event: Event, response: AnyResponse) -> AnyResponse:
         response = starlette_response(response)  # what hooks are promised
@@ -410,3 +426,30 @@ class NitroApp:
     def __repr__(self) -> str:
         return f"<NitroApp {self.root} routes={len(self.router)}>"
 
+
+class _SendProgress:
+    """An ASGI `send` that remembers how far the response has got."""
+
+    __slots__ = ("complete", "send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+        self.complete = False
+
+    async def __call__(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.started = True
+        elif kind == "http.response.body" and not message.get("more_body", False):
+            self.complete = True
+        await self.send(message)
+
+
+class _AnsweredError(Exception):
+    """`error` was raised after the response had started (`complete`: and ended)."""
+
+    def __init__(self, error: Exception, *, complete: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.complete = complete
