@@ -16,6 +16,7 @@ from ..core.loader import ModuleRef
 from ..core.manifest import Manifest
 from ..core.router import RouteConflictError
 from ..core.runtime_config import apply_env
+from ..core.sync import set_max_threads
 from ..core.utils.static import DirectoryAssets, ManifestAssets, PublicDir
 from .database import create_databases, dispose_databases
 from .deferred import import_check_running
@@ -49,6 +50,7 @@ def load_app(
     storage_defaults: dict[str, dict[str, Any]] | None = None,
     scheduler: bool = False,
     prerender: bool = False,
+    sync_to_thread: bool = True,
 ) -> NitroApp:
     """The app for the project at `root`.
 
@@ -58,7 +60,9 @@ def load_app(
     public assets come from its index, served from `public_dir`. `scheduler` runs
     `scheduled_tasks` in this process (the server entry and `nitro dev` ask for it).
     `prerender` (for `nitro build`) serves production routes with the dev storage
-    and database configuration.
+    and database configuration. `sync_to_thread` is the preset's choice of where sync
+    code runs (False where one request is served at a time); the config's
+    `sync_to_thread` wins over it.
 
     Options' ``{{VAR}}`` references are resolved here, at start-up. While the build
     prerenders or import-checks the entry (`IMPORT_CHECK_ENV` set), a mount or
@@ -119,7 +123,9 @@ def load_app(
         serverless=serverless,
         log_requests=dev if log_requests is None else log_requests,
         shutdown_timeout=float(os.environ.get("NITRO_SHUTDOWN_TIMEOUT", "30")),
+        sync_to_thread=sync_to_thread if config.sync_to_thread is None else config.sync_to_thread,
     )
+    set_max_threads(config.max_threads)
     for entry in routes:
         try:
             app.add_entry(entry)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 
@@ -22,6 +23,8 @@ def load_config(root: Path) -> NitroConfig:
     path = root / CONFIG_FILE
     if not path.is_file():
         return NitroConfig()
+    if str(root) not in sys.path:  # the config may import the project's own modules
+        sys.path.insert(0, str(root))
     try:
         module = load_module(root, CONFIG_FILE)
     except ConfigError as exc:

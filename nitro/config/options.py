@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..core.options import Options, did_you_mean
+from ..core.sync import DEFAULT_MAX_THREADS
 
 __all__ = ["ConfigError", "NitroConfig", "define_nitro_config"]
 
@@ -36,6 +37,8 @@ class NitroConfig(Options):
     prerender: dict[str, Any] = {}
     error_handler: Callable[..., Any] | None = None
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
+    sync_to_thread: bool | None = None
+    max_threads: int = DEFAULT_MAX_THREADS
     openapi: dict[str, Any] = {}
     dev_proxy: dict[str, Any] = {}
     websocket: dict[str, Any] = {}
@@ -121,6 +124,15 @@ def _check(name: str, value: Any) -> Any:
             raise ConfigError(
                 "[nitro:config] max_body_size must be a positive number of bytes, or None"
             )
+    if name == "sync_to_thread" and value is not None and not isinstance(value, bool):
+        raise ConfigError(
+            "[nitro:config] sync_to_thread must be True (worker threads), False (inline on "
+            "the event loop) or None (the preset's choice)"
+        )
+    if name == "max_threads" and (
+        isinstance(value, bool) or not isinstance(value, int) or value < 1
+    ):
+        raise ConfigError("[nitro:config] max_threads must be a positive integer")
     if name == "base_url":
         if not isinstance(value, str) or not value.startswith("/"):
             raise ConfigError("[nitro:config] base_url must be a path starting with '/'")

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .background import Background
 from .error_response import respond_to_error
 from .errors import HTTPError
 from .event import Event, _current_event
-from .handlers import EventHandler, Middleware, Plugin, as_middleware, define_handler, maybe_await
+from .handlers import EventHandler, Middleware, Plugin, as_middleware, define_handler
 from .hooks import Hooks
 from .lifespan import AppLifespan, serve_lifespan
 from .loader import LoadError, ModuleRef, describe, resolve
@@ -36,6 +36,7 @@ from .router import Router
 from .routes import LazyRoute
 from .runtime_config import RuntimeConfig
 from .storage import Storage
+from .sync import run_user_code
 from .tasks import TaskRegistry
 from .utils.static import PublicLookup, serve_public
 
@@ -100,11 +101,15 @@ class NitroApp:
         serverless: bool = False,
         log_requests: bool = False,
         shutdown_timeout: float = 30.0,
+        sync_to_thread: bool = True,
     ) -> None:
         global _current_app
         self.root = Path(root).resolve() if root is not None else Path.cwd()
         self.dev = dev
-        self.hooks = Hooks()
+        # Where sync user code runs (the preset's choice unless the config says):
+        # a worker thread, or inline on the event loop's thread.
+        self.sync_to_thread = sync_to_thread
+        self.hooks = Hooks(self.run_user_code)
         self.router: Router[LazyRoute] = Router()
         self.public = public
         self.runtime_config = (
@@ -124,7 +129,7 @@ class NitroApp:
         self.websocket_options: dict[str, Any] = dict(websocket or {})
         self._hub: Hub | None = None
         self.state["rule_caches"] = {}
-        self.tasks = TaskRegistry()
+        self.tasks = TaskRegistry(to_thread=lambda: self.sync_to_thread)
         self.databases: dict[str, Database] = {}
         self.scheduler: Scheduler | None = None
         self.middleware: list[Middleware] = []
@@ -255,9 +260,17 @@ class NitroApp:
         token = _current_event.set(event)
         started = time.perf_counter() if self.log_requests else 0.0
         response: AnyResponse | None = None
+        torn: BaseException | None = None
         try:
             try:
                 response = await self._dispatch(event)
+            except _AnsweredError as late:
+                # server.py's app raised after it began its answer: nothing may be sent
+                # on top of it. Report the error; a torn answer must also reach the
+                # server, which then drops the connection instead of ending the body.
+                await self.capture_error(late.error, event)
+                if not late.complete:
+                    torn = late.error
             except Exception as error:
                 response = await respond_to_error(self, error, event)
             if response is not None:
@@ -294,6 +307,8 @@ class NitroApp:
                 status = response.status_code if response is not None else "-"
                 elapsed = (time.perf_counter() - started) * 1000
                 logger.info("%s %s %s %.1fms", event.method, event.path, status, elapsed)
+        if torn is not None:
+            raise torn
 
     async def _dispatch(self, event: Event) -> AnyResponse | None:
         pathname = canonical_path(event.scope)
@@ -339,7 +354,7 @@ class NitroApp:
             event.params = params
         call = route.call or route.load()
         if rules and ("cache" in rules or "swr" in rules):
-            call = rule_cache(self, route, rules, call)
+            call = rule_cache(self, route, rules)
         result = await call(event)
         return plain_response(event, result) or await to_response(event, result)
 
@@ -349,7 +364,13 @@ class NitroApp:
         lifespan = self._server_app_lifespan
         if lifespan is not None and lifespan.state:
             scope = {**scope, "state": {**scope.get("state", {}), **lifespan.state}}
-        await self.server_app(scope, event.receive, event.send)
+        progress = _SendProgress(event.send)
+        try:
+            await self.server_app(scope, event.receive, progress)
+        except Exception as error:
+            if not progress.started:
+                raise  # nothing was sent: nitro answers with its error response
+            raise _AnsweredError(error, complete=progress.complete) from error
 
     async def _run_response_hooks(self, event: Event, response: AnyResponse) -> AnyResponse:
         response = starlette_response(response)  # what hooks are promised
@@ -373,10 +394,15 @@ class NitroApp:
             except Exception:
                 logger.exception("[nitro] an error hook failed")
 
+    async def run_user_code(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, sync or async: a sync function inline or on a worker thread,
+        as this app's `sync_to_thread` says (hooks, plugins, tasks, callbacks)."""
+        return await run_user_code(fn, *args, to_thread=self.sync_to_thread)
+
     async def _cleanup(self, event: Event) -> None:
         for callback in event._cleanups or ():
             try:
-                await maybe_await(callback())
+                await self.run_user_code(callback)
             except Exception:
                 logger.exception("[nitro] request cleanup failed")
 
@@ -399,3 +425,31 @@ class NitroApp:
 
     def __repr__(self) -> str:
         return f"<NitroApp {self.root} routes={len(self.router)}>"
+
+
+class _SendProgress:
+    """An ASGI `send` that remembers how far the response has got."""
+
+    __slots__ = ("complete", "send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+        self.complete = False
+
+    async def __call__(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.started = True
+        elif kind == "http.response.body" and not message.get("more_body", False):
+            self.complete = True
+        await self.send(message)
+
+
+class _AnsweredError(Exception):
+    """`error` was raised after the response had started (`complete`: and ended)."""
+
+    def __init__(self, error: Exception, *, complete: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.complete = complete

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from .handlers import is_async_callable
+from .sync import is_async_callable
 
 __all__ = ["as_asgi", "is_asgi_app"]
 

@@ -24,8 +24,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, overload
 
-from .handlers import is_async_callable, maybe_await
-
 __all__ = ["CacheOptions", "CachedFunction", "Engine", "define_cached_function"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -203,37 +201,35 @@ class CachedFunction:
         self.engine = Engine(options, options.name or default_name(fn), integrity(fn, options))
         functools.update_wrapper(self, fn)
 
-    def key(self, *args: Any, **kwargs: Any) -> str:
+    async def key(self, *args: Any, **kwargs: Any) -> str:
+        """The cache key of these arguments (`get_key`'s, sync or async, else a hash)."""
         if self.options.get_key is not None:
-            return str(self.options.get_key(*args, **kwargs))
+            return str(await _run(self.options.get_key, args, kwargs))
         return hash_args(args, kwargs)
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         options = self.options
         if options.max_age <= 0 or (
-            options.should_bypass_cache
-            and await maybe_await(options.should_bypass_cache(*args, **kwargs))
+            options.should_bypass_cache and await _run(options.should_bypass_cache, args, kwargs)
         ):
             return await self._call(args, kwargs)
         invalidate = bool(
             options.should_invalidate_cache
-            and await maybe_await(options.should_invalidate_cache(*args, **kwargs))
+            and await _run(options.should_invalidate_cache, args, kwargs)
         )
         value, _, _ = await self.engine.resolve(
-            self.key(*args, **kwargs), lambda: self._call(args, kwargs), invalidate=invalidate
+            await self.key(*args, **kwargs),
+            lambda: self._call(args, kwargs),
+            invalidate=invalidate,
         )
         return value
 
     async def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if is_async_callable(self.fn):
-            return await self.fn(*args, **kwargs)
-        import anyio.to_thread
-
-        return await anyio.to_thread.run_sync(functools.partial(self.fn, *args, **kwargs))
+        return await _run(self.fn, args, kwargs)
 
     async def invalidate(self, *args: Any, **kwargs: Any) -> None:
         """Forget the entry for these arguments: the next call computes afresh."""
-        await self.engine.invalidate(self.key(*args, **kwargs))
+        await self.engine.invalidate(await self.key(*args, **kwargs))
 
 
 @overload
@@ -300,6 +296,13 @@ def hash_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     except (TypeError, ValueError):
         text = repr((args, sorted(kwargs.items()))).encode()
     return hashlib.blake2b(text, digest_size=10).hexdigest()
+
+
+async def _run(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``fn(*args, **kwargs)``, sync or async, as the running app runs user code."""
+    from .app import use_nitro_app
+
+    return await use_nitro_app().run_user_code(functools.partial(fn, *args, **kwargs))
 
 
 def _storage() -> Any:

@@ -24,8 +24,8 @@ from email.utils import formatdate, parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, overload
 
 from .cache import CacheOptions, Engine, default_name, integrity, uncacheable
-from .event import Event
-from .handlers import EventHandler, maybe_await
+from .event import Event, _current_event
+from .handlers import EventHandler, chain_middleware
 from .response import PlainResponse, to_response
 
 if TYPE_CHECKING:
@@ -45,30 +45,53 @@ class CachedHandler(EventHandler):
 
     __slots__ = ("_hot", "_keys", "engine", "inner", "options", "varies")
 
-    def __init__(self, fn: Any, *, varies: Sequence[str] = (), **options: Any) -> None:
-        inner = fn if isinstance(fn, EventHandler) else EventHandler(fn)
-        super().__init__(inner.fn)
+    def __init__(
+        self,
+        fn: Any,
+        *,
+        varies: Sequence[str] = (),
+        sync_to_thread: bool | None = None,
+        **options: Any,
+    ) -> None:
+        if not isinstance(fn, EventHandler):
+            inner = EventHandler(fn, sync_to_thread=sync_to_thread)
+        elif sync_to_thread is None or sync_to_thread == fn.sync_to_thread:
+            inner = fn
+        else:
+            inner = EventHandler(
+                fn.fn, middleware=fn.middleware, meta=fn.meta, sync_to_thread=sync_to_thread
+            )
+        super().__init__(
+            inner.fn,
+            middleware=inner.middleware,
+            meta=inner.meta,
+            sync_to_thread=inner.sync_to_thread,
+        )
         options.setdefault("group", "nitro/handlers")
         self.inner = inner
         self.options = CacheOptions(**options)
         self.varies = tuple(sorted({h.lower() for h in varies}))
         name = self.options.name or default_name(inner.fn)
         self.engine = Engine(self.options, name, integrity(inner.fn, self.options))
-        self.call = self._cached
+        # The handler's own middleware runs before the cache, on hits too.
+        self.invoke = self._cached
+        self.call = (
+            chain_middleware(self.middleware, self._cached) if self.middleware else self._cached
+        )
         self._hot: dict[str, _Stored] = {}
         self._keys: dict[tuple[Any, ...], str] = {}
 
     async def _cached(self, event: Event) -> Any:
         options = self.options
         if event.method not in ("GET", "HEAD") or options.max_age <= 0:
-            return await self.inner.call(event)
-        if options.should_bypass_cache and await maybe_await(options.should_bypass_cache(event)):
-            return await self.inner.call(event)
+            return await self.inner.invoke(event)
+        run = event.app.run_user_code
+        if options.should_bypass_cache and await run(options.should_bypass_cache, event):
+            return await self.inner.invoke(event)
         invalidate = bool(
-            options.should_invalidate_cache
-            and await maybe_await(options.should_invalidate_cache(event))
+            options.should_invalidate_cache and await run(options.should_invalidate_cache, event)
         )
-        key = self._key(event)
+        key = self._key(event) if options.get_key is None else await self._custom_key(event)
         hot = self._hot.get(key)
         if hot is not None:
             if not invalidate and hot.until > time.time():
@@ -87,12 +110,14 @@ class CachedHandler(EventHandler):
             self._hot[key] = stored
         return stored.respond(event)
 
+    async def _custom_key(self, event: Event) -> str:
+        assert self.options.get_key is not None
+        key = str(await event.app.run_user_code(self.options.get_key, event))
+        for name in self.varies:
+            key += f":{name}.{_hash(event.headers.get(name, ''))}"
+        return key
+
     def _key(self, event: Event) -> str:
-        if self.options.get_key is not None:
-            base = str(self.options.get_key(event))
-            for name in self.varies:
-                base += f":{name}.{_hash(event.headers.get(name, ''))}"
-            return base
         scope = event.scope
         varied = tuple(event.headers.get(name, "") for name in self.varies) if self.varies else ()
         identity = (event.pathname, scope.get("query_string", b""), varied)
@@ -120,7 +145,11 @@ class CachedHandler(EventHandler):
         sub.pathname = event.pathname
         sub._params = event._params
         sub._context = event._context
-        response = await to_response(sub, await self.inner.call(sub))
+        token = _current_event.set(sub)  # use_event() must not reach the full request either
+        try:
+            response = await to_response(sub, await self.inner.invoke(sub))
+        finally:
+            _current_event.reset(token)
         if type(response) is PlainResponse:
             body = response.body
         else:
@@ -228,8 +257,9 @@ def define_cached_handler(fn: Callable[..., Any] | None = None, /, **options: An
             return await load_products()
 
     Options are `define_cached_function`'s (group defaults to "nitro/handlers") plus
-    `varies`: request headers that reach the handler and shape the key. Middleware
-    always runs before it, on hits too.
+    `varies`: request headers that reach the handler and shape the key, and
+    `sync_to_thread` (as `define_handler`'s). Middleware always runs before it, on
+    hits too.
     """
     if fn is None:
         return lambda f: CachedHandler(f, **options)

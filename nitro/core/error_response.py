@@ -14,7 +14,6 @@ import traceback
 from typing import TYPE_CHECKING
 
 from .errors import HTTPError
-from .handlers import maybe_await
 from .response import HTML_TYPE, JSON_TYPE, encode_json, make_response, to_response
 
 if TYPE_CHECKING:
@@ -35,7 +34,7 @@ async def respond_to_error(app: NitroApp, error: Exception, event: Event) -> Any
     await app.capture_error(error, event)
     if app.error_handler is not None:
         try:
-            result = await maybe_await(app.error_handler(error, event))
+            result = await app.run_user_code(app.error_handler, error, event)
             if result is not None:
                 event._res = None
                 event.res.status = error.status if isinstance(error, HTTPError) else 500

@@ -240,7 +240,19 @@ class Event:
         Example::
 
             event.wait_until(storage.set_item("last-visit", now))
+
+        A sync handler on a worker thread may call it too: the work is handed to the
+        event loop, before the handler's result is.
         """
+        from .sync import worker_loop
+
+        loop = worker_loop()
+        if loop is not None:
+            loop.call_soon_threadsafe(self._keep_pending, awaitable)
+        else:
+            self._keep_pending(awaitable)
+
+    def _keep_pending(self, awaitable: Awaitable[Any]) -> None:
         future = asyncio.ensure_future(awaitable)
         if self.pending is None:
             self.pending = [future]

@@ -1,20 +1,21 @@
 """`define_handler`, `define_middleware` and `define_plugin`.
 
-A handler is called with the event; async functions are awaited, sync ones run in
-a worker thread so they never block the event loop. Parameters may also be
-typed (beyond Nitro): one annotated with a pydantic model is read and validated
-from the body, one named like a route param receives that param.
+A handler is called with the event; async functions are awaited, sync ones run
+inline or on a worker thread as `sync_to_thread` says (the function's own value,
+else the app's: see `sync.py`). Parameters may also be typed (beyond Nitro): one
+annotated with a pydantic model is read and validated from the body, one named like
+a route param receives that param.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .event import Event
+from .sync import is_async_callable, maybe_await, run_in_thread, run_user_code
 
 if TYPE_CHECKING:
     from .app import NitroApp
@@ -29,29 +30,28 @@ __all__ = [
     "define_middleware",
     "define_plugin",
     "is_async_callable",
+    "maybe_await",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Caller = Callable[[Event], Awaitable[Any]]
 
 
-def is_async_callable(fn: object) -> bool:
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)  # noqa: B004 - an object with `async def __call__`
-    )
-
-
-async def maybe_await(value: Any) -> Any:
-    """`value`, awaited when it is awaitable: what a hook that may be sync or async returned."""
-    return await value if inspect.isawaitable(value) else value
-
-
 class EventHandler:
     """A route handler made by `define_handler` (``await handler.call(event)``)."""
 
-    __slots__ = ("body_model", "call", "fn", "meta", "middleware", "name")
+    __slots__ = (
+        "body_model",
+        "call",
+        "fn",
+        "invoke",
+        "meta",
+        "middleware",
+        "name",
+        "sync_to_thread",
+    )
+
+    sync_to_thread: bool | None
 
     def __init__(
         self,
@@ -59,16 +59,21 @@ class EventHandler:
         *,
         middleware: Sequence[Callable[..., Any]] = (),
         meta: dict[str, Any] | None = None,
+        sync_to_thread: bool | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"[nitro] define_handler() needs a function, got {type(fn).__name__}")
         self.fn = fn
         self.name = getattr(fn, "__name__", repr(fn))
         self.meta = meta or {}
+        self.sync_to_thread = _check_sync_to_thread(sync_to_thread)
         self.middleware = tuple(as_middleware(m) for m in middleware)
-        self.call, self.body_model = _make_caller(fn)
-        if self.middleware:
-            self.call = chain_middleware(self.middleware, self.call)
+        # `invoke` runs the function alone; `call` runs its middleware first. A cache
+        # wraps `invoke`, so that middleware (auth) runs on cache hits too.
+        self.invoke, self.body_model = _make_caller(fn, self.sync_to_thread)
+        self.call = (
+            chain_middleware(self.middleware, self.invoke) if self.middleware else self.invoke
+        )
 
     async def __call__(self, event: Event) -> Any:
         return await self.call(event)
@@ -80,12 +85,15 @@ class EventHandler:
 class Middleware:
     """A middleware made by `define_middleware`: returning anything but None ends the request."""
 
-    __slots__ = ("call", "fn", "name")
+    __slots__ = ("call", "fn", "name", "sync_to_thread")
 
     fn: Callable[..., Any]
+    sync_to_thread: bool | None
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], *, sync_to_thread: bool | None = None) -> None:
         if isinstance(fn, (Middleware, EventHandler)):
+            if sync_to_thread is None:
+                sync_to_thread = fn.sync_to_thread
             fn = fn.fn
         if not callable(fn):
             raise TypeError(
@@ -93,7 +101,8 @@ class Middleware:
             )
         self.fn = fn
         self.name = getattr(fn, "__name__", repr(fn))
-        self.call: Caller = _event_caller(fn)
+        self.sync_to_thread = _check_sync_to_thread(sync_to_thread)
+        self.call: Caller = _event_caller(fn, self.sync_to_thread)
 
     async def __call__(self, event: Event) -> Any:
         return await self.call(event)
@@ -114,17 +123,27 @@ class Plugin:
         self.name = getattr(fn, "__name__", repr(fn))
 
     async def run(self, app: NitroApp) -> None:
-        await maybe_await(self.fn(app))
+        await run_user_code(self.fn, app, to_thread=app.sync_to_thread)
 
     def __repr__(self) -> str:
         return f"<Plugin {self.name}>"
 
 
 @overload
-def define_handler(fn: Callable[..., Any], /) -> EventHandler: ...
+def define_handler(
+    fn: Callable[..., Any],
+    /,
+    *,
+    middleware: Sequence[Callable[..., Any]] = (),
+    meta: dict[str, Any] | None = None,
+    sync_to_thread: bool | None = None,
+) -> EventHandler: ...
 @overload
 def define_handler(
-    *, middleware: Sequence[Callable[..., Any]] = (), meta: dict[str, Any] | None = None
+    *,
+    middleware: Sequence[Callable[..., Any]] = (),
+    meta: dict[str, Any] | None = None,
+    sync_to_thread: bool | None = None,
 ) -> Callable[[Callable[..., Any]], EventHandler]: ...
 def define_handler(
     fn: Callable[..., Any] | None = None,
@@ -132,6 +151,7 @@ def define_handler(
     *,
     middleware: Sequence[Callable[..., Any]] = (),
     meta: dict[str, Any] | None = None,
+    sync_to_thread: bool | None = None,
 ) -> EventHandler | Callable[[Callable[..., Any]], EventHandler]:
     """Make a route handler; also a decorator, with or without options.
 
@@ -140,17 +160,31 @@ def define_handler(
         from nitro import define_handler
 
         @define_handler
-        async def handler(event):
+        def handler(event):
             return {"id": event.params["id"]}
 
-    `middleware` runs before this handler only. Sync functions run in a thread.
+    `middleware` runs before this handler only. A sync function runs on a worker
+    thread or inline on the event loop: `sync_to_thread` (True or False) decides for
+    this handler; None leaves it to the config's `sync_to_thread`, then the preset.
     """
     if fn is None:
-        return lambda f: EventHandler(f, middleware=middleware, meta=meta)
-    return EventHandler(fn, middleware=middleware, meta=meta)
+        return lambda f: EventHandler(
+            f, middleware=middleware, meta=meta, sync_to_thread=sync_to_thread
+        )
+    return EventHandler(fn, middleware=middleware, meta=meta, sync_to_thread=sync_to_thread)
 
 
-def define_middleware(fn: Callable[..., Any]) -> Middleware:
+@overload
+def define_middleware(
+    fn: Callable[..., Any], /, *, sync_to_thread: bool | None = None
+) -> Middleware: ...
+@overload
+def define_middleware(
+    *, sync_to_thread: bool | None = None
+) -> Callable[[Callable[..., Any]], Middleware]: ...
+def define_middleware(
+    fn: Callable[..., Any] | None = None, /, *, sync_to_thread: bool | None = None
+) -> Middleware | Callable[[Callable[..., Any]], Middleware]:
     """Make a middleware: ``fn(event)``; return None to continue, anything else to answer.
 
     Example (``middleware/01.auth.py``)::
@@ -158,11 +192,16 @@ def define_middleware(fn: Callable[..., Any]) -> Middleware:
         from nitro import HTTPError, define_middleware
 
         @define_middleware
-        async def auth(event):
+        def auth(event):
             if event.pathname.startswith("/admin") and "authorization" not in event.headers:
                 raise HTTPError(401)
+
+    `sync_to_thread` is `define_handler`'s: ``@define_middleware(sync_to_thread=False)``
+    runs a quick sync check inline, without a hop to a worker thread.
     """
-    return Middleware(fn)
+    if fn is None:
+        return lambda f: Middleware(f, sync_to_thread=sync_to_thread)
+    return Middleware(fn, sync_to_thread=sync_to_thread)
 
 
 def define_plugin(fn: Callable[[NitroApp], Any]) -> Plugin:
@@ -184,7 +223,7 @@ def as_middleware(value: object, where: str = "") -> Middleware:
     if isinstance(value, Middleware):
         return value
     if isinstance(value, EventHandler):
-        return Middleware(value.fn)
+        return Middleware(value.fn, sync_to_thread=value.sync_to_thread)
     if callable(value):
         return Middleware(value)
     raise TypeError(f"[nitro] {where or repr(value)} is not a middleware (a function of the event)")
@@ -208,23 +247,46 @@ def chain_middleware(middleware: Sequence[Middleware], call: Caller) -> Caller:
 _EVENT, _BODY, _PARAM = 0, 1, 2
 
 
-def _event_caller(fn: Callable[..., Any]) -> Caller:
+def _check_sync_to_thread(value: object) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"[nitro] sync_to_thread must be True, False or None, got {value!r}")
+    return value
+
+
+def _event_caller(fn: Callable[..., Any], to_thread: bool | None) -> Caller:
+    """``await call(event)`` for ``fn(event)``: async as is; sync inline, on a worker
+    thread, or (None) as the request's app says."""
     if is_async_callable(fn):
         return fn
-    import anyio.to_thread  # here: an app of async handlers never needs it
+    if to_thread is None:
 
-    return functools.partial(anyio.to_thread.run_sync, fn)
+        async def call(event: Event) -> Any:
+            if event.app.sync_to_thread:
+                return await run_in_thread(fn, event)
+            return fn(event)
+
+    elif to_thread:
+
+        async def call(event: Event) -> Any:
+            return await run_in_thread(fn, event)
+
+    else:
+
+        async def call(event: Event) -> Any:
+            return fn(event)
+
+    return call
 
 
-def _make_caller(fn: Callable[..., Any]) -> tuple[Caller, type | None]:
+def _make_caller(fn: Callable[..., Any], to_thread: bool | None) -> tuple[Caller, type | None]:
     """A coroutine function ``call(event)`` for `fn`, and its body model if it has one."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
-        return _event_caller(fn), None
+        return _event_caller(fn, to_thread), None
     params = list(signature.parameters.values())
     if len(params) == 1 and params[0].annotation in (inspect.Parameter.empty, Event, "Event"):
-        return _event_caller(fn), None
+        return _event_caller(fn, to_thread), None
     hints = _type_hints(fn)
     plan: list[tuple[inspect.Parameter, int, Any]] = []
     body_model: type | None = None
@@ -275,11 +337,15 @@ def _make_caller(fn: Callable[..., Any]) -> tuple[Caller, type | None]:
                 args.append(value)
         if is_async:
             return await fn(*args, **kwargs)
-        import anyio.to_thread
-
-        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+        if event.app.sync_to_thread if to_thread is None else to_thread:
+            return await run_in_thread(_apply, fn, args, kwargs)
+        return fn(*args, **kwargs)
 
     return call, body_model
+
+
+def _apply(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
+    return fn(*args, **kwargs)
 
 
 def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:

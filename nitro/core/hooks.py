@@ -2,14 +2,15 @@
 
 Signatures: ``request(event)``, ``response(event, response)``,
 ``after_response(event, response)``, ``error(error, event)``, ``close()``.
-Hooks may be sync or async; they run in the order they were added. Other names
+Hooks may be sync or async; they run in the order they were added, a sync one
+inline or on a worker thread as the app's `sync_to_thread` says. Other names
 are allowed too, for plugins that call ``await hooks.call("my:hook", ...)``.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 __all__ = ["Hooks"]
@@ -26,7 +27,9 @@ class Hooks:
         unhook()  # removes it again
     """
 
-    def __init__(self) -> None:
+    def __init__(self, run: Callable[..., Awaitable[Any]] | None = None) -> None:
+        # How a hook is called (the app's `run_user_code`); None: sync hooks inline.
+        self._run = run
         # One list object per name, kept for the app's lifetime so the request path
         # can hold a direct reference and test it for emptiness.
         self._lists: dict[str, list[Callable[..., Any]]] = {name: [] for name in KNOWN}
@@ -62,7 +65,11 @@ class Hooks:
 
     async def call(self, name: str, *args: Any) -> None:
         """Call every hook for `name` in order, awaiting async ones."""
+        run = self._run
         for fn in tuple(self._lists.get(name, ())):
+            if run is not None:
+                await run(fn, *args)
+                continue
             result = fn(*args)
             if inspect.isawaitable(result):
                 await result

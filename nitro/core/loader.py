@@ -61,17 +61,27 @@ def load_module(root: Path, file: str) -> ModuleType:
 class ModuleRef:
     """An attribute of a project module, loaded on first use.
 
-    `export` names the attribute (the scanner found it); when it is None the module
-    must hold exactly one object of one of `kinds`.
+    `export` names the attribute (the scanner found it); when it is None the module's
+    attribute `prefer` is taken if it has one, else the module must hold exactly one
+    object of one of `kinds`.
     """
 
-    __slots__ = ("export", "file", "kinds", "root")
+    __slots__ = ("export", "file", "kinds", "prefer", "root")
 
-    def __init__(self, root: Path, file: str, export: str | None, kinds: tuple[type, ...]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        file: str,
+        export: str | None,
+        kinds: tuple[type, ...],
+        *,
+        prefer: str | None = None,
+    ) -> None:
         self.root = root
         self.file = file
         self.export = export
         self.kinds = kinds
+        self.prefer = prefer
 
     def load(self) -> Any:
         module = load_module(self.root, self.file)
@@ -80,6 +90,8 @@ class ModuleRef:
                 return getattr(module, self.export)
             except AttributeError:
                 raise LoadError(f"[nitro] {self.file} has no attribute {self.export!r}") from None
+        if self.prefer is not None and callable(getattr(module, self.prefer, None)):
+            return getattr(module, self.prefer)
         found = [
             value
             for name, value in vars(module).items()

@@ -247,7 +247,9 @@ def stream_response(
     """A streamed response from a sync or async iterator of str/bytes chunks."""
     from starlette.responses import StreamingResponse
 
-    response = StreamingResponse(_as_bytes(iterator), status_code=status)
+    response = StreamingResponse(
+        _as_bytes(iterator, to_thread=event.app.sync_to_thread), status_code=status
+    )
     staged = event._res
     headers = list(staged.raw_headers) if staged is not None else []
     if not any(name == b"content-type" for name, _ in headers):
@@ -256,19 +258,22 @@ def stream_response(
     return response
 
 
-async def _as_bytes(iterator: Any) -> AsyncIterator[bytes]:
+async def _as_bytes(iterator: Any, *, to_thread: bool) -> AsyncIterator[bytes]:
     if hasattr(iterator, "__aiter__"):
         async for chunk in iterator:
             yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
-    else:
-        import anyio.to_thread
+    elif to_thread:
+        from .sync import run_in_thread
 
         sentinel = object()
-        # Pull each item in a thread: a sync generator may block.
+        # Pull each item on a worker thread: a sync generator may block.
         while True:
-            chunk = await anyio.to_thread.run_sync(next, iterator, sentinel)
+            chunk = await run_in_thread(next, iterator, sentinel)
             if chunk is sentinel:
                 break
+            yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+    else:  # sync code runs inline here (one request at a time: serverless)
+        for chunk in iterator:
             yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
 
 

@@ -4,12 +4,9 @@ Patterns (rou3's): exact paths (``/about``), ``:name`` or ``*`` for one segment,
 ``**`` for any rest (``/blog/**`` also matches ``/blog``), optionally prefixed by a
 method (``"POST /api/**"``). Every matching pattern applies; object values merge
 shallowly, others replace, ``False`` removes an inherited key; method-scoped rules
-merge last. A CORS preflight (``OPTIONS`` with ``Access-Control-Request-Method``) is
-judged by the ``cors`` rule of the method it asks about, so ``"POST /api/**": {"cors":
-{... "credentials": True}}`` answers the browser's preflight for that POST. A request
-path is matched in its canonical form and also with repeated slashes merged and
-encoded slashes decoded, so ``//admin`` or ``/admin%2Fx`` cannot dodge a rule written
-for ``/admin/**``.
+merge last. A request path is matched in its canonical form and also with repeated
+slashes merged and encoded slashes decoded, so ``//admin`` or ``/admin%2Fx`` cannot
+dodge a rule written for ``/admin/**``.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from .errors import HTTPError
-from .event import Event
+from .event import Event, _current_event
 
 if TYPE_CHECKING:
     from .app import NitroApp
@@ -125,35 +122,12 @@ class RouteRules:
             _merge(merged, rule.options)
             if "redirect" in rule.options or "proxy" in rule.options:
                 merged["_tail"] = match.group("tail") if rule.tail else None
-        if method == "OPTIONS":
-            preflight = self._preflight_cors(path)
-            if preflight is not None:
-                merged["_preflight"] = preflight
         if merged:
             _prepare(merged)
         if len(self._memo) > 1024:
             self._memo.clear()
         self._memo[memo_key] = merged
         return merged
-
-    def _preflight_cors(self, path: str) -> tuple[dict[str, Any], Any] | None:
-        """The ``cors`` value each method would get on `path`: (by method named in a
-        method-scoped rule, for any other method); None when no method gets one."""
-        methods = {rule.method for rule in self._rules if rule.method is not None}
-        if "GET" in methods:
-            methods.add("HEAD")  # GET rules also apply to HEAD
-        by_method = {method: self._merged_cors(method, path) for method in methods}
-        others = self._merged_cors("", path)  # "": a method no scoped rule names
-        if others is None and all(value is None for value in by_method.values()):
-            return None
-        return by_method, others
-
-    def _merged_cors(self, method: str, path: str) -> Any:
-        merged: dict[str, Any] = {}
-        for rule, _ in self._matches(method, path):
-            if "cors" in rule.options:
-                _merge(merged, {"cors": rule.options["cors"]})
-        return merged.get("cors")
 
     def explicit(self, method: str, path: str, key: str) -> Any:
         """The value the most specific rule matching `path` gives `key`, ``False``
@@ -280,19 +254,13 @@ async def apply_rules(app: NitroApp, event: Event, rules: dict[str, Any]) -> Any
     event.context["route_rules"] = rules["_view"]
     extra: list[tuple[bytes, bytes]] = []
     cors = rules.get("cors")
-    preflight = rules.get("_preflight")
-    if cors is not None or preflight is not None:
+    if cors is not None:
         from .utils.cors import cors_headers, is_preflight_request, preflight_response
 
-        if preflight is not None and is_preflight_request(event):
-            # Judged by the rules of the method the browser asks about, not OPTIONS's.
-            by_method, others = preflight
-            asked = event.headers["access-control-request-method"].strip()
-            cors = by_method.get(asked, others)
-            if cors is not None:  # rule headers do not apply to the answer
-                return preflight_response(event, _cors_options(cors))
-        elif cors is not None:
-            extra += cors_headers(event, _cors_options(cors))
+        options: Any = {} if cors is True else dict(cors)
+        if is_preflight_request(event):
+            return preflight_response(event, options)  # rule headers do not apply to it
+        extra += cors_headers(event, options)
     extra += rules["_headers"]
     if extra:
         event._rule_headers = extra
@@ -320,11 +288,6 @@ async def apply_rules(app: NitroApp, event: Event, rules: dict[str, Any]) -> Any
     return None
 
 
-def _cors_options(cors: Any) -> Any:
-    """A ``cors`` rule's value as `CorsOptions` (``True``: the defaults)."""
-    return {} if cors is True else dict(cors)
-
-
 async def _internal(app: NitroApp, event: Event, target: str) -> AnyResponse | None:
     """Serve `target`, a path of this app, in-process (a `proxy` rule to "/...")."""
     depth = event.scope.get("nitro.depth", 0)
@@ -339,35 +302,38 @@ async def _internal(app: NitroApp, event: Event, target: str) -> AnyResponse | N
         "query_string": query.encode(),
         "nitro.depth": depth + 1,
     }
-    return await app._dispatch(Event(app, scope, event._receive, event.send))
+    inner = Event(app, scope, event._receive, event.send)
+    token = _current_event.set(inner)
+    try:
+        return await app._dispatch(inner)
+    finally:
+        _current_event.reset(token)
 
 
-def rule_cache(
-    app: NitroApp, route: LazyRoute, rules: dict[str, Any], call: Callable[[Event], Any]
-) -> Callable[[Event], Any]:
-    """The route's handler behind a `cache` / `swr` rule (one cached handler per route
-    and options). The route's middleware runs before the cache, on hits too: it sees
-    the real request, while the cached handler sees only the `varies` headers."""
+def rule_cache(app: NitroApp, route: LazyRoute, rules: dict[str, Any]) -> Callable[[Event], Any]:
+    """The loaded route's handler behind a `cache` / `swr` rule (one cached handler per
+    route and options); the directory's and the handler's middleware run before the
+    cache, so a hit never skips them."""
     remembered = rules.get("_cached_call")
     if remembered is not None and remembered[0] is route:
         return remembered[1]
     from .cache_handler import CachedHandler
     from .handlers import chain_middleware
 
+    assert route.handler is not None, "the route is loaded first"
     options, shape = rules["_cache"]
     caches: dict[tuple[int, str], Any] = app.state["rule_caches"]
     key = (id(route), shape)
-    guarded = caches.get(key)
-    if guarded is None:
+    cached = caches.get(key)
+    if cached is None:
         options = dict(options)
         options.setdefault("name", route.entry.route)
         options["group"] = "nitro/route-rules"
-        guards, cacheable = route.cacheable_handler()
-        cached = CachedHandler(cacheable, **options)
-        guarded = caches[key] = chain_middleware(guards, cached.call) if guards else cached.call
+        cached = caches[key] = CachedHandler(route.handler, **options)
+    call = chain_middleware(route.scoped, cached.call) if route.scoped else cached.call
     # Remembered in this path's resolved rules: its next request skips the lookup.
-    rules["_cached_call"] = (route, guarded)
-    return guarded
+    rules["_cached_call"] = (route, call)
+    return call
 
 
 def add_rule_headers(response: AnyResponse, extra: list[tuple[bytes, bytes]]) -> None:

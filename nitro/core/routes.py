@@ -18,22 +18,17 @@ __all__ = ["LazyRoute"]
 class LazyRoute:
     """A router value. `call` is None until `load()` imports the module (once).
 
-    `call` runs the route's middleware (its folder's, then the handler's own), then
-    the handler. A response cache goes between the two (`cacheable`): middleware
-    such as auth must see the real request, and run on cache hits too.
+    `call` runs the directory's middleware (`scoped`), then the handler's `call`.
     """
 
-    __slots__ = ("cacheable", "call", "entry", "guards", "handler", "root")
+    __slots__ = ("call", "entry", "handler", "root", "scoped")
 
     def __init__(self, root: Path, entry: RouteEntry, handler: EventHandler | None = None) -> None:
         self.root = root
         self.entry = entry
         self.handler = handler
-        self.call: Callable[[Event], Any] | None = None
-        self.guards: tuple[Middleware, ...] = ()
-        self.cacheable: EventHandler | None = None
-        if handler is not None:
-            self._set(handler, [])
+        self.scoped: tuple[Middleware, ...] = ()
+        self.call: Callable[[Event], Any] | None = handler.call if handler is not None else None
 
     def load(self) -> Callable[[Event], Any]:
         """Import the route's module and its directory middleware; return the caller."""
@@ -47,35 +42,17 @@ class LazyRoute:
             handler = define_handler(value)
         else:
             raise LoadError(f"[nitro] {entry.file}: {entry.export or 'handler'} is not callable")
-        scoped: list[Middleware] = []
+        call = handler.call
         if entry.middleware:
             kinds = (Middleware, EventHandler)
-            scoped = [
-                as_middleware(ModuleRef(self.root, f, None, kinds).load(), f)
+            self.scoped = tuple(
+                as_middleware(ModuleRef(self.root, f, None, kinds, prefer="handler").load(), f)
                 for f in entry.middleware
-            ]
-        return self._set(handler, scoped)
-
-    def _set(self, handler: EventHandler, scoped: list[Middleware]) -> Callable[[Event], Any]:
-        call = handler.call
-        self.guards = tuple(scoped)
-        self.cacheable = handler
-        if handler.middleware and type(handler) is EventHandler:
-            # the handler's own middleware, kept apart from the function behind it
-            self.guards += handler.middleware
-            self.cacheable = EventHandler(handler.fn, meta=handler.meta)
-        if scoped:
-            call = chain_middleware(scoped, call)
+            )
+            call = chain_middleware(self.scoped, call)
         self.handler = handler
         self.call = call
         return call
-
-    def cacheable_handler(self) -> tuple[tuple[Middleware, ...], EventHandler]:
-        """(middleware to run first, on every request; the handler a cache may answer for)."""
-        if self.cacheable is None:
-            self.load()
-        assert self.cacheable is not None
-        return self.guards, self.cacheable
 
     def __repr__(self) -> str:
         return f"<LazyRoute {self.entry.route} {self.entry.file}>"

@@ -50,9 +50,8 @@ class Driver(Protocol):
     seconds (or None); a driver honours it natively or stores an expiry in its own
     metadata and treats an expired key as missing. `network` drivers get a timeout
     on every call from the front; one that runs a blocking client in a worker thread
-    must let that timeout abandon the thread (``anyio.to_thread.run_sync(...,
-    abandon_on_cancel=True)``), or a dead backend holds the caller until the
-    client's own timeout. `endpoint` is for messages and must not contain
+    must let that timeout abandon the thread (``nitro.core.sync.run_in_thread``
+    does), or a dead backend holds the caller until the client's own timeout. `endpoint` is for messages and must not contain
     credentials. Raise `ValueError` only for a bad key or value (it reaches the
     caller as is); anything else is reported as a backend failure.
     """

@@ -1,21 +1,20 @@
 """Tasks: `define_task`, `run_task`, and the app's registry of them.
 
-A task is ``fn(payload, context)``, sync (run in a thread) or async, and returns
-a value. One task name runs once at a time per process: a call made while it
+A task is ``fn(payload, context)``, sync or async, and returns a value; a sync one
+runs inline or on a worker thread as the app's `sync_to_thread` says. One task name runs once at a time per process: a call made while it
 runs shares that run and its result (Nitro's rule).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .errors import HTTPError
-from .handlers import is_async_callable
 from .loader import ModuleRef
+from .sync import run_user_code
 
 if TYPE_CHECKING:
     from .app import NitroApp
@@ -40,12 +39,9 @@ class Task:
         self.name = name
         self.description = description
 
-    async def __call__(self, payload: Any, context: Any) -> Any:
-        if is_async_callable(self.fn):
-            return await self.fn(payload, context)
-        import anyio.to_thread  # here: tasks that are coroutines never need it
-
-        return await anyio.to_thread.run_sync(functools.partial(self.fn, payload, context))
+    async def __call__(self, payload: Any, context: Any, *, to_thread: bool = True) -> Any:
+        """Run the task; a sync one on a worker thread unless `to_thread` is False."""
+        return await run_user_code(self.fn, payload, context, to_thread=to_thread)
 
     def __repr__(self) -> str:
         return f"<Task {self.name or getattr(self.fn, '__name__', '?')}>"
@@ -87,7 +83,8 @@ def define_task(
 class TaskRegistry:
     """The app's tasks by name (``nitro_app.tasks``); modules are imported on first run."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, to_thread: Callable[[], bool] = lambda: True) -> None:
+        self._to_thread = to_thread  # where sync tasks run: the app's sync_to_thread
         self._specs: dict[str, Task | ModuleRef] = {}
         self._descriptions: dict[str, str] = {}
         self._running: dict[str, asyncio.Future[Any]] = {}
@@ -119,7 +116,11 @@ class TaskRegistry:
         if running is None:
             task = self._load(name)
             running = asyncio.ensure_future(
-                task({} if payload is None else payload, {} if context is None else context)
+                task(
+                    {} if payload is None else payload,
+                    {} if context is None else context,
+                    to_thread=self._to_thread(),
+                )
             )
             self._running[name] = running
             running.add_done_callback(lambda _: self._running.pop(name, None))

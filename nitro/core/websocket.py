@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import HTTPError
 from .event import Event
-from .handlers import EventHandler, maybe_await
+from .handlers import EventHandler
 from .response import encode_json
 
 if TYPE_CHECKING:
     from starlette.types import Send
 
+    from .app import NitroApp
     from .pubsub import Hub
 
 __all__ = [
@@ -193,9 +194,10 @@ class WebSocketHandler(EventHandler):
         self.hooks = hooks
         self.max_message_size = max_message_size
 
-    async def run_hook(self, name: str, *args: Any) -> Any:
+    async def run_hook(self, app: NitroApp, name: str, *args: Any) -> Any:
+        """Run hook `name` (sync or async, as `app` runs user code); None when not set."""
         hook = self.hooks.get(name)
-        return None if hook is None else await maybe_await(hook(*args))
+        return None if hook is None else await app.run_user_code(hook, *args)
 
     def __repr__(self) -> str:
         hooks = ",".join(name for name, hook in self.hooks.items() if hook)

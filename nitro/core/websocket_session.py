@@ -87,7 +87,7 @@ def _only_websocket_routes(app: NitroApp, event: Event) -> None:
 
 
 async def _upgrade(handler: WebSocketHandler, event: Event) -> dict[str, Any]:
-    settings = await handler.run_hook("upgrade", event)
+    settings = await handler.run_hook(event.app, "upgrade", event)
     if settings is None:
         return {}
     if not isinstance(settings, dict):
@@ -168,7 +168,7 @@ async def _guard(
 ) -> bool:
     """Run a hook; if it raises, close the peer and tell the error hooks. True if it ran."""
     try:
-        await handler.run_hook(hook, *args)
+        await handler.run_hook(app, hook, *args)
         return True
     except Exception as error:
         if hook != "close":
@@ -177,7 +177,7 @@ async def _guard(
                 1007 if invalid else 1011, "Invalid message" if invalid else "Internal Error"
             )
         try:
-            await handler.run_hook("error", peer, error)
+            await handler.run_hook(app, "error", peer, error)
         except Exception as again:
             await app.capture_error(again, peer.request)
         await app.capture_error(error, peer.request)

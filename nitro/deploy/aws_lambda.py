@@ -78,6 +78,7 @@ app = load_app(
     manifest=HERE / "manifest.json",
     public_dir=HERE / "public",
     serverless=True,
+    sync_to_thread=False,  # one request at a time per container: a thread hop is pure cost
 )
 handler = LambdaHandler(
     app,

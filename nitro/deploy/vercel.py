@@ -122,6 +122,7 @@ _app = load_app(
     manifest=HERE / "manifest.json",
     public_dir=HERE / "public",  # empty index: Vercel's CDN serves public assets
     serverless=True,
+    sync_to_thread=False,  # one request at a time per instance: a thread hop is pure cost
 )
 app = vercel_app(_app, claim=task_claim(_app.storage) if _app.state["scheduled_tasks"] else None)
 '''

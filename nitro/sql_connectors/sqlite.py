@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core.database import Result, split_statements
 from ..core.options import Options
+from ..core.sync import run_in_thread
 from ._common import InTransaction, parse_options
 
 if TYPE_CHECKING:
@@ -37,11 +38,7 @@ class SqliteOptions(Options):
 
 
 async def _in_thread(fn: Callable[..., T], *args: Any) -> T:
-    # anyio imported here, not at start: every app has this default database, and
-    # many never query it.
-    import anyio.to_thread
-
-    return await anyio.to_thread.run_sync(fn, *args)
+    return await run_in_thread(fn, *args)
 
 
 class _Statement:

@@ -3,17 +3,15 @@ threads, expiry stamps and endpoint text without credentials."""
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import importlib.util
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from ..core.options import options_as
-
-if TYPE_CHECKING:
-    import anyio
+from ..core.sync import run_in_thread
 
 T = TypeVar("T")
 
@@ -85,16 +83,16 @@ def metadata_expired(metadata: Mapping[str, str] | None, field: str) -> bool:
 
 
 async def in_thread(
-    fn: Callable[..., T], *args: Any, limiter: anyio.CapacityLimiter | None = None
+    fn: Callable[..., T], *args: Any, limiter: asyncio.Semaphore | None = None
 ) -> T:
-    """`fn(*args)` in a worker thread, for drivers over a blocking client."""
+    """`fn(*args)` on nitro's worker threads, for drivers over a blocking client; with
+    `limiter`, at most its count at once."""
     # Abandoned on cancellation, so the Storage front's timeout is never held up by a
     # thread still waiting on the network (the client's own timeouts end it later).
-    import anyio.to_thread  # here: a mount made at start may never be used
-
-    return await anyio.to_thread.run_sync(
-        functools.partial(fn, *args), abandon_on_cancel=True, limiter=limiter
-    )
+    if limiter is None:
+        return await run_in_thread(fn, *args)
+    async with limiter:
+        return await run_in_thread(fn, *args)
 
 
 def public_url(url: str) -> str:

@@ -11,7 +11,6 @@ are refused.
 from __future__ import annotations
 
 import fcntl
-import functools
 import json
 import os
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..core.options import Options
+from ..core.sync import run_in_thread
 from ._base import DriverBase, parse_options
 
 DRIVER_NAME = "fs"
@@ -75,9 +75,7 @@ class FsDriver(DriverBase):
 
     @staticmethod
     async def _run(fn: Callable[..., T], *args: Any) -> T:
-        import anyio.to_thread  # here: the read-only `assets` mount is made at every start
-
-        return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+        return await run_in_thread(fn, *args)
 
     # --- paths ---
 

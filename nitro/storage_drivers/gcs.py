@@ -30,8 +30,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
-
 from ..core.options import Options
 from ._base import (
     DriverBase,
@@ -132,7 +130,7 @@ class GcsDriver(DriverBase):
     async def dispose(self) -> None:
         client, self._client, self._bucket, self._checked = self._client, None, None, False
         if client is not None and hasattr(client, "close"):
-            await anyio.to_thread.run_sync(client.close)
+            await in_thread(client.close)
 
     # --- client ---
 

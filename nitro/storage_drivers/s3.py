@@ -26,13 +26,13 @@ exist: nitro never creates one. API: https://docs.aws.amazon.com/AmazonS3/latest
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import anyio
-
+from ..core.sync import DEFAULT_MAX_THREADS
 from ._aws import AwsDriver, AwsOptions, base_prefix, error_code, parse_number
 from ._base import in_thread, parse_options, require_library
 
@@ -44,7 +44,7 @@ TTL = "nitro-ttl"
 PLAIN_CHECKSUM = "SHA256"  # the mark of an object written without a TTL
 TTL_CHECKSUM = "CRC32"
 HEAD_CONCURRENCY = 16
-POOL_SIZE = 40  # anyio's default thread count: one kept connection per thread
+POOL_SIZE = DEFAULT_MAX_THREADS  # one kept connection per worker thread
 MAX_KEY_BYTES = 1024
 
 
@@ -101,16 +101,13 @@ class S3Driver(AwsDriver):
     async def keys(self, prefix: str) -> list[str]:
         listed = await in_thread(self._list, prefix)
         keys = [key for key, plain in listed if plain]
-        limiter = anyio.CapacityLimiter(HEAD_CONCURRENCY)
+        limiter = asyncio.Semaphore(HEAD_CONCURRENCY)
 
         async def check(key: str) -> None:
             if await in_thread(self._head, key, limiter=limiter) is not None:
                 keys.append(key)
 
-        async with anyio.create_task_group() as tasks:
-            for key, plain in listed:
-                if not plain:
-                    tasks.start_soon(check, key)
+        await asyncio.gather(*(check(key) for key, plain in listed if not plain))
         return keys
 
     async def clear(self, prefix: str) -> None:

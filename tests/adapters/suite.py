@@ -190,6 +190,17 @@ def _server_app(reply: Reply) -> None:
     assert reply.json() == {"from": "fastapi", "state": "fastapi-lifespan"}
 
 
+def _one_answer(status: int, body: bytes) -> Callable[[Reply], None]:
+    """Exactly this answer: nothing sent on top of it after a late exception."""
+
+    def check(reply: Reply) -> None:
+        assert (reply.status, reply.body) == (status, body)
+        length = reply.header("content-length")
+        assert length is None or int(length) == len(reply.body)
+
+    return check
+
+
 def _storage(replies: list[Reply]) -> None:
     stored, read = replies
     assert stored.status == 200, stored.body
@@ -328,6 +339,16 @@ CASES: list[Case] = [
         "conditional-get",
         (Request("GET", "/fresh"), Request("GET", "/fresh", (("if-none-match", '"v1"'),))),
         _conditional_get,
+    ),
+    _one(
+        Request("GET", "/legacy/crash"),
+        _one_answer(500, b"Internal Server Error"),
+        "server-app-raises-after-answering",
+    ),
+    _one(
+        Request("GET", "/legacy/save"),
+        _one_answer(200, b'{"saved":true}'),
+        "server-app-background-task-fails",
     ),
 ]
 

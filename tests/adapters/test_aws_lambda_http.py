@@ -248,6 +248,86 @@ def test_uvicorn_gives_the_app_the_same() -> None:
     assert json.loads(body) == INTL_SEEN
 
 
+# --- one answer per request, as mangum's HTTP cycle keeps it ---
+
+
+def test_an_exception_after_a_complete_answer_keeps_the_answer() -> None:
+    """mangum's test_http_exception_handler: Starlette sends its exception handler's
+    answer, then re-raises; the answer stands."""
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    def homepage(request: Any) -> Any:
+        raise RuntimeError("boom")
+
+    async def on_error(request: Any, exc: Exception) -> Any:
+        return PlainTextResponse("Error!", status_code=500)
+
+    app = Starlette(routes=[Route("/", homepage)], exception_handlers={Exception: on_error})
+    handler, mangum = _both(app)
+    event = events.http_v2(Request("GET", "/"))
+    ours, theirs = handler(event, None), mangum(event, None)
+    assert ours["statusCode"] == theirs["statusCode"] == 500
+    assert ours["body"] == theirs["body"] == "Error!"
+    assert ours["headers"]["content-length"] == "6"
+
+
+async def _body_first(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.body", "body": b"Hello, world!"})
+
+
+async def _two_starts(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200})
+    await send({"type": "http.response.start", "status": 200})
+
+
+async def _body_after_the_end(scope: Scope, receive: Receive, send: Send) -> None:
+    text = [(b"content-type", b"text/plain")]
+    await send({"type": "http.response.start", "status": 200, "headers": text})
+    await send({"type": "http.response.body", "body": b"done"})
+    await send({"type": "http.response.body", "body": b"more"})
+
+
+def test_a_message_after_the_end_is_refused_and_the_answer_stands(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    handler = handler_for(_body_after_the_end)
+    answer = handler(events.http_v2(Request("GET", "/")), None)
+    assert (answer["statusCode"], answer["body"]) == (200, "done")
+    assert "'http.response.body' after the response ended" in caplog.text
+
+
+async def _raises_mid_answer(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200})
+    await send({"type": "http.response.body", "body": b"part", "more_body": True})
+    raise RuntimeError("torn")
+
+
+async def _returns_mid_answer(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200})
+    await send({"type": "http.response.body", "body": b"part", "more_body": True})
+
+
+@pytest.mark.parametrize("app", [_body_first, _two_starts, _raises_mid_answer, _returns_mid_answer])
+def test_messages_out_of_order_or_a_torn_answer_are_one_plain_500(app: Any) -> None:
+    """mangum's test_http_cycle_state, and the torn cases mangum also answers with a 500:
+    on Lambda nothing reached the client yet, so the whole answer can still be replaced."""
+    handler = handler_for(app)
+    answer = handler(events.http_v2(Request("GET", "/")), None)
+    assert answer["statusCode"] == 500
+    assert answer["body"] == "Internal Server Error"
+    assert answer["headers"] == {"content-type": "text/plain; charset=utf-8"}
+    if app in (_body_first, _two_starts):  # mangum agrees exactly on its own cases
+        mangum = Mangum(app, lifespan="off")
+        assert mangum(events.http_v2(Request("GET", "/")), None) == {
+            "statusCode": 500,
+            "headers": {"content-type": "text/plain; charset=utf-8"},
+            "body": "Internal Server Error",
+            "isBase64Encoded": False,
+        }
+
+
 # --- lifespan, wait_until, tasks ---
 
 
@@ -256,7 +336,7 @@ def _app() -> NitroApp:
         nitro_app.state["startups"] += 1
         nitro_app.state["startup_loop"] = asyncio.get_running_loop()
 
-    app = NitroApp(plugins=[plugin])
+    app = NitroApp(plugins=[plugin], sync_to_thread=False)  # as the aws-lambda preset makes it
     app.state["startups"] = 0
     done: list[str] = []
     app.state["done"] = done

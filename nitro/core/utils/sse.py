@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import StreamingResponse
 
-from ..handlers import maybe_await
 from ..response import encode_json
 
 if TYPE_CHECKING:
@@ -66,7 +65,7 @@ class EventStream:
             while not self._queue.empty():  # unblock a producer waiting in push()
                 self._queue.get_nowait()
             for callback in self._on_closed:
-                await maybe_await(callback())
+                await self.event.app.run_user_code(callback)
 
     def __nitro_response__(self) -> StreamingResponse:
         response = StreamingResponse(self._messages(), media_type="text/event-stream")
