@@ -50,15 +50,15 @@ def note(where, event=None):
 
 
 def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> Path:
-    """The project with every piece of user code as `kind` ("def" or "async")."""
+    """The project with every piece of user code as `kind` ("def" or "async"). Its
+    helper module has a name no other test project uses: modules are per process."""
     a = "async " if kind == "async" else ""
     send = "await " if kind == "async" else "return "  # a sync hook may return an awaitable
     files = {
-        "lib/__init__.py": "",
-        "lib/notes.py": NOTE,
+        "sync_matrix_notes.py": NOTE,
         "nitro.config.py": f"""
             from nitro.config import define_nitro_config
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             {a}def on_error(error, event):
@@ -76,14 +76,14 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
             )
         """,
         "server.py": f"""
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             {a}def handler(event):
                 note("server_handler", event)
         """,
         "middleware/01.note.py": f"""
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             {a}def handler(event):
@@ -91,7 +91,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
         """,
         "plugins/01.hooks.py": f"""
             from nitro import define_plugin
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             @define_plugin
@@ -126,7 +126,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
                     nitro_app.hooks.hook(name, fn)
         """,
         "routes/index.py": f"""
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             {a}def handler(event):
@@ -135,7 +135,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
         """,
         "routes/typed/[id].py": f"""
             from nitro import Event
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             {a}def handler(id: int, event: Event):
@@ -143,7 +143,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
                 return {{"id": id}}
         """,
         "routes/scoped/_middleware.py": f"""
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             {a}def handler(event):
@@ -155,7 +155,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
         """,
         "routes/cached.py": f"""
             from nitro import define_cached_handler
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             {a}def key(event):
@@ -174,7 +174,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
                 return {{"cached": True}}
         """,
         "routes/rule-cached.py": f"""
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             {a}def handler(event):
@@ -182,7 +182,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
                 return {{"rule": "cache"}}
         """,
         "routes/rule-swr.py": f"""
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             {a}def handler(event):
@@ -191,7 +191,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
         """,
         "routes/cached-function.py": f"""
             from nitro import define_cached_function
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             @define_cached_function(max_age=60)
@@ -205,7 +205,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
         """,
         "tasks/work.py": f"""
             from nitro import define_task
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             @define_task(description="records where it ran")
@@ -225,7 +225,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
                 raise ValueError("boom")
         """,
         "routes/later.py": f"""
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             async def save(event):
@@ -237,7 +237,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
                 return "later"
         """,
         "routes/stream.py": f"""
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             {a}def chunks():
@@ -258,7 +258,7 @@ def write_project(root: Path, kind: str, sync_to_thread: bool | None = None) -> 
         """,
         "routes/ws.py": f"""
             from nitro import define_websocket_handler
-            from lib.notes import note
+            from sync_matrix_notes import note
 
 
             {a}def upgrade(request):

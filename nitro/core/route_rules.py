@@ -4,9 +4,12 @@ Patterns (rou3's): exact paths (``/about``), ``:name`` or ``*`` for one segment,
 ``**`` for any rest (``/blog/**`` also matches ``/blog``), optionally prefixed by a
 method (``"POST /api/**"``). Every matching pattern applies; object values merge
 shallowly, others replace, ``False`` removes an inherited key; method-scoped rules
-merge last. A request path is matched in its canonical form and also with repeated
-slashes merged and encoded slashes decoded, so ``//admin`` or ``/admin%2Fx`` cannot
-dodge a rule written for ``/admin/**``.
+merge last. A CORS preflight (``OPTIONS`` with ``Access-Control-Request-Method``) is
+judged by the ``cors`` rule of the method it asks about, so ``"POST /api/**": {"cors":
+{... "credentials": True}}`` answers the browser's preflight for that POST. A request
+path is matched in its canonical form and also with repeated slashes merged and
+encoded slashes decoded, so ``//admin`` or ``/admin%2Fx`` cannot dodge a rule written
+for ``/admin/**``.
 """
 
 from __future__ import annotations
@@ -122,12 +125,35 @@ class RouteRules:
             _merge(merged, rule.options)
             if "redirect" in rule.options or "proxy" in rule.options:
                 merged["_tail"] = match.group("tail") if rule.tail else None
+        if method == "OPTIONS":
+            preflight = self._preflight_cors(path)
+            if preflight is not None:
+                merged["_preflight"] = preflight
         if merged:
             _prepare(merged)
         if len(self._memo) > 1024:
             self._memo.clear()
         self._memo[memo_key] = merged
         return merged
+
+    def _preflight_cors(self, path: str) -> tuple[dict[str, Any], Any] | None:
+        """The ``cors`` value each method would get on `path`: (by method named in a
+        method-scoped rule, for any other method); None when no method gets one."""
+        methods = {rule.method for rule in self._rules if rule.method is not None}
+        if "GET" in methods:
+            methods.add("HEAD")  # GET rules also apply to HEAD
+        by_method = {method: self._merged_cors(method, path) for method in methods}
+        others = self._merged_cors("", path)  # "": a method no scoped rule names
+        if others is None and all(value is None for value in by_method.values()):
+            return None
+        return by_method, others
+
+    def _merged_cors(self, method: str, path: str) -> Any:
+        merged: dict[str, Any] = {}
+        for rule, _ in self._matches(method, path):
+            if "cors" in rule.options:
+                _merge(merged, {"cors": rule.options["cors"]})
+        return merged.get("cors")
 
     def explicit(self, method: str, path: str, key: str) -> Any:
         """The value the most specific rule matching `path` gives `key`, ``False``
@@ -254,13 +280,19 @@ async def apply_rules(app: NitroApp, event: Event, rules: dict[str, Any]) -> Any
     event.context["route_rules"] = rules["_view"]
     extra: list[tuple[bytes, bytes]] = []
     cors = rules.get("cors")
-    if cors is not None:
+    preflight = rules.get("_preflight")
+    if cors is not None or preflight is not None:
         from .utils.cors import cors_headers, is_preflight_request, preflight_response
 
-        options: Any = {} if cors is True else dict(cors)
-        if is_preflight_request(event):
-            return preflight_response(event, options)  # rule headers do not apply to it
-        extra += cors_headers(event, options)
+        if preflight is not None and is_preflight_request(event):
+            # Judged by the rules of the method the browser asks about, not OPTIONS's.
+            by_method, others = preflight
+            asked = event.headers["access-control-request-method"].strip()
+            cors = by_method.get(asked, others)
+            if cors is not None:  # rule headers do not apply to the answer
+                return preflight_response(event, _cors_options(cors))
+        elif cors is not None:
+            extra += cors_headers(event, _cors_options(cors))
     extra += rules["_headers"]
     if extra:
         event._rule_headers = extra
@@ -288,6 +320,11 @@ async def apply_rules(app: NitroApp, event: Event, rules: dict[str, Any]) -> Any
     return None
 
 
+def _cors_options(cors: Any) -> Any:
+    """A ``cors`` rule's value as `CorsOptions` (``True``: the defaults)."""
+    return {} if cors is True else dict(cors)
+
+
 async def _internal(app: NitroApp, event: Event, target: str) -> AnyResponse | None:
     """Serve `target`, a path of this app, in-process (a `proxy` rule to "/...")."""
     depth = event.scope.get("nitro.depth", 0)
@@ -313,7 +350,8 @@ async def _internal(app: NitroApp, event: Event, target: str) -> AnyResponse | N
 def rule_cache(app: NitroApp, route: LazyRoute, rules: dict[str, Any]) -> Callable[[Event], Any]:
     """The loaded route's handler behind a `cache` / `swr` rule (one cached handler per
     route and options); the directory's and the handler's middleware run before the
-    cache, so a hit never skips them."""
+    cache, so a hit never skips them, and they see the real request while the cached
+    handler sees only the `varies` headers."""
     remembered = rules.get("_cached_call")
     if remembered is not None and remembered[0] is route:
         return remembered[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -49,6 +50,14 @@ def app() -> NitroApp:
 async def drain(app: NitroApp) -> None:
     for _ in range(20):
         await asyncio.sleep(0)
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll `condition` (a sync hook runs on a worker thread, a hop away)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.002)
 
 
 # --- cached functions ---
@@ -135,7 +144,7 @@ async def test_a_failed_refresh_keeps_the_old_entry_and_reports(
     fail = True
     clock.now += 11
     assert await value() == "good"  # stale, refresh fails in the background
-    await drain(app)
+    await eventually(lambda: bool(errors))
     assert [str(e) for e in errors] == ["upstream down"]
     assert await value() == "good"  # the old entry is still there
 
