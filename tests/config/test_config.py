@@ -34,6 +34,9 @@ def test_unknown_option_names_the_nearest_valid_one() -> None:
         ({"error_handler": "module.path"}, "error_handler must be a function"),
         ({"public_assets": [{"dir": "p", "maxAge": 1}]}, "unknown key 'maxAge'"),
         ({"scheduled_tasks": {"* * * * *": 3}}, "scheduled_tasks maps a cron string"),
+        ({"sync_to_thread": "yes"}, "sync_to_thread must be True"),
+        ({"max_threads": 0}, "max_threads must be a positive integer"),
+        ({"max_threads": 2.5}, "max_threads must be a positive integer"),
     ],
 )
 def test_invalid_values_are_explained(options: dict, message: str) -> None:
