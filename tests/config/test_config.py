@@ -131,3 +131,10 @@ def test_websocket_options_are_checked() -> None:
         define_nitro_config(websocket={"redis": "redis://x"})
     with pytest.raises(ConfigError, match="max_message_size must be a positive number"):
         define_nitro_config(websocket={"max_message_size": 0})
+
+
+def test_every_option_is_checked() -> None:
+    """A new option cannot be accepted unchecked: each has its check in NitroConfig.validate."""
+    from nitro.config.options import _CHECKS
+
+    assert set(_CHECKS) == set(NitroConfig.option_names())
