@@ -203,8 +203,9 @@ def bench_python() -> Path:
     return python
 
 
-def build_hello(workdir: Path) -> Path:
-    project = projects.make_project(workdir / "lambda_hello", 1)
+def build_hello(workdir: Path, kind: str = "async") -> Path:
+    """The hello project with an `async def` or a `def` handler, built for aws-lambda."""
+    project = projects.make_project(workdir / f"lambda_hello_{kind}", 1, kind)
     result = subprocess.run(
         [sys.executable, "-m", "nitro", "build", str(project), "--preset", "aws-lambda"],
         capture_output=True,
@@ -226,10 +227,11 @@ def zip_sizes(archive: Path) -> dict[str, int]:
 
 
 def variants(
-    workdir: Path, output: Path, runtime: str
+    workdir: Path, output: Path, sync_output: Path, runtime: str
 ) -> dict[str, tuple[str, str, list[str], list[str]]]:
     """key -> (label, module, sys.path entries, interpreter flags); `runtime` is the
-    directory of the packages the Lambda runtime provides (boto3)."""
+    directory of the packages the Lambda runtime provides (boto3); `output` and
+    `sync_output` are the builds with an `async def` and a `def` handler."""
     modules = workdir / "lambda_modules"
     modules.mkdir(exist_ok=True)
     for name, source in MODULES.items():
@@ -246,9 +248,15 @@ def variants(
         ),
         # as on Lambda: the code root (vendored wheels inside), then the runtime's boto3
         "nitro": (
-            "nitro (built, index.handler)",
+            "nitro async def (built, index.handler)",
             "index",
             [str(code_root), runtime],
+            ["-B", "-I", "-S"],
+        ),
+        "nitro_def": (
+            "nitro def (built, index.handler)",
+            "index",
+            [str(sync_output / "server"), runtime],
             ["-B", "-I", "-S"],
         ),
     }
@@ -333,9 +341,10 @@ def measure(workdir: Path, runs: int, repeat: int, quick: bool) -> dict[str, Any
     )
     python = bench_python()
     output = build_hello(workdir)
+    sync_output = build_hello(workdir, "def")
     purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
     runtime = subprocess.run([str(python), "-c", purelib], capture_output=True, text=True)
-    found = variants(workdir, output, runtime.stdout.strip())
+    found = variants(workdir, output, sync_output, runtime.stdout.strip())
     n = 5_000 if quick else 20_000
     results: dict[str, Any] = {
         "settings": {"invocations": n, "rounds": repeat, "import_runs": runs}
@@ -416,4 +425,25 @@ def print_report(results: dict[str, Any]) -> None:
             f"  target {name} scaled to this machine (Mangum + Starlette here: "
             f"{mangum[key]:.1f} {unit}, there: {REFERENCE[key]:g}): <= {scaled:.1f} {unit}, {verdict}"
         )
+    sync = variants_.get("nitro_def")
+    if sync is not None:  # issue 15: `def` handlers as fast as `async def` ones
+        checks15 = [
+            ("warm, def / async def", sync["warm_us"] / nitro["warm_us"], 1.1),
+            ("warm, async def / Mangum", nitro["warm_us"] / mangum["warm_us"], 0.6),
+            ("warm, def / Mangum", sync["warm_us"] / mangum["warm_us"], 0.6),
+            ("cold, async def / Mangum", nitro["cold_ms"] / mangum["cold_ms"], 0.8),
+            ("cold, def / Mangum", sync["cold_ms"] / mangum["cold_ms"], 0.8),
+        ]
+        if "cold_minstr" in sync:
+            checks15 += [
+                (
+                    "cold counted, async def / Mangum",
+                    nitro["cold_minstr"] / mangum["cold_minstr"],
+                    0.8,
+                ),
+                ("cold counted, def / Mangum", sync["cold_minstr"] / mangum["cold_minstr"], 0.8),
+            ]
+        for name, ratio, target in checks15:
+            verdict = "ok" if ratio <= target else "over"
+            print(f"  target {name} <= {target:g}x: {ratio:.2f}x, {verdict}")
     print("  packages: " + ", ".join(f"{k} {v}" for k, v in results.get("packages", {}).items()))

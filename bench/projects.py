@@ -15,17 +15,18 @@ from nitro import define_handler
 
 
 @define_handler
-async def handler(event):
+{kind}handler(event):
     return {payload}
 """
+KINDS = {"async": "async def ", "def": "def "}  # what users write, both
 HELLO = '{"hello": "world"}'
 ECHO_ID = '{"id": event.params["id"]}'
 
 
-def write_route(root: Path, relative: str, payload: str) -> None:
+def write_route(root: Path, relative: str, payload: str, kind: str = "async") -> None:
     path = root / "routes" / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(HANDLER.format(payload=payload))
+    path.write_text(HANDLER.format(payload=payload, kind=KINDS[kind]))
 
 
 def copy_project(name: str, dest: Path) -> Path:
@@ -37,17 +38,31 @@ def copy_project(name: str, dest: Path) -> Path:
     return dest
 
 
-def make_project(dest: Path, routes: int) -> Path:
+def make_project(dest: Path, routes: int, kind: str = "async") -> Path:
     """A project with `routes` routes: `/`, then one in ten `/pNNNN/[id]`, the rest static `/rNNNN`.
 
-    Every project has `/`, so the cold-start request is the same for all sizes.
+    Every project has `/`, so the cold-start request is the same for all sizes. `kind`:
+    the handlers are ``async def`` or plain ``def`` functions.
     """
-    write_route(dest, "index.py", HELLO)
+    write_route(dest, "index.py", HELLO, kind)
     params = (routes - 1) // 10
     for i in range(params):
-        write_route(dest, f"p{i:04d}/[id].py", ECHO_ID)
+        write_route(dest, f"p{i:04d}/[id].py", ECHO_ID, kind)
     for i in range(routes - 1 - params):
-        write_route(dest, f"r{i:04d}.py", HELLO)
+        write_route(dest, f"r{i:04d}.py", HELLO, kind)
+    return dest
+
+
+def throughput_project(dest: Path, kind: str, sync_to_thread: bool | None = None) -> Path:
+    """`/` and `/users/[id]` as in apps/nitro_project, with `kind` handlers, and
+    `sync_to_thread` in the config when given."""
+    write_route(dest, "index.py", HELLO, kind)
+    write_route(dest, "users/[id].py", ECHO_ID, kind)
+    if sync_to_thread is not None:
+        (dest / "nitro.config.py").write_text(
+            "from nitro.config import define_nitro_config\n\n"
+            f"config = define_nitro_config(sync_to_thread={sync_to_thread})\n"
+        )
     return dest
 
 

@@ -6,6 +6,7 @@ import http.client
 import json
 import re
 import subprocess
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,18 @@ ENDPOINTS: list[tuple[str, str, dict[str, str]]] = [
 @dataclass
 class App:
     name: str
-    target: str  # module:attribute for uvicorn
+    target: str  # module:attribute for uvicorn; "" for a built entry run as a script
     app_dir: Path
+
+    def command(self, port: int) -> tuple[list[str], dict[str, str]]:
+        """The command line and extra environment that serve this app on `port`."""
+        if self.target:
+            return uvicorn_cmd(self.target, self.app_dir, port), {}
+        # the server preset's own entry: uvicorn (uvloop, httptools) started by nitro
+        return [sys.executable, str(self.app_dir / "index.py")], {
+            "NITRO_HOST": HOST,
+            "NITRO_PORT": str(port),
+        }
 
 
 @dataclass
@@ -48,16 +59,39 @@ class WrkResult:
     socket_errors: int
 
 
+# nitro as users write it and run it: `async def` and plain `def` handlers, served by
+# the server preset's entry (`python .output/server/index.py`); `def` on worker threads
+# (the preset's choice) and inline (``sync_to_thread=False``).
+# Issue 15's targets, as a fraction of bare ASGI's req/s.
+TARGETS = {
+    "nitro async (entry)": 0.9,
+    "nitro def, threads (entry)": 0.5,
+    "nitro def, inline (entry)": 0.9,
+}
+ENTRY_VARIANTS = [
+    ("nitro async (entry)", "async", None),
+    ("nitro def, threads (entry)", "def", None),
+    ("nitro def, inline (entry)", "def", False),
+]
+
+
 def apps(workdir: Path) -> list[App]:
-    """The four apps; nitro's is built first, then served by the same uvicorn command."""
+    """The apps; nitro's projects are built first. The bare app, Starlette, FastAPI and
+    nitro's build are served by the same uvicorn command; then nitro's entry variants."""
     project = projects.copy_project("nitro_project", workdir / "nitro_throughput")
     server_dir = projects.build(project, expected_routes=len(ENDPOINTS))
-    return [
+    found = [
         App("bare ASGI", "bare_app:app", APPS_DIR),
         App("Starlette", "starlette_app:app", APPS_DIR),
         App("FastAPI", "fastapi_app:app", APPS_DIR),
         App("nitro", "index:app", server_dir),
     ]
+    for index, (name, kind, sync_to_thread) in enumerate(ENTRY_VARIANTS):
+        variant = projects.throughput_project(
+            workdir / f"nitro_entry_{index}", kind, sync_to_thread
+        )
+        found.append(App(name, "", projects.build(variant, expected_routes=len(ENDPOINTS))))
+    return found
 
 
 def check_responses(name: str, port: int) -> None:
@@ -129,15 +163,16 @@ def measure_app(
 ) -> dict[str, Any]:
     server_cpu, client_cpu = cpus
     port = free_port()
-    cmd = taskset(server_cpu, uvicorn_cmd(app.target, app.app_dir, port))
+    command, env = app.command(port)
+    cmd = taskset(server_cpu, command)
     results: dict[str, Any] = {}
-    with running_server(cmd, port, cwd=app.app_dir):
+    with running_server(cmd, port, cwd=app.app_dir, env=env):
         check_responses(app.name, port)
         for label, path, _ in ENDPOINTS:
             wrk(port, path, warmup, client_cpu)  # warm caches and connections; discarded
             results[label] = asdict(wrk(port, path, duration, client_cpu))
             print(
-                f"   {app.name:<10} {label:<16} {results[label]['requests_per_sec']:>10,.0f} req/s",
+                f"   {app.name:<27} {label:<16} {results[label]['requests_per_sec']:>10,.0f} req/s",
                 flush=True,
             )
     return results
@@ -201,3 +236,12 @@ def print_report(results: dict[str, Any]) -> None:
             for label, _, _ in ENDPOINTS
         ]
     )
+    print()
+    for name, _, _ in ENTRY_VARIANTS:
+        if name not in rps:
+            continue
+        target = TARGETS[name]
+        for label, _, _ in ENDPOINTS:
+            ratio = rps[name][label] / rps["bare ASGI"][label]
+            verdict = "ok" if ratio >= target else "below"
+            print(f"  target {name}, {label}: >= {target:.1f}x bare ASGI: {ratio:.2f}x, {verdict}")

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .config.options import define_nitro_config as define_nitro_config
     from .core.app import NitroApp as NitroApp
-    from .core.app import use_nitro_app as use_nitro_app
     from .core.cache import define_cached_function as define_cached_function
     from .core.cache_handler import define_cached_handler as define_cached_handler
+    from .core.context import use_event as use_event
+    from .core.context import use_nitro_app as use_nitro_app
     from .core.database import DatabaseError as DatabaseError
     from .core.database import use_database as use_database
     from .core.errors import HTTPError as HTTPError
     from .core.errors import create_error as create_error
     from .core.errors import is_error as is_error
     from .core.event import Event as Event
-    from .core.event import use_event as use_event
     from .core.handlers import define_handler as define_handler
     from .core.handlers import define_middleware as define_middleware
     from .core.handlers import define_plugin as define_plugin
@@ -86,12 +86,13 @@ if TYPE_CHECKING:
 # start (a serverless function's, say) loads only what the app touches.
 _EXPORTED_FROM = {
     "config.options": ("define_nitro_config",),
-    "core.app": ("NitroApp", "use_nitro_app"),
+    "core.app": ("NitroApp",),
     "core.cache": ("define_cached_function",),
     "core.cache_handler": ("define_cached_handler",),
     "core.database": ("DatabaseError", "use_database"),
     "core.errors": ("HTTPError", "create_error", "is_error"),
-    "core.event": ("Event", "use_event"),
+    "core.context": ("use_event", "use_nitro_app"),
+    "core.event": ("Event",),
     "core.handlers": ("define_handler", "define_middleware", "define_plugin"),
     "core.runtime_config": ("use_runtime_config",),
     "core.storage": ("Storage", "StorageError", "use_storage"),

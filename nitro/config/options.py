@@ -6,11 +6,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..core.options import Options, did_you_mean
+from ..core.settings import DEFAULT_MAX_BODY_SIZE
 from ..core.sync import DEFAULT_MAX_THREADS
 
 __all__ = ["ConfigError", "NitroConfig", "define_nitro_config"]
-
-DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024  # NitroApp's default too
 
 
 class ConfigError(ValueError):
@@ -47,6 +46,12 @@ class NitroConfig(Options):
     azure_functions: dict[str, Any] = {}
     vercel: dict[str, Any] = {}
     docker: dict[str, Any] = {}
+
+    def validate(self) -> None:
+        """Check every option and keep it in its normal form (a ConfigError says which
+        option is wrong and how to fix it)."""
+        for name, check in _CHECKS.items():
+            object.__setattr__(self, name, check(getattr(self, name)))
 
     def replace(self, **changes: Any) -> NitroConfig:
         """A copy with `changes` applied, checked as `define_nitro_config` checks them.
@@ -88,90 +93,103 @@ def define_nitro_config(**options: Any) -> NitroConfig:
         if name not in names:
             hint = did_you_mean(name, names)
             raise ConfigError(f"[nitro:config] unknown option {name!r}{hint}")
-    normalized = {name: _check(name, value) for name, value in options.items()}
-    return NitroConfig(**normalized)
+    return NitroConfig(**options)
 
 
-_MAPPINGS = {
-    "route_rules",
-    "runtime_config",
-    "storage",
-    "dev_storage",
-    "database",
-    "dev_database",
-    "scheduled_tasks",
-    "prerender",
-    "openapi",
-    "dev_proxy",
-    "websocket",
-    "aws_lambda",
-    "gcp_functions",
-    "azure_functions",
-    "vercel",
-    "docker",
-}
+# --- one check per option: each returns the value as the config keeps it ---
 
 
-def _check(name: str, value: Any) -> Any:
-    if name in _MAPPINGS:
+def _mapping(name: str) -> Callable[[Any], dict[str, Any]]:
+    def check(value: Any) -> dict[str, Any]:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
             raise ConfigError(f"[nitro:config] {name} must be a dict, got {type(value).__name__}")
-        value = dict(value)
-    if name == "max_body_size" and value is not None:
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ConfigError(
-                "[nitro:config] max_body_size must be a positive number of bytes, or None"
-            )
-    if name == "sync_to_thread" and value is not None and not isinstance(value, bool):
+        return dict(value)
+
+    return check
+
+
+def _max_body_size(value: Any) -> Any:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+        raise ConfigError(
+            "[nitro:config] max_body_size must be a positive number of bytes, or None"
+        )
+    return value
+
+
+def _base_url(value: Any) -> Any:
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise ConfigError("[nitro:config] base_url must be a path starting with '/'")
+    return value
+
+
+def _error_handler(value: Any) -> Any:
+    if value is not None and not callable(value):
+        raise ConfigError(
+            "[nitro:config] error_handler must be a function (error, event) -> response | None"
+        )
+    return value
+
+
+def _preset(value: Any) -> Any:
+    if value is not None and not isinstance(value, str):
+        raise ConfigError("[nitro:config] preset must be a preset name such as 'aws-lambda'")
+    return value
+
+
+def _compress_public_assets(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ConfigError("[nitro:config] compress_public_assets must be True or False")
+    return value
+
+
+def _sync_to_thread(value: Any) -> Any:
+    if value is not None and not isinstance(value, bool):
         raise ConfigError(
             "[nitro:config] sync_to_thread must be True (worker threads), False (inline on "
             "the event loop) or None (the preset's choice)"
         )
-    if name == "max_threads" and (
-        isinstance(value, bool) or not isinstance(value, int) or value < 1
-    ):
+    return value
+
+
+def _max_threads(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError("[nitro:config] max_threads must be a positive integer")
-    if name == "base_url":
-        if not isinstance(value, str) or not value.startswith("/"):
-            raise ConfigError("[nitro:config] base_url must be a path starting with '/'")
-    if name == "error_handler" and value is not None and not callable(value):
+    return value
+
+
+def _scheduled_tasks(value: Any) -> dict[str, Any]:
+    value = _mapping("scheduled_tasks")(value)
+    for cron, tasks in value.items():
+        if not isinstance(cron, str) or not isinstance(tasks, (str, list, tuple)):
+            raise ConfigError(
+                "[nitro:config] scheduled_tasks maps a cron string to a task name or a list of names"
+            )
+    return value
+
+
+def _websocket(value: Any) -> dict[str, Any]:
+    value = _mapping("websocket")(value)
+    unknown = set(value) - {"redis_url", "max_message_size", "channel_prefix"}
+    if unknown:
         raise ConfigError(
-            "[nitro:config] error_handler must be a function (error, event) -> response | None"
+            f"[nitro:config] websocket: unknown option {sorted(unknown)[0]!r} "
+            "(options: redis_url, max_message_size, channel_prefix)"
         )
-    if name == "preset" and value is not None and not isinstance(value, str):
-        raise ConfigError("[nitro:config] preset must be a preset name such as 'aws-lambda'")
-    if name == "public_assets":
-        value = _public_assets(value)
-    if name == "compress_public_assets" and not isinstance(value, bool):
-        raise ConfigError("[nitro:config] compress_public_assets must be True or False")
-    if name == "scheduled_tasks":
-        for cron, tasks in value.items():
-            if not isinstance(cron, str) or not isinstance(tasks, (str, list, tuple)):
-                raise ConfigError(
-                    "[nitro:config] scheduled_tasks maps a cron string to a task name or a list of names"
-                )
-    if name == "websocket":
-        unknown = set(value) - {"redis_url", "max_message_size", "channel_prefix"}
-        if unknown:
-            raise ConfigError(
-                f"[nitro:config] websocket: unknown option {sorted(unknown)[0]!r} "
-                "(options: redis_url, max_message_size, channel_prefix)"
-            )
-        limit = value.get("max_message_size")
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0
-        ):
-            raise ConfigError(
-                "[nitro:config] websocket max_message_size must be a positive number of bytes"
-            )
-    if name == "route_rules":
-        for pattern, rule in value.items():
-            if not isinstance(pattern, str) or not isinstance(rule, Mapping):
-                raise ConfigError(
-                    "[nitro:config] route_rules maps a path pattern to a dict of rules"
-                )
+    limit = value.get("max_message_size")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+        raise ConfigError(
+            "[nitro:config] websocket max_message_size must be a positive number of bytes"
+        )
+    return value
+
+
+def _route_rules(value: Any) -> dict[str, Any]:
+    value = _mapping("route_rules")(value)
+    for pattern, rule in value.items():
+        if not isinstance(pattern, str) or not isinstance(rule, Mapping):
+            raise ConfigError("[nitro:config] route_rules maps a path pattern to a dict of rules")
     return value
 
 
@@ -202,3 +220,36 @@ def _public_assets(value: Any) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    **{
+        name: _mapping(name)
+        for name in (
+            "runtime_config",
+            "storage",
+            "dev_storage",
+            "database",
+            "dev_database",
+            "prerender",
+            "openapi",
+            "dev_proxy",
+            "aws_lambda",
+            "gcp_functions",
+            "azure_functions",
+            "vercel",
+            "docker",
+        )
+    },
+    "route_rules": _route_rules,
+    "scheduled_tasks": _scheduled_tasks,
+    "websocket": _websocket,
+    "max_body_size": _max_body_size,
+    "base_url": _base_url,
+    "error_handler": _error_handler,
+    "preset": _preset,
+    "public_assets": _public_assets,
+    "compress_public_assets": _compress_public_assets,
+    "sync_to_thread": _sync_to_thread,
+    "max_threads": _max_threads,
+}

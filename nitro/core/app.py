@@ -10,10 +10,9 @@ default error response. Nothing here knows which platform it runs on.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -21,11 +20,13 @@ from urllib.parse import unquote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .background import Background
+from .context import app_started, app_stopped, current_app, current_event, finish_request
 from .error_response import respond_to_error
 from .errors import HTTPError
-from .event import Event, _current_event
+from .event import Event
 from .handlers import EventHandler, Middleware, Plugin, as_middleware, define_handler
 from .hooks import Hooks
+from .lazy_route import LazyRoute
 from .lifespan import AppLifespan, serve_lifespan
 from .loader import LoadError, ModuleRef, describe, resolve
 from .manifest import RouteEntry
@@ -33,8 +34,8 @@ from .paths import canonical_path, strip_base
 from .response import PlainResponse, plain_response, send_response, starlette_response, to_response
 from .route_rules import RouteRules, add_rule_headers, apply_rules, rule_cache
 from .router import Router
-from .routes import LazyRoute
 from .runtime_config import RuntimeConfig
+from .settings import AppSettings
 from .storage import Storage
 from .sync import run_user_code
 from .tasks import TaskRegistry
@@ -46,28 +47,13 @@ if TYPE_CHECKING:
     from .response import AnyResponse
     from .scheduler import Scheduler
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "NitroApp", "StartupError", "use_nitro_app"]
-
-DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024  # bytes (nitro.config's default too)
+__all__ = ["NitroApp", "StartupError"]
 
 logger = logging.getLogger("nitro")
-
-_current_app: NitroApp | None = None
 
 
 class StartupError(RuntimeError):
     """A plugin, middleware or server entry failed while the app was starting."""
-
-
-def use_nitro_app() -> NitroApp:
-    """The running `NitroApp` (the request's app, else the most recently created one)."""
-    try:
-        return _current_event.get().app
-    except LookupError:
-        pass
-    if _current_app is None:
-        raise RuntimeError("[nitro] no nitro app has been created in this process")
-    return _current_app
 
 
 class NitroApp:
@@ -82,72 +68,68 @@ class NitroApp:
 
     def __init__(
         self,
+        settings: AppSettings | None = None,
+        /,
         *,
         root: str | Path | None = None,
-        dev: bool = False,
         routes: Iterable[RouteEntry] = (),
         middleware: Iterable[Middleware | ModuleRef | Callable[..., Any]] = (),
         plugins: Iterable[Plugin | ModuleRef | Callable[..., Any]] = (),
         public: PublicLookup | None = None,
-        runtime_config: Mapping[str, Any] | None = None,
-        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
-        base_url: str = "/",
-        error_handler: Callable[[BaseException, Event], Any] | None = None,
+        storage: Storage | None = None,
         server_handler: EventHandler | ModuleRef | Callable[..., Any] | None = None,
         server_app: ASGIApp | ModuleRef | None = None,
-        storage: Storage | None = None,
-        route_rules: Mapping[str, Mapping[str, Any]] | None = None,
-        websocket: Mapping[str, Any] | None = None,
-        serverless: bool = False,
-        log_requests: bool = False,
-        shutdown_timeout: float = 30.0,
-        sync_to_thread: bool = True,
+        **options: Any,
     ) -> None:
-        global _current_app
+        """`settings` (or the same options as keywords: ``NitroApp(dev=True)``) say how
+        it behaves; the other arguments are what it is made of."""
+        if settings is None:
+            settings = AppSettings(**options)
+        elif options:
+            settings = settings.replace(**options)
         self.root = Path(root).resolve() if root is not None else Path.cwd()
-        self.dev = dev
-        # Where sync user code runs (the preset's choice unless the config says):
-        # a worker thread, or inline on the event loop's thread.
-        self.sync_to_thread = sync_to_thread
+        # The settings, as attributes the request path reads directly.
+        self.dev = settings.dev
+        self.sync_to_thread = settings.sync_to_thread
+        self.max_body_size = settings.max_body_size
+        base = settings.base_url.strip("/")
+        self.base_url = "/" + base if base else "/"
+        self.error_handler = settings.error_handler
+        self.serverless = settings.serverless
+        self.log_requests = settings.log_requests
+        self.shutdown_timeout = float(settings.shutdown_timeout)
+        self.runtime_config = (
+            settings.runtime_config
+            if isinstance(settings.runtime_config, RuntimeConfig)
+            else RuntimeConfig(settings.runtime_config)
+        )
+        self.route_rules = RouteRules(settings.route_rules)
+        self.websocket_options: dict[str, Any] = dict(settings.websocket)
+        # What it is made of.
         self.hooks = Hooks(self.run_user_code)
         self.router: Router[LazyRoute] = Router()
         self.public = public
-        self.runtime_config = (
-            runtime_config
-            if isinstance(runtime_config, RuntimeConfig)
-            else RuntimeConfig(runtime_config or {})
-        )
-        self.max_body_size = max_body_size
-        self.base_url = "/" + base_url.strip("/") if base_url.strip("/") else "/"
-        self.error_handler = error_handler
-        self.serverless = serverless
-        self.log_requests = log_requests
-        self.shutdown_timeout = shutdown_timeout
-        self.state: dict[str, Any] = {}
         self.storage = storage if storage is not None else Storage()
-        self.route_rules = RouteRules(route_rules or {})
-        self.websocket_options: dict[str, Any] = dict(websocket or {})
-        self._hub: Hub | None = None
-        self.state["rule_caches"] = {}
+        self.state: dict[str, Any] = {"rule_caches": {}}
         self.tasks = TaskRegistry(to_thread=lambda: self.sync_to_thread)
         self.databases: dict[str, Database] = {}
         self.scheduler: Scheduler | None = None
         self.middleware: list[Middleware] = []
         self.server_handler: Middleware | None = None
         self.server_app: ASGIApp | None = None
+        self.background = Background(self.capture_error)
+        self._hub: Hub | None = None
         self._middleware_specs: list[Any] = list(middleware)
         self._plugin_specs: list[Any] = list(plugins)
         self._server_specs = (server_handler, server_app)
         self._server_app_lifespan: AppLifespan | None = None
         self._started = False
         self._startup_lock = asyncio.Lock()  # binds to a loop on first use, not here
-        self._background = Background(self.capture_error)
         self._request_hooks = self.hooks.list("request")
         self._response_hooks = self.hooks.list("response")
         self._after_hooks = self.hooks.list("after_response")
         for entry in routes:
             self.add_entry(entry)
-        _current_app = self
 
     # --- building in code ---
 
@@ -174,13 +156,13 @@ class NitroApp:
 
     async def startup(self) -> None:
         """Load middleware and the server entry, run plugins (once)."""
-        global _current_app
         if self._started:
             return
         async with self._startup_lock:
             if self._started:
                 return
-            _current_app = self
+            # The current app for plugins, and for the tasks they and the scheduler start.
+            current_app.set(self)
             handler_spec, app_spec = self._server_specs
             try:
                 self.middleware = [
@@ -194,7 +176,7 @@ class NitroApp:
             except (LoadError, TypeError) as exc:
                 raise StartupError(str(exc)) from exc
             if server_app is not None:
-                from .asgi import as_asgi
+                from .server_app import as_asgi
 
                 try:
                     self.server_app = as_asgi(server_app)
@@ -212,10 +194,7 @@ class NitroApp:
             if self.scheduler is not None:
                 self.scheduler.start()
             self._started = True
-            # What start-up loaded lives as long as the process: keep it out of the
-            # garbage collector's full passes, which otherwise walk all of it and
-            # show up as multi-millisecond pauses in tail latency.
-            gc.freeze()
+            app_started(self)
 
     async def _run_plugin(self, spec: Any) -> None:
         try:
@@ -232,7 +211,7 @@ class NitroApp:
         `shutdown_timeout`), then run the `close` hooks."""
         if self.scheduler is not None:
             await self.scheduler.stop(self.shutdown_timeout)
-        await self._background.drain(self.shutdown_timeout)
+        await self.background.drain(self.shutdown_timeout)
         try:
             await self.hooks.call("close")
         finally:
@@ -240,6 +219,7 @@ class NitroApp:
                 await self._server_app_lifespan.stop()
                 self._server_app_lifespan = None
             self._started = False
+            app_stopped(self)
 
     # --- ASGI ---
 
@@ -257,13 +237,13 @@ class NitroApp:
         if not self._started:
             await self.startup()
         event = Event(self, scope, receive, send)
-        token = _current_event.set(event)
+        token = current_event.set(event)
         started = time.perf_counter() if self.log_requests else 0.0
         response: AnyResponse | None = None
         torn: BaseException | None = None
         try:
             try:
-                response = await self._dispatch(event)
+                response = await self.dispatch(event)
             except _AnsweredError as late:
                 # server.py's app raised after it began its answer: nothing may be sent
                 # on top of it. Report the error; a torn answer must also reach the
@@ -274,8 +254,9 @@ class NitroApp:
             except Exception as error:
                 response = await respond_to_error(self, error, event)
             if response is not None:
-                if event._rule_headers is not None:
-                    add_rule_headers(response, event._rule_headers)
+                staged = event._res
+                if staged is not None and staged.final_headers is not None:
+                    add_rule_headers(response, staged.final_headers)
                 if self._response_hooks:
                     response = await self._run_response_hooks(event, response)
                 try:
@@ -298,11 +279,9 @@ class NitroApp:
                 seen = None if response is None else starlette_response(response)
                 await self.hooks.call("after_response", event, seen)
         finally:
-            _current_event.reset(token)
-            if event._cleanups is not None:
-                await self._cleanup(event)
-            if event.pending is not None:
-                await self._background.settle(event, wait=self.serverless)
+            current_event.reset(token)
+            if event._cleanups is not None or event.pending is not None:
+                await finish_request(event)
             if self.log_requests:
                 status = response.status_code if response is not None else "-"
                 elapsed = (time.perf_counter() - started) * 1000
@@ -310,7 +289,10 @@ class NitroApp:
         if torn is not None:
             raise torn
 
-    async def _dispatch(self, event: Event) -> AnyResponse | None:
+    async def dispatch(self, event: Event) -> AnyResponse | None:
+        """Route `event` through rules, public assets, middleware, the server entry and
+        the router, and return the answer without sending it; None when server.py's app
+        answered itself. Errors propagate (`handle` turns them into error responses)."""
         pathname = canonical_path(event.scope)
         if self.base_url != "/":
             pathname = strip_base(pathname, self.base_url)
@@ -398,13 +380,6 @@ class NitroApp:
         """``fn(*args)``, sync or async: a sync function inline or on a worker thread,
         as this app's `sync_to_thread` says (hooks, plugins, tasks, callbacks)."""
         return await run_user_code(fn, *args, to_thread=self.sync_to_thread)
-
-    async def _cleanup(self, event: Event) -> None:
-        for callback in event._cleanups or ():
-            try:
-                await self.run_user_code(callback)
-            except Exception:
-                logger.exception("[nitro] request cleanup failed")
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._started:

@@ -166,9 +166,9 @@ class Engine:
                 await _report(exc)
 
         task = asyncio.ensure_future(refresh())
-        from .event import _current_event
+        from .context import current_event
 
-        event = _current_event.get(None)
+        event = current_event.get(None)
         if event is not None:
             event.wait_until(task)  # servers: after the response; serverless: before returning
         else:
@@ -300,19 +300,18 @@ def hash_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
 
 async def _run(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``fn(*args, **kwargs)``, sync or async, as the running app runs user code."""
-    from .app import use_nitro_app
+    from .context import use_nitro_app
 
     return await use_nitro_app().run_user_code(functools.partial(fn, *args, **kwargs))
 
 
 def _storage() -> Any:
-    from .app import use_nitro_app
+    from .context import use_nitro_app
 
     return use_nitro_app().storage
 
 
 async def _report(error: BaseException) -> None:
-    from .app import use_nitro_app
-    from .event import _current_event
+    from .context import current_event, use_nitro_app
 
-    await use_nitro_app().capture_error(error, _current_event.get(None))
+    await use_nitro_app().capture_error(error, current_event.get(None))

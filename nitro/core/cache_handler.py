@@ -24,7 +24,8 @@ from email.utils import formatdate, parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, overload
 
 from .cache import CacheOptions, Engine, default_name, integrity, uncacheable
-from .event import Event, _current_event
+from .context import as_current
+from .event import Event
 from .handlers import EventHandler, chain_middleware
 from .response import PlainResponse, to_response
 
@@ -141,15 +142,9 @@ class CachedHandler(EventHandler):
             **event.scope,
             "headers": [(n, v) for n, v in event.scope["headers"] if n in allowed],
         }
-        sub = Event(event.app, scope, event._receive, event.send)
-        sub.pathname = event.pathname
-        sub._params = event._params
-        sub._context = event._context
-        token = _current_event.set(sub)  # use_event() must not reach the full request either
-        try:
+        sub = event.derive(scope)
+        with as_current(sub):  # use_event() must not reach the full request either
             response = await to_response(sub, await self.inner.invoke(sub))
-        finally:
-            _current_event.reset(token)
         if type(response) is PlainResponse:
             body = response.body
         else:

@@ -419,7 +419,7 @@ def use_database(name: str = "default") -> Database:
             row = await use_database().prepare("SELECT 1 AS one").get()
             return row
     """
-    from .app import use_nitro_app
+    from .context import use_nitro_app
 
     databases = use_nitro_app().databases
     database = databases.get(name)

@@ -36,7 +36,7 @@ async def respond_to_error(app: NitroApp, error: Exception, event: Event) -> Any
         try:
             result = await app.run_user_code(app.error_handler, error, event)
             if result is not None:
-                event._res = None
+                event.res.reset()
                 event.res.status = error.status if isinstance(error, HTTPError) else 500
                 return await to_response(event, result)
         except Exception:

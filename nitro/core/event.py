@@ -1,4 +1,4 @@
-"""The per-request `Event` and `use_event()`.
+"""The per-request `Event` and the response it stages (`event.res`).
 
 An `Event` is created for every HTTP request. It is cheap to make: headers, URL,
 query and the Starlette `Request` are built only when first asked for, and
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from .headers import Headers, MutableHeaders
@@ -21,29 +20,7 @@ if TYPE_CHECKING:
 
     from .app import NitroApp
 
-__all__ = ["Context", "Event", "ResponseState", "use_event"]
-
-_current_event: ContextVar[Event] = ContextVar("nitro.event")
-
-
-def use_event() -> Event:
-    """The event of the request being handled, from anywhere in that request.
-
-    Example::
-
-        from nitro import use_event
-
-        def current_user_agent() -> str | None:
-            return use_event().headers.get("user-agent")
-
-    Raises `RuntimeError` outside a request.
-    """
-    try:
-        return _current_event.get()
-    except LookupError:
-        raise RuntimeError(
-            "[nitro] use_event() was called outside a request; pass the event explicitly"
-        ) from None
+__all__ = ["Context", "Event", "ResponseState"]
 
 
 class Context(dict[str, Any]):
@@ -72,16 +49,26 @@ class ResponseState:
 
     Values staged here apply to what the handler returns: a returned dict is sent
     with the staged status and headers; a returned `Response` gets the staged
-    headers as defaults.
+    headers as defaults. `final_headers` (route rules' `headers` and CORS) go on
+    whatever answers, error responses included, and win over its own.
     """
 
-    __slots__ = ("_status", "raw_headers", "status_set", "status_text")
+    __slots__ = ("_status", "final_headers", "raw_headers", "status_set", "status_text")
 
     def __init__(self) -> None:
         self._status = 200
         self.status_set = False
         self.status_text: str | None = None
         self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.final_headers: list[tuple[bytes, bytes]] | None = None
+
+    def reset(self) -> None:
+        """Forget the staged status and headers (an error answers instead); the final
+        headers stay."""
+        self._status = 200
+        self.status_set = False
+        self.status_text = None
+        self.raw_headers = []
 
     @property
     def status(self) -> int:
@@ -107,7 +94,6 @@ class Event:
     """
 
     __slots__ = (
-        "_body",
         "_cleanups",
         "_context",
         "_headers",
@@ -117,7 +103,6 @@ class Event:
         "_receive",
         "_request",
         "_res",
-        "_rule_headers",
         "_url",
         "app",
         "method",
@@ -143,10 +128,8 @@ class Event:
         self._url: URL | None = None
         self._query: dict[str, str | list[str]] | None = None
         self._request: Request | None = None
-        self._body: bytes | None = None
         self._cleanups: list[Any] | None = None
         self._limited_receive: Receive | None = None
-        self._rule_headers: list[tuple[bytes, bytes]] | None = None
 
     @property
     def params(self) -> dict[str, str]:
@@ -273,6 +256,28 @@ class Event:
 
             self._query = parse_query(self.scope.get("query_string", b""))
         return self._query
+
+    def derive(self, scope: Scope) -> Event:
+        """An event for the same request seen through `scope` (a path served
+        in-process, a copy with fewer headers): same app, body stream, `send`, params
+        and context; its own response state. Its cleanups and `wait_until` work join
+        this event's, so they run when the request ends.
+
+        Example::
+
+            inner = event.derive({**event.scope, "headers": []})
+        """
+        derived = Event(self.app, scope, self._receive, self.send)
+        derived.pathname = self.pathname
+        derived._params = self._params
+        derived._context = self._context
+        if self._cleanups is None:
+            self._cleanups = []
+        if self.pending is None:
+            self.pending = []
+        derived._cleanups = self._cleanups
+        derived.pending = self.pending
+        return derived
 
     def __repr__(self) -> str:
         return f"<Event {self.method} {self.path}>"

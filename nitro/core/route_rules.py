@@ -20,13 +20,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
+from .context import as_current
 from .errors import HTTPError
-from .event import Event, _current_event
+from .event import Event
 
 if TYPE_CHECKING:
     from .app import NitroApp
+    from .lazy_route import LazyRoute
     from .response import AnyResponse
-    from .routes import LazyRoute
 
 __all__ = [
     "RouteRules",
@@ -295,7 +296,7 @@ async def apply_rules(app: NitroApp, event: Event, rules: dict[str, Any]) -> Any
             extra += cors_headers(event, _cors_options(cors))
     extra += rules["_headers"]
     if extra:
-        event._rule_headers = extra
+        event.res.final_headers = extra
     query = event.scope.get("query_string", b"").decode("latin-1")
     redirect = rules.get("redirect")
     if redirect:
@@ -339,12 +340,9 @@ async def _internal(app: NitroApp, event: Event, target: str) -> AnyResponse | N
         "query_string": query.encode(),
         "nitro.depth": depth + 1,
     }
-    inner = Event(app, scope, event._receive, event.send)
-    token = _current_event.set(inner)
-    try:
-        return await app._dispatch(inner)
-    finally:
-        _current_event.reset(token)
+    inner = event.derive(scope)
+    with as_current(inner):
+        return await app.dispatch(inner)
 
 
 def rule_cache(app: NitroApp, route: LazyRoute, rules: dict[str, Any]) -> Callable[[Event], Any]:

@@ -79,6 +79,6 @@ def use_runtime_config() -> RuntimeConfig:
         async def handler(event):
             return {"api": use_runtime_config().public.api_base}
     """
-    from .app import use_nitro_app
+    from .context import use_nitro_app
 
     return use_nitro_app().runtime_config

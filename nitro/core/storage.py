@@ -347,7 +347,7 @@ def use_storage(base: str | None = None) -> Storage | StorageView:
             await use_storage("data").set_item("visits", visits + 1)
             return {"visits": visits + 1}
     """
-    from .app import use_nitro_app
+    from .context import use_nitro_app
 
     storage = use_nitro_app().storage
     return storage.view(base) if base else storage

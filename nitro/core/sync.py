@@ -85,7 +85,10 @@ class ThreadPool:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
-        self._idle = 0
+        # Idle threads minus calls waiting for one. Below zero, a call would wait behind
+        # another: a burst of blocking calls must overlap, so that starts a thread (as
+        # ThreadPoolExecutor does), up to the bound.
+        self._free = 0
 
     @property
     def threads(self) -> int:
@@ -96,15 +99,15 @@ class ThreadPool:
         """Run ``fn(*args)`` on a worker thread, in a copy of the caller's context."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            self._free -= 1
+            start = self._free < 0 and self._threads < self.max_threads
+            if start:
+                self._threads += 1
+                self._free += 1
         self._queue.put((loop, future, contextvars.copy_context(), fn, args))
-        # One idle worker per waiting call, as ThreadPoolExecutor keeps: fewer, and a
-        # burst of blocking calls would queue behind each other instead of overlapping.
-        if self._queue.qsize() > self._idle and self._threads < self.max_threads:
-            with self._lock:
-                if self._queue.qsize() > self._idle and self._threads < self.max_threads:
-                    self._threads += 1
-                    self._idle += 1  # counted idle until it takes its first call
-                    threading.Thread(target=self._work, name="nitro-sync", daemon=True).start()
+        if start:
+            threading.Thread(target=self._work, name="nitro-sync", daemon=True).start()
         return future
 
     def _work(self) -> None:
@@ -115,26 +118,27 @@ class ThreadPool:
                 item = take(timeout=IDLE_SECONDS)
             except queue.Empty:
                 with lock:
-                    if self._queue.empty():
+                    if self._free > 0:  # more idle threads than waiting calls: leave
+                        self._free -= 1
                         self._threads -= 1
-                        self._idle -= 1
                         return
                 continue
-            with lock:
-                self._idle -= 1
             loop, future, context, fn, args = item
+            item = None
             _worker.loop = loop
+            done: Callable[[asyncio.Future[Any], Any], None]
             try:
-                result = context.run(fn, *args)
+                done, value = _succeed, context.run(fn, *args)
             except BaseException as error:
-                _deliver(loop, _fail, future, error)
-            else:
-                _deliver(loop, _succeed, future, result)
+                done, value = _fail, error
             finally:
                 _worker.loop = None
-                item = future = None  # drop references while idle
+            # Free again before the caller hears back: its next call must find this
+            # thread idle rather than start another.
             with lock:
-                self._idle += 1
+                self._free += 1
+            _deliver(loop, done, future, value)
+            future = value = None  # hold nothing while idle
 
 
 def _deliver(loop: asyncio.AbstractEventLoop, how: Callable[..., None], *args: Any) -> None:

@@ -160,7 +160,7 @@ async def run_task(
 
     An unknown name is an `HTTPError(404)` listing the known tasks.
     """
-    from .app import use_nitro_app
+    from .context import use_nitro_app
 
     return await use_nitro_app().tasks.run(name, payload, context)
 

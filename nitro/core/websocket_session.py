@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .context import RequestScope
 from .error_response import respond_to_error
 from .errors import HTTPError
-from .event import Event, _current_event
+from .event import Event
 from .paths import canonical_path, strip_base
 from .websocket import (
     UPGRADE_KEY,
@@ -38,11 +39,10 @@ async def serve_websocket(app: NitroApp, scope: Scope, receive: Receive, send: S
     """One WebSocket connection: route the upgrade request like any request, refuse it
     (HTTP error, redirect, middleware answer) or accept it and run the peer."""
     event = Event(app, {**scope, "method": "GET"}, receive, send)
-    token = _current_event.set(event)
-    try:
+    async with RequestScope(event):
         try:
             _only_websocket_routes(app, event)
-            response = await app._dispatch(event)
+            response = await app.dispatch(event)
             handler = event.scope.get(UPGRADE_KEY)
             if handler is None:
                 if response is None:  # server.py's app took the connection
@@ -59,12 +59,6 @@ async def serve_websocket(app: NitroApp, scope: Scope, receive: Receive, send: S
             handler.max_message_size or options.get("max_message_size") or DEFAULT_MAX_MESSAGE_SIZE
         )
         await _run_peer(app, handler, event, settings, receive, send, int(limit))
-    finally:
-        _current_event.reset(token)
-        if event._cleanups is not None:
-            await app._cleanup(event)
-        if event.pending is not None:
-            await app._background.settle(event, wait=app.serverless)
 
 
 def _only_websocket_routes(app: NitroApp, event: Event) -> None:

@@ -463,3 +463,69 @@ def test_arm64_builds_vendor_aarch64_wheels(tmp_path: Path) -> None:
     assert binaries and all("aarch64" in b.name for b in binaries)
     template = yaml.safe_load((root / ".output" / "template.yaml").read_text())
     assert template["Resources"]["NitroFunction"]["Properties"]["Architectures"] == ["arm64"]
+
+
+# --- sync handlers: inline, no thread, no anyio (issue 15) ---
+
+THREAD_PROBE = r"""
+import importlib, json, sys, threading
+started = []
+original = threading.Thread.start
+def counting_start(self):
+    started.append(self.name)
+    return original(self)
+threading.Thread.start = counting_start
+sys.path.insert(0, sys.argv[1])
+handler = importlib.import_module("index").handler
+event = json.loads(sys.argv[2])
+answers = [handler(event, None) for _ in range(200)]
+print(json.dumps({
+    "bodies": sorted({a["body"] for a in answers}),
+    "anyio": sorted(m for m in sys.modules if m == "anyio" or m.startswith("anyio.")),
+    "threads_started": started,
+    "threads_alive": threading.active_count(),
+}))
+"""
+
+
+@pytest.mark.parametrize("sync_to_thread", [None, True])
+def test_a_sync_handler_runs_inline_with_no_thread_and_no_anyio(
+    tmp_path: Path, sync_to_thread: bool | None
+) -> None:
+    """What Lambda runs: one request at a time, so by default a `def` handler runs on
+    the handler's thread; 200 invocations start no thread and never import anyio. With
+    ``sync_to_thread=True`` it runs on one worker thread, reused by every invocation
+    (anyio's started a thread per invocation: each is its own run_until_complete)."""
+    config = "" if sync_to_thread is None else f"sync_to_thread={sync_to_thread}"
+    root = tiny_project(tmp_path / "app", config=config)
+    (root / "routes" / "users").mkdir()
+    (root / "routes" / "users" / "[id].py").write_text(
+        "from nitro import use_event\n\n"
+        "def handler(event):\n"
+        "    assert use_event() is event\n"
+        "    return {'id': event.params['id']}\n"
+    )
+    lambda_python()
+    result = nitro_cli("build", str(root), "--preset", "aws-lambda", timeout=600)
+    assert result.returncode == 0, result.stderr
+    event = events.http_v2(Request("GET", "/users/7"))
+    probe = subprocess.run(
+        [
+            str(lambda_python()),
+            "-c",
+            THREAD_PROBE,
+            str(root / ".output" / "server"),
+            json.dumps(event),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env({}),
+    )
+    assert probe.returncode == 0, probe.stderr
+    seen = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert seen["bodies"] == ['{"id":"7"}']
+    if sync_to_thread is None:
+        assert seen == {**seen, "anyio": [], "threads_started": [], "threads_alive": 1}
+    else:
+        assert seen == {**seen, "anyio": [], "threads_started": ["nitro-sync"], "threads_alive": 2}

@@ -34,6 +34,9 @@ def test_unknown_option_names_the_nearest_valid_one() -> None:
         ({"error_handler": "module.path"}, "error_handler must be a function"),
         ({"public_assets": [{"dir": "p", "maxAge": 1}]}, "unknown key 'maxAge'"),
         ({"scheduled_tasks": {"* * * * *": 3}}, "scheduled_tasks maps a cron string"),
+        ({"sync_to_thread": "yes"}, "sync_to_thread must be True"),
+        ({"max_threads": 0}, "max_threads must be a positive integer"),
+        ({"max_threads": 2.5}, "max_threads must be a positive integer"),
     ],
 )
 def test_invalid_values_are_explained(options: dict, message: str) -> None:
@@ -128,3 +131,10 @@ def test_websocket_options_are_checked() -> None:
         define_nitro_config(websocket={"redis": "redis://x"})
     with pytest.raises(ConfigError, match="max_message_size must be a positive number"):
         define_nitro_config(websocket={"max_message_size": 0})
+
+
+def test_every_option_is_checked() -> None:
+    """A new option cannot be accepted unchecked: each has its check in NitroConfig.validate."""
+    from nitro.config.options import _CHECKS
+
+    assert set(_CHECKS) == set(NitroConfig.option_names())

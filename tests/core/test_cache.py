@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -43,8 +43,12 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-def app() -> NitroApp:
-    return NitroApp(storage=Storage().mount("", MemoryDriver()).mount("cache", MemoryDriver()))
+async def app() -> AsyncIterator[NitroApp]:
+    """A started app: cached functions called outside a request use the running one."""
+    app = NitroApp(storage=Storage().mount("", MemoryDriver()).mount("cache", MemoryDriver()))
+    await app.startup()
+    yield app
+    await app.shutdown()
 
 
 async def drain(app: NitroApp) -> None:
@@ -176,13 +180,17 @@ async def test_a_storage_failure_falls_back_to_calling(clock: Clock) -> None:
     app = NitroApp(storage=Storage().mount("cache", Down()))
     errors: list[BaseException] = []
     app.hooks.hook("error", lambda error, event: errors.append(error))
+    await app.startup()
 
     @define_cached_function(max_age=60)
     async def value() -> str:
         return "computed"
 
-    assert await value() == "computed"
-    assert "cache backend down" in str(errors[0])
+    try:
+        assert await value() == "computed"
+        assert "cache backend down" in str(errors[0])
+    finally:
+        await app.shutdown()
 
 
 async def test_invalidate_bypass_and_forced_revalidation(app: NitroApp, clock: Clock) -> None:

@@ -63,3 +63,51 @@ def test_two_body_models_are_rejected_at_definition() -> None:
 def test_define_handler_rejects_non_callables() -> None:
     with pytest.raises(TypeError, match="needs a function"):
         define_handler(42)  # type: ignore[arg-type]
+
+
+# --- where sync code runs: the function's sync_to_thread, else the app's ---
+
+
+def _thread(event: Event) -> dict[str, str]:
+    import threading
+
+    return {"thread": threading.current_thread().name}
+
+
+@pytest.mark.parametrize(
+    ("app_value", "own_value", "expected"),
+    [
+        (True, None, "nitro-sync"),
+        (False, None, "MainThread"),
+        (True, False, "MainThread"),
+        (False, True, "nitro-sync"),
+    ],
+)
+async def test_the_functions_own_sync_to_thread_wins_over_the_apps(
+    app_value: bool, own_value: bool | None, expected: str
+) -> None:
+    from nitro import define_middleware
+
+    app = NitroApp(sync_to_thread=app_value)
+    seen: list[str] = []
+
+    @define_middleware(sync_to_thread=own_value)
+    def middleware(event: Event) -> None:
+        import threading
+
+        seen.append(threading.current_thread().name)
+
+    app.use(middleware)
+    app.add_route("/", define_handler(_thread, sync_to_thread=own_value))
+    app.add_route(
+        "/typed/:n", define_handler(lambda n, event: _thread(event), sync_to_thread=own_value)
+    )
+    async with TestClient(app) as client:
+        assert (await client.get("/")).json() == {"thread": expected}
+        assert (await client.get("/typed/1")).json() == {"thread": expected}
+    assert seen == [expected, expected]
+
+
+def test_sync_to_thread_must_be_a_bool_or_none() -> None:
+    with pytest.raises(TypeError, match="sync_to_thread must be True, False or None"):
+        define_handler(_thread, sync_to_thread="no")  # type: ignore[arg-type]

@@ -120,10 +120,15 @@ async def test_mounting_something_that_is_not_a_driver() -> None:
         Storage().mount("x", object())  # type: ignore[arg-type]
 
 
-async def test_use_storage_outside_and_inside_requests() -> None:
+async def test_use_storage_outside_a_request_is_the_running_apps() -> None:
     app = NitroApp(storage=Storage().mount("", MemoryDriver()))
-    await use_storage("a").set_item("b", 1)  # the most recently created app
-    assert await app.storage.get_item("a:b") == 1
+    NitroApp(storage=Storage().mount("", MemoryDriver()))  # made, never started: not it
+    await app.startup()
+    try:
+        await use_storage("a").set_item("b", 1)
+        assert await app.storage.get_item("a:b") == 1
+    finally:
+        await app.shutdown()
 
 
 async def test_an_unreadable_backend_answer_is_a_storage_error_not_a_bare_value_error() -> None:

@@ -21,10 +21,12 @@ from nitro.testing import TestClient
 pytestmark = pytest.mark.anyio
 
 
-def app_with(**tasks: Any) -> NitroApp:
+async def app_with(**tasks: Any) -> NitroApp:
+    """A started app with `tasks` (run_task outside a request runs on the running app)."""
     app = NitroApp()
     for name, task in tasks.items():
         app.tasks.add(name.replace("__", ":"), task)
+    await app.startup()
     return app
 
 
@@ -55,7 +57,7 @@ async def test_run_task_returns_the_value_and_passes_payload_and_context() -> No
         seen.update(payload=payload, context=context)
         return {"ok": True}
 
-    app_with(db__migrate=define_task(migrate))
+    await app_with(db__migrate=define_task(migrate))
     assert await run_task("db:migrate", {"dry": True}, {"by": "test"}) == {"ok": True}
     assert seen == {"payload": {"dry": True}, "context": {"by": "test"}}
     assert await run_task("db:migrate") == {"ok": True}
@@ -63,7 +65,7 @@ async def test_run_task_returns_the_value_and_passes_payload_and_context() -> No
 
 
 async def test_unknown_task_is_404_naming_the_known_ones() -> None:
-    app_with(a=define_task(lambda p, c: 1), b=define_task(lambda p, c: 2))
+    await app_with(a=define_task(lambda p, c: 1), b=define_task(lambda p, c: 2))
     with pytest.raises(HTTPError) as info:
         await run_task("c")
     assert info.value.status == 404
@@ -79,7 +81,7 @@ async def test_concurrent_runs_of_one_task_share_one_run() -> None:
         await asyncio.sleep(0.05)
         return calls
 
-    app = app_with(slow=define_task(slow))
+    app = await app_with(slow=define_task(slow))
     results = await asyncio.gather(*(app.tasks.run("slow", {"n": i}) for i in range(5)))
     assert results == [1] * 5
     assert calls == 1
@@ -94,7 +96,7 @@ async def test_a_caller_giving_up_does_not_cancel_the_shared_run() -> None:
         finished.set()
         return "done"
 
-    app = app_with(work=define_task(work))
+    app = await app_with(work=define_task(work))
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(app.tasks.run("work"), 0.01)
     assert await app.tasks.run("work") == "done"
@@ -301,7 +303,9 @@ async def test_a_tick_runs_its_tasks_together_and_each_to_its_end(
     def fails(payload: Any, context: Any) -> None:
         raise RuntimeError("broke")
 
-    app = app_with(waits=define_task(waits), starts=define_task(starts), fails=define_task(fails))
+    app = await app_with(
+        waits=define_task(waits), starts=define_task(starts), fails=define_task(fails)
+    )
     seen: list[BaseException] = []
     app.hooks.hook("error", lambda error, event: seen.append(error))
     results, failures = await run_tick(

@@ -65,6 +65,10 @@ def test_config_errors(tmp_path: Path, database: dict, message: str) -> None:
 async def test_an_unknown_name_lists_the_configured_ones(tmp_path: Path) -> None:
     app = NitroApp()
     app.databases = create_databases(tmp_path, define_nitro_config(), dev=False, environ={})
-    assert use_database() is app.databases["default"]
-    with pytest.raises(DatabaseError, match="no database named 'users'; configured: default"):
-        use_database("users")
+    await app.startup()  # outside a request, use_database() is the running app's
+    try:
+        assert use_database() is app.databases["default"]
+        with pytest.raises(DatabaseError, match="no database named 'users'; configured: default"):
+            use_database("users")
+    finally:
+        await app.shutdown()

@@ -84,14 +84,12 @@ async def read_raw_body(event: Event) -> bytes:
 
         data = await read_raw_body(event)
     """
-    if event._body is None:
-        from starlette.requests import ClientDisconnect
+    from starlette.requests import ClientDisconnect
 
-        try:
-            event._body = await event.request.body()
-        except ClientDisconnect:
-            raise HTTPError(400, "Client disconnected while sending the body") from None
-    return event._body
+    try:
+        return await event.request.body()  # the Request keeps it for the next call
+    except ClientDisconnect:
+        raise HTTPError(400, "Client disconnected while sending the body") from None
 
 
 async def read_body(event: Event) -> Any:

@@ -16,6 +16,7 @@ from helpers import port_open, require_service
 
 VARIANTS = ["sqlite", "postgresql"]
 _open: list[tuple[Database, str]] = []
+_apps: list[NitroApp] = []
 
 
 async def options(
@@ -31,14 +32,18 @@ async def options(
     else:
         settings = {"path": str(tmp_path / "kv.sqlite")}
     database = Database(create_connector(variant, settings, root=tmp_path), "kvtest")
-    app = NitroApp()  # the driver finds its database through the app, as in a project
+    app = NitroApp()  # the driver finds its database through the running app, as in a project
     app.databases = {"kvtest": database}
+    await app.startup()
+    _apps.append(app)
     table = f"kv_{uuid.uuid4().hex[:12]}"
     _open.append((database, table))
     return {"database": "kvtest", "table": table}
 
 
 async def cleanup() -> None:
+    while _apps:
+        await _apps.pop().shutdown()
     while _open:
         database, table = _open.pop()
         try:
