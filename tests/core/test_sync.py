@@ -33,44 +33,39 @@ async def test_the_callers_context_is_carried_into_the_thread() -> None:
     assert await pool.submit(lambda: threading.current_thread().name) == "nitro-sync"
 
 
+class Blocker:
+    """A blocking call that records how many of its kind ran at once (`peak`)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.running = self.peak = 0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self.lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        time.sleep(self.seconds)
+        with self.lock:
+            self.running -= 1
+
+
 async def test_blocking_calls_overlap_up_to_the_bound() -> None:
     pool = ThreadPool(64)
-    running = peak = 0
-    lock = threading.Lock()
-
-    def block() -> None:
-        nonlocal running, peak
-        with lock:
-            running += 1
-            peak = max(peak, running)
-        time.sleep(0.2)
-        with lock:
-            running -= 1
-
+    block = Blocker(0.2)
     started = time.monotonic()
     await asyncio.gather(*(pool.submit(block) for _ in range(64)))
     elapsed = time.monotonic() - started
-    assert peak == 64  # every call had its own thread: none queued behind another
+    assert block.peak == 64  # every call had its own thread: none queued behind another
     assert elapsed < 0.2 * 8  # 64 in sequence would take 12.8 s
     assert pool.threads == 64
 
 
 async def test_no_more_threads_than_the_bound() -> None:
     pool = ThreadPool(3)
-    running = peak = 0
-    lock = threading.Lock()
-
-    def block() -> None:
-        nonlocal running, peak
-        with lock:
-            running += 1
-            peak = max(peak, running)
-        time.sleep(0.05)
-        with lock:
-            running -= 1
-
+    block = Blocker(0.05)
     await asyncio.gather(*(pool.submit(block) for _ in range(12)))
-    assert peak == 3 and pool.threads == 3
+    assert block.peak == 3 and pool.threads == 3
 
 
 async def test_short_calls_reuse_threads() -> None:
