@@ -198,3 +198,18 @@ def serve_in_thread(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def cached_admin_project(root: Path, middleware: str) -> Path:
+    """A project whose ``/admin`` route counts its calls behind a `cache` route rule,
+    with `middleware` as the folder's ``_middleware.py``."""
+    (root / "routes" / "admin").mkdir(parents=True)
+    (root / "routes" / "admin" / "_middleware.py").write_text(middleware)
+    (root / "routes" / "admin" / "index.py").write_text(
+        "calls = []\n\ndef handler(event):\n    calls.append(1)\n    return {'calls': len(calls)}\n"
+    )
+    (root / "nitro.config.py").write_text(
+        "from nitro.config import define_nitro_config\n"
+        "config = define_nitro_config(route_rules={'/admin/**': {'cache': {'max_age': 60}}})\n"
+    )
+    return root

@@ -25,6 +25,8 @@ from nitro.core.utils.auth import _credentials
 from nitro.storage_drivers.memory import MemoryDriver
 from nitro.testing import TestClient
 
+from helpers import cached_admin_project
+
 pytestmark = pytest.mark.anyio
 
 
@@ -200,23 +202,10 @@ async def test_a_401_is_never_cached_by_a_cached_handler() -> None:
     assert len(calls) == 1  # the good answer was cached, no 401 ever was
 
 
-def _admin_project(root: Any, middleware: str) -> Any:
-    (root / "routes" / "admin").mkdir(parents=True)
-    (root / "routes" / "admin" / "_middleware.py").write_text(middleware)
-    (root / "routes" / "admin" / "index.py").write_text(
-        "calls = []\n\ndef handler(event):\n    calls.append(1)\n    return {'calls': len(calls)}\n"
-    )
-    (root / "nitro.config.py").write_text(
-        "from nitro.config import define_nitro_config\n"
-        "config = define_nitro_config(route_rules={'/admin/**': {'cache': {'max_age': 60}}})\n"
-    )
-    return root
-
-
 async def test_folder_middleware_runs_before_a_route_rule_cache(tmp_path: Any) -> None:
     # The cache hands the handler a copy of the request without its Authorization
     # header; the folder's auth middleware must see the real request, before the cache.
-    project = _admin_project(
+    project = cached_admin_project(
         tmp_path,
         "from nitro import basic_auth\n\nhandler = basic_auth(username='ada', password='pw')\n",
     )

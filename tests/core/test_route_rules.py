@@ -19,7 +19,7 @@ from nitro.core.storage import Storage
 from nitro.storage_drivers.memory import MemoryDriver
 from nitro.testing import TestClient
 
-from helpers import raw_asgi, serve_in_thread
+from helpers import cached_admin_project, raw_asgi, serve_in_thread
 
 pytestmark = pytest.mark.anyio
 
@@ -391,23 +391,10 @@ async def test_context_exposes_the_merged_rules() -> None:
 # --- a cache rule sits behind the route's middleware ---
 
 
-def _admin_project(root: Any, middleware: str) -> Any:
-    (root / "routes" / "admin").mkdir(parents=True)
-    (root / "routes" / "admin" / "_middleware.py").write_text(middleware)
-    (root / "routes" / "admin" / "index.py").write_text(
-        "calls = []\n\ndef handler(event):\n    calls.append(1)\n    return {'calls': len(calls)}\n"
-    )
-    (root / "nitro.config.py").write_text(
-        "from nitro.config import define_nitro_config\n"
-        "config = define_nitro_config(route_rules={'/admin/**': {'cache': {'max_age': 60}}})\n"
-    )
-    return root
-
-
 async def test_a_cache_hit_never_skips_folder_middleware(tmp_path: Any) -> None:
     # Folder middleware deciding from what the cache key ignores (the client's
     # address here; a session or a token elsewhere): a hit must not bypass it.
-    project = _admin_project(
+    project = cached_admin_project(
         tmp_path,
         "from nitro import HTTPError, define_middleware\n\n"
         "@define_middleware\n"
@@ -425,7 +412,7 @@ async def test_a_cache_hit_never_skips_folder_middleware(tmp_path: Any) -> None:
 async def test_folder_middleware_sees_the_real_request_behind_a_cache_rule(tmp_path: Any) -> None:
     # The cached handler gets a copy of the request with only the `varies` headers;
     # middleware checking a header must run before that, on the real request.
-    project = _admin_project(
+    project = cached_admin_project(
         tmp_path,
         "from nitro import HTTPError, define_middleware\n\n"
         "@define_middleware\n"
