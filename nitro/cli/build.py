@@ -32,10 +32,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def build_project(root: Path, config: NitroConfig, preset: Preset) -> Path:
     """Build `root` with `preset` into ``root/.output`` (also what `nitro deploy` runs)."""
-    from ..build.output import reset_dir
-    from ..build.prerender import PRERENDER_DIR, prerender_project, wants_prerender
-    from ..build.scan import routes_for_env, scan_project
+    from ..bundle.output import reset_dir
+    from ..bundle.prerender import PRERENDER_DIR, prerender_project, wants_prerender
     from ..deploy import BuildContext
+    from ..runtime.scan import routes_for_env, scan_project
     from ._project import log
 
     started = time.perf_counter()

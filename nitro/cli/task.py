@@ -32,8 +32,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 async def _main(args: argparse.Namespace, root: Any, payload: Any) -> int:
-    from ..build.app import load_app
     from ..core.response import encode_json
+    from ..runtime.app import load_app
 
     app = load_app(root, dev=True, log_requests=False)
     await app.startup()

@@ -30,8 +30,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..build.output import BuildError, check_options, write_nitro_json
-from ..build.vendor import Target, mounted_modules, project_name
+from ..bundle.output import BuildError, check_options, write_nitro_json
+from ..bundle.vendor import Target, mounted_modules, project_name
 from .aws.names import rule_name, rule_suffix
 from .base import BuildContext, Preset
 from .cron import to_eventbridge
@@ -71,7 +71,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_vendor"))
 
 from nitro.adapters.aws_lambda import LambdaHandler  # noqa: E402
-from nitro.build.app import load_app  # noqa: E402
+from nitro.runtime.app import load_app  # noqa: E402
 
 app = load_app(
     HERE / "app",
@@ -162,8 +162,8 @@ def schedules(scheduled: dict[str, list[str]]) -> list[dict[str, Any]]:
 
 
 def _scheduled_tasks(ctx: BuildContext) -> dict[str, list[str]]:
-    from ..build.tasks import schedule_from_config
     from ..config import ConfigError
+    from ..runtime.tasks import schedule_from_config
     from .cron import CronError
 
     try:

@@ -8,8 +8,8 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..build.output import BuildError, import_check
-from ..build.vendor import (
+from ..bundle.output import BuildError, import_check
+from ..bundle.vendor import (
     Target,
     compile_bytecode,
     copy_nitro,
@@ -107,9 +107,9 @@ def package(
 
 def runtime_packages(directory: Path, log: Callable[[str], None]) -> Path:
     """`directory` holding what Lambda's runtime provides (`PROVIDED_BY_RUNTIME`),
-    linked from this environment (see `nitro.build.provided`): the import check and
+    linked from this environment (see `nitro.bundle.provided`): the import check and
     `nitro preview` put it on the path after the code root, as Lambda has it."""
-    from ..build.provided import link_provided
+    from ..bundle.provided import link_provided
 
     provided = directory / "provided"
     missing = link_provided(PROVIDED_BY_RUNTIME, provided)

@@ -6,7 +6,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html) given to
 dependencies under the target Python when this machine has it, and with what
 Lambda's runtime provides (boto3 and its companions, which the build does not
 ship), linked from the environment that runs nitro into
-``.output/.preview/provided`` (see `nitro.build.provided`). One request at a
+``.output/.preview/provided`` (see `nitro.bundle.provided`). One request at a
 time, as one Lambda container serves them. Only the standard library is used here:
 the target interpreter has nothing else installed.
 """
@@ -42,7 +42,7 @@ def preview_command(root: Path) -> list[str]:
     """The command `nitro preview` runs: this module's `main` (stdlib only) serving
     the build's handler, with its vendored nitro and what Lambda provides, under the
     build's Python (else this one)."""
-    from ..build.vendor import find_python
+    from ..bundle.vendor import find_python
     from .aws_lambda_package import runtime_packages
 
     server = root / ".output" / "server"

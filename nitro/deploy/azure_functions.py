@@ -31,9 +31,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..build.output import BuildError, check_options, import_check, write_nitro_json
-from ..build.tasks import schedule_from_config
-from ..build.vendor import (
+from ..bundle.output import BuildError, check_options, import_check, write_nitro_json
+from ..bundle.vendor import (
     Target,
     copy_nitro,
     dir_size,
@@ -44,6 +43,7 @@ from ..build.vendor import (
     write_requirements,
 )
 from ..config import ConfigError
+from ..runtime.tasks import schedule_from_config
 from .base import BuildContext, Preset
 from .cron import CronError, to_ncrontab
 
@@ -75,7 +75,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_vendor"))  # nitro ships with the app: it is not on PyPI
 
 from nitro.adapters.azure_functions import function_app  # noqa: E402
-from nitro.build.app import load_app  # noqa: E402
+from nitro.runtime.app import load_app  # noqa: E402
 
 nitro_app = load_app(
     HERE / "app",

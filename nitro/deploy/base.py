@@ -12,7 +12,7 @@ from ..config import NitroConfig
 from ..core.manifest import Manifest
 
 if TYPE_CHECKING:
-    from ..build.vendor import Target
+    from ..bundle.vendor import Target
 
 __all__ = ["BuildContext", "Preset"]
 
@@ -47,7 +47,7 @@ class BuildContext:
         """What the app needs where it runs, for `target`: the project's dependencies
         (the versions of its lock file when it has one) and what nitro adds for the
         features it uses; says which file it read."""
-        from ..build.vendor import target_requirements
+        from ..bundle.vendor import target_requirements
 
         found = target_requirements(
             self.root,
@@ -71,7 +71,7 @@ class BuildContext:
     def copy_project(self, code_root: Path, *, public: Path) -> None:
         """The project's code to ``code_root/app``, its public assets to `public`,
         indexed in the manifest."""
-        from ..build.output import copy_public, copy_source
+        from ..bundle.output import copy_public, copy_source
 
         self.log("copying project code")
         copy_source(self.root, code_root / "app", self.config)

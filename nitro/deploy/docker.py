@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from ..build.output import check_options, import_check, write_nitro_json
-from ..build.vendor import Target, copy_nitro, machine_arch, project_name, write_requirements
+from ..bundle.output import check_options, import_check, write_nitro_json
+from ..bundle.vendor import Target, copy_nitro, machine_arch, project_name, write_requirements
 from .base import BuildContext, Preset
 from .server import preview, write_server_output
 

@@ -29,8 +29,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..build.output import BuildError, import_check, write_nitro_json
-from ..build.vendor import (
+from ..bundle.output import BuildError, import_check, write_nitro_json
+from ..bundle.vendor import (
     Target,
     copy_nitro,
     dir_size,
@@ -67,7 +67,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_vendor"))  # nitro itself ships here
 
 from nitro.adapters.gcp_functions import cloud_event_function, http_function  # noqa: E402
-from nitro.build.app import load_app  # noqa: E402
+from nitro.runtime.app import load_app  # noqa: E402
 
 app = load_app(
     HERE / "app",

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..build.output import BuildError, check_options
-from ..build.vendor import project_name
+from ..bundle.output import BuildError, check_options
+from ..bundle.vendor import project_name
 from ..config import NitroConfig
 from .cron import CronError, to_unix
 

@@ -27,8 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..build.app import public_dirs
-from ..build.output import (
+from ..bundle.output import (
     BuildError,
     check_options,
     copy_public,
@@ -36,14 +35,15 @@ from ..build.output import (
     import_check,
     write_nitro_json,
 )
-from ..build.tasks import schedule_from_config
-from ..build.vendor import (
+from ..bundle.vendor import (
     Target,
     compile_bytecode,
     copy_nitro,
     find_python,
     vendor,
 )
+from ..runtime.app import public_dirs
+from ..runtime.tasks import schedule_from_config
 from .base import BuildContext, Preset
 from .vercel_routes import build_config
 
@@ -112,8 +112,8 @@ Vercel's launcher imports this module once per instance and serves `app`.
 from pathlib import Path
 
 from nitro.adapters.vercel import vercel_app
-from nitro.build.app import load_app
-from nitro.build.tasks import task_claim
+from nitro.runtime.app import load_app
+from nitro.runtime.tasks import task_claim
 
 HERE = Path(__file__).resolve().parent
 

@@ -241,7 +241,7 @@ async def _answer(send: Send, status: int, headers: dict[str, str], body: bytes)
 
 def main(argv: list[str] | None = None) -> int:
     from ..adapters.uvicorn import resolve_bind, serve
-    from ..build.vendor import find_python
+    from ..bundle.vendor import find_python
     from .vercel_launcher import LauncherError, VercelFunction
 
     root = Path((argv or sys.argv[1:] or ["."])[0]).resolve()

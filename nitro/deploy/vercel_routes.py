@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ..build.output import BuildError
+from ..bundle.output import BuildError
 from ..core.route_rules import split_rule_key
 from .cron import CronError, to_unix
 

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from nitro.build.vendor import find_python
+from nitro.bundle.vendor import find_python
 from nitro.deploy.azure_functions_preview import FunctionsHost, load_function_app
 
 VENV = Path.home() / ".cache" / "nitro-tests" / "azure-py313"

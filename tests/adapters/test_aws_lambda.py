@@ -51,7 +51,7 @@ def lambda_python() -> Path:
     if python.exists() and marker.exists() and marker.read_text() == repr(VENV_PACKAGES):
         return python
     sys.path.insert(0, str(REPO))
-    from nitro.build.vendor import find_python
+    from nitro.bundle.vendor import find_python
 
     base = find_python("3.12")
     require_service(base is not None, "Python 3.12", "pyenv install 3.12")
@@ -429,10 +429,10 @@ def test_preview_serves_through_the_handler(preview: ServerProcess, case: Case) 
 def test_a_package_over_the_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Over the direct-upload limit the build says to deploy through S3; over the
     unzipped limit (which S3 does not lift) it fails."""
-    from nitro.build.output import BuildError
-    from nitro.build.scan import scan_project
+    from nitro.bundle.output import BuildError
     from nitro.config import load_config
     from nitro.deploy import BuildContext, aws_lambda, aws_lambda_package
+    from nitro.runtime.scan import scan_project
 
     root = tiny_project(tmp_path / "tiny", [])
     monkeypatch.setattr(aws_lambda_package, "ZIP_LIMIT", 100_000)

@@ -423,7 +423,7 @@ def test_lambda_options() -> None:
         "url_auth": "NONE",
     }
     assert lambda_options({"architecture": "aarch64"})["architecture"] == "arm64"
-    from nitro.build.output import BuildError
+    from nitro.bundle.output import BuildError
 
     bad_options = (
         {"runtime": "python3.9"},

@@ -321,7 +321,7 @@ def test_repeated_headers_are_folded_but_cookies_kept_apart() -> None:
 
 
 def test_options_and_host_json(tmp_path: Path) -> None:
-    from nitro.build.output import BuildError
+    from nitro.bundle.output import BuildError
     from nitro.deploy.azure_functions import _options, host_json
 
     assert _options({}, tmp_path) == {

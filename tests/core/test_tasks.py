@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from nitro import HTTPError, NitroApp, define_task, run_task
-from nitro.build.app import load_app
-from nitro.build.tasks import schedule_from_config
 from nitro.config import ConfigError
 from nitro.core.scheduler import Scheduler, cron_error
 from nitro.core.tasks import run_tick
+from nitro.runtime.app import load_app
+from nitro.runtime.tasks import schedule_from_config
 from nitro.testing import TestClient
 
 pytestmark = pytest.mark.anyio

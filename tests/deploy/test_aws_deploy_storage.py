@@ -11,7 +11,7 @@ import pytest
 from _aws_deploy import Run
 from storage_drivers.backends._moto import Moto
 
-from nitro.build.vendor import find_python
+from nitro.bundle.vendor import find_python
 
 from helpers import require_service
 

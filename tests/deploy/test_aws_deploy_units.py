@@ -187,7 +187,7 @@ def test_plan_lines_and_error_lines() -> None:
 
 
 def test_environment_names_lambda_refuses_fail_the_build() -> None:
-    from nitro.build.output import BuildError
+    from nitro.bundle.output import BuildError
     from nitro.deploy.aws_lambda import lambda_options
 
     assert lambda_options({"environment": {"LOG_LEVEL": "info", "x1": ""}})["environment"]

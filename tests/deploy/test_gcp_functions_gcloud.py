@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nitro.build.output import BuildError
+from nitro.bundle.output import BuildError
 from nitro.config import NitroConfig
 from nitro.deploy.gcp_functions_gcloud import deploy_commands, options, schedule_jobs
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from adapters.builds import tiny_project
 
-from nitro.build.output import BuildError
+from nitro.bundle.output import BuildError
 from nitro.deploy.vercel import _options, check_size, vc_config
 from nitro.deploy.vercel_preview import VercelRouter
 from nitro.deploy.vercel_routes import (

@@ -1,6 +1,6 @@
 """Builds install the versions of the project's lock file (issue 14, item 3).
 
-tests/build/locks/locked-app holds real lock files, written by uv 0.13 for a project
+tests/bundle/locks/locked-app holds real lock files, written by uv 0.13 for a project
 that depends on a local editable nitro-py, idna (locked at an old 3.6), httpx with
 its http2 extra, tomli below Python 3.12 and colorama on Windows, with a `yaml`
 extra and a `dev` group: ``uv lock``, then ``uv export --no-dev`` as pylock.toml
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from nitro.build.locks import find_lock
-from nitro.build.output import BuildError
-from nitro.build.vendor import NITRO_RUNTIME, find_python
+from nitro.bundle.locks import find_lock
+from nitro.bundle.output import BuildError
+from nitro.bundle.vendor import NITRO_RUNTIME, find_python
 
 from helpers import nitro_cli, require_service
 

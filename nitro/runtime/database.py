@@ -35,7 +35,7 @@ def create_databases(
     ``default`` is SQLite at `.data/db.sqlite`. Connections open on first use.
     With `defer_unset` (the build importing or prerendering the app), a connection
     whose variable is not set is unavailable instead of an error, once its connector
-    and libraries are found (see `nitro.build.deferred`).
+    and libraries are found (see `nitro.runtime.deferred`).
     """
     entries = (config.dev_database if dev and config.dev_database else config.database) or DEFAULT
     env = os.environ if environ is None else environ

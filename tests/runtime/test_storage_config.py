@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from nitro.build.app import load_app
-from nitro.build.storage import create_storage
 from nitro.config import ConfigError, define_nitro_config
 from nitro.core.storage import ReadOnlyStorageError
+from nitro.runtime.app import load_app
+from nitro.runtime.storage import create_storage
 from nitro.storage_drivers import create_driver
 from nitro.storage_drivers.fs import FsDriver
 from nitro.storage_drivers.memory import MemoryDriver

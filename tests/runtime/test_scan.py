@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from nitro.build.scan import ScanError, routes_for_env, scan, scan_project
 from nitro.core.manifest import Manifest
+from nitro.runtime.scan import ScanError, routes_for_env, scan, scan_project
 
 HANDLER = "from nitro import define_handler\n\n@define_handler\nasync def handler(event):\n    return 'x'\n"
 

@@ -66,7 +66,7 @@ def load_app(
 
     Options' ``{{VAR}}`` references are resolved here, at start-up. While the build
     prerenders or import-checks the entry (`IMPORT_CHECK_ENV` set), a mount or
-    connection whose variable is not set waits instead (`nitro.build.deferred`):
+    connection whose variable is not set waits instead (`nitro.runtime.deferred`):
     start-up secrets are not needed to build.
 
     Example::

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nitro.build.output import BuildError, import_check
-from nitro.build.vendor import (
+from nitro.bundle.output import BuildError, import_check
+from nitro.bundle.vendor import (
     NITRO_RUNTIME,
     Target,
     copy_nitro,
@@ -75,9 +75,9 @@ def test_nitro_is_copied_without_bytecode_or_build_only_code(tmp_path: Path) -> 
     copy_nitro(tmp_path / "vendor", adapter="aws_lambda")
     shipped = tmp_path / "vendor" / "nitro"
     assert (shipped / "core" / "app.py").is_file()
-    assert (shipped / "build" / "app.py").is_file() and (shipped / "build" / "tasks.py").is_file()
+    assert (shipped / "runtime" / "app.py").is_file() and (shipped / "runtime" / "scan.py").is_file()
     assert not list((tmp_path / "vendor").rglob("__pycache__"))
-    for build_only in ("cli", "deploy", "testing.py", "build/vendor.py", "build/prerender.py"):
+    for build_only in ("cli", "deploy", "bundle", "testing.py"):
         assert not (shipped / build_only).exists(), build_only
     assert sorted(p.name for p in (shipped / "adapters").iterdir()) == [
         "__init__.py",
@@ -90,9 +90,9 @@ def test_the_trimmed_copy_runs_an_app(tmp_path: Path) -> None:
     """What ships must be enough: load the fixture with only the copied nitro importable."""
     copy_nitro(tmp_path / "vendor", adapter="uvicorn")
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import nitro, nitro.build.app, nitro.adapters.uvicorn\n"
+        "import sys; sys.path.insert(0, sys.argv[1]); import nitro, nitro.runtime.app, nitro.adapters.uvicorn\n"
         "assert nitro.__file__.startswith(sys.argv[1]), nitro.__file__\n"
-        "app = nitro.build.app.load_app(sys.argv[2])\n"
+        "app = nitro.runtime.app.load_app(sys.argv[2])\n"
         "assert app.router.match('GET', '/') is not None"
     )
     result = subprocess.run(

@@ -131,7 +131,7 @@ def prerender_project(
     log: Callable[[str], None],
 ) -> PrerenderResult:
     """Load the project's app and prerender it into `out` (see the module docs)."""
-    from .app import load_app
+    from ..runtime.app import load_app
 
     options = PrerenderOptions.from_config(config.prerender)
     app = load_app(root, manifest=manifest, prerender=True)

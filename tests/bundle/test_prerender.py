@@ -13,11 +13,11 @@ import anyio
 import brotli
 import pytest
 
-from nitro.build.app import load_app
-from nitro.build.compress import compress_public, is_compressible
-from nitro.build.prerender import PrerenderOptions, _file_for, _links, _normalize
+from nitro.bundle.compress import compress_public, is_compressible
+from nitro.bundle.prerender import PrerenderOptions, _file_for, _links, _normalize
 from nitro.config import ConfigError
 from nitro.core.app import NitroApp
+from nitro.runtime.app import load_app
 from nitro.testing import TestClient
 
 from helpers import nitro_cli

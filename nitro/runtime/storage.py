@@ -40,7 +40,7 @@ def create_storage(
     ones; `storage` replaces those per mount name; in dev `dev_storage` does too.
     With `defer_unset` (the build importing or prerendering the app), a mount whose
     variable is not set is unavailable instead of an error, once its driver and
-    libraries are found (see `nitro.build.deferred`).
+    libraries are found (see `nitro.runtime.deferred`).
     """
     mounts: dict[str, Mapping[str, Any]] = {**default_mounts(dev=dev), **(defaults or {})}
     configured = {**config.storage, **(config.dev_storage if dev else {})}

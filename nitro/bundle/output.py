@@ -17,9 +17,9 @@ from typing import Any
 from ..config import NitroConfig
 from ..core.manifest import PublicAsset
 from ..core.utils.static import PublicDir, scan_public
-from .app import public_dirs
+from ..runtime.app import public_dirs
+from ..runtime.deferred import IMPORT_CHECK_ENV
 from .compress import compress_public
-from .deferred import IMPORT_CHECK_ENV
 
 __all__ = [
     "PRERENDER_DIR",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nitro.build.provided import link_provided
-from nitro.build.vendor import find_python
+from nitro.bundle.provided import link_provided
+from nitro.bundle.vendor import find_python
 from nitro.deploy.aws_lambda_package import PROVIDED_BY_RUNTIME
 
 from helpers import nitro_cli, require_service

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from nitro.build.output import BuildError, import_check
-from nitro.build.vendor import NITRO_RUNTIME, Target, copy_nitro, find_python, vendor
+from nitro.bundle.output import BuildError, import_check
+from nitro.bundle.vendor import NITRO_RUNTIME, Target, copy_nitro, find_python, vendor
 
 from helpers import nitro_cli, require_service
 
@@ -99,7 +99,7 @@ def test_a_waiting_mount_still_needs_its_driver_library_where_the_app_runs(
     vendor(NITRO_RUNTIME, shipped, Target(python="3.12"))  # nitro's runtime, not redis
     copy_nitro(shipped)
     entry = tmp_path / "entry.py"
-    entry.write_text(f"from nitro.build.app import load_app\napp = load_app({str(root)!r})\n")
+    entry.write_text(f"from nitro.runtime.app import load_app\napp = load_app({str(root)!r})\n")
     with pytest.raises(BuildError, match=r"\[nitro:storage:redis\] needs 'redis'"):
         import_check(tmp_path, "entry.py", python=python, paths=[shipped])
 

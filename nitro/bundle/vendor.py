@@ -168,7 +168,7 @@ def target_requirements(
     platform: Iterable[str] = (),
 ) -> Requirements:
     """`runtime_requirements` for `target`, with the versions of the project's lock
-    file when it has one (`nitro.build.locks`): its closure pinned for the target's
+    file when it has one (`nitro.bundle.locks`): its closure pinned for the target's
     Python, Linux and architecture, and nitro's own needs pinned from it too."""
     from .locks import find_lock
 
@@ -222,9 +222,9 @@ def mounted_modules(
 ) -> list[str]:
     """The modules of the storage drivers the built app mounts (the preset's
     `storage_defaults` included) and of its SQL connectors, for the known names."""
+    from ..runtime.storage import default_mounts
     from ..sql_connectors import CONNECTORS
     from ..storage_drivers import DRIVERS
-    from .storage import default_mounts
 
     mounts = {**default_mounts(dev=False), **(storage_defaults or {}), **config.storage}
     modules = [DRIVERS.get(str(mount.get("driver"))) for mount in mounts.values()]
@@ -351,19 +351,14 @@ def _pip_failure(output: str, target: Target) -> str:
     return f"[nitro:build] installing dependencies for Python {target.python} ({target.arch}) failed:\n{tail}"
 
 
-# Never imported where the app runs: the CLI, presets and deploy code, build-only
-# steps and the test client (about half of nitro's size).
+# Never imported where the app runs: the CLI, presets and deploy code, bundling
+# (build-time only, `nitro.bundle`) and the test client (about half of nitro's size).
 _BUILD_ONLY = {
     "cli",
     "deploy",
+    "bundle",
     "testing.py",
     "__main__.py",
-    "build/compress.py",
-    "build/output.py",
-    "build/provided.py",
-    "build/locks.py",
-    "build/prerender.py",
-    "build/vendor.py",
 }
 
 
