@@ -24,6 +24,8 @@ from .compress import compress_public
 __all__ = [
     "PRERENDER_DIR",
     "BuildError",
+    "built_info",
+    "built_preset",
     "check_options",
     "copy_public",
     "copy_source",
@@ -202,3 +204,18 @@ def import_check(
     root = directory.resolve()
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     return [Path(f) for f in loaded if Path(f).resolve().is_relative_to(root)]
+
+
+def built_info(root: Path) -> dict[str, Any] | None:
+    """The build's ``.output/nitro.json``, or None when there is no readable one."""
+    try:
+        info = json.loads((root / ".output" / "nitro.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def built_preset(root: Path) -> str | None:
+    """The preset of the build in ``.output/`` (None when there is none)."""
+    info = built_info(root) or {}
+    return str(info["preset"]) if "preset" in info else None

@@ -355,7 +355,7 @@ def _pip_failure(output: str, target: Target) -> str:
 # (build-time only, `nitro.bundle`) and the test client (about half of nitro's size).
 _BUILD_ONLY = {
     "cli",
-    "deploy",
+    "presets",
     "bundle",
     "testing.py",
     "__main__.py",

@@ -12,7 +12,7 @@ def report(exc: BaseException) -> int:
     from ..core.app import StartupError
     from ..core.errors import HTTPError
     from ..core.loader import LoadError
-    from ..deploy.errors import DeployError
+    from ..presets.errors import DeployError
     from ..runtime.scan import ScanError
 
     if isinstance(exc, ScanError):

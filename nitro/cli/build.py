@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..config import NitroConfig
-    from ..deploy import Preset
+    from ..presets import Preset
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ..config import load_config
-    from ..deploy import get_preset, preset_names
+    from ..presets import get_preset, preset_names
     from ._project import project_root
 
     root = project_root(args.dir)
@@ -34,7 +34,7 @@ def build_project(root: Path, config: NitroConfig, preset: Preset) -> Path:
     """Build `root` with `preset` into ``root/.output`` (also what `nitro deploy` runs)."""
     from ..bundle.output import reset_dir
     from ..bundle.prerender import PRERENDER_DIR, prerender_project, wants_prerender
-    from ..deploy import BuildContext
+    from ..presets import BuildContext
     from ..runtime.scan import routes_for_env, scan_project
     from ._project import log
 

@@ -2,6 +2,6 @@
 
 Rule: nothing in `nitro.core` imports `nitro.adapters`, `nitro.storage_drivers`,
 `nitro.sql_connectors`, `nitro.config`, `nitro.runtime`, `nitro.bundle`,
-`nitro.deploy` or `nitro.cli`. Drivers, connectors and presets are found by name in registries
+`nitro.presets` or `nitro.cli`. Drivers, connectors and presets are found by name in registries
 and imported lazily; platforms are reached only through ASGI.
 """

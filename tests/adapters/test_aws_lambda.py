@@ -230,7 +230,10 @@ def test_build_output(built: Path) -> None:
         assert f"_vendor/nitro/storage_drivers/__pycache__/{module}.cpython-312.pyc" in compiled
     assert "_vendor/nitro/storage_drivers/redis.py" in names
     assert "_vendor/nitro/storage_drivers/__pycache__/redis.cpython-312.pyc" not in compiled
-    assert not any(n.startswith(("_vendor/nitro/cli/", "_vendor/nitro/deploy/")) for n in names)
+    assert not any(
+        n.startswith(("_vendor/nitro/cli/", "_vendor/nitro/presets/", "_vendor/nitro/bundle/"))
+        for n in names
+    )
     assert "_vendor/nitro/adapters/vercel.py" not in names
 
     manifest = json.loads((out / "server" / "manifest.json").read_text())
@@ -350,7 +353,7 @@ def test_rule_input_runs_the_task_as_scheduled(invoke: Invoker) -> None:
 
 def test_scheduled_event_runs_the_rules_tasks(invoke: Invoker, built: Path) -> None:
     sys.path.insert(0, str(REPO))
-    from nitro.deploy.aws_lambda import rule_name
+    from nitro.presets.aws_lambda.preset import rule_name
 
     rule = rule_name("fixture-prod", "0 0 1 1 *")
     answer = invoke(events.scheduled_event(rule, "2026-01-01T00:00:00Z"))
@@ -431,7 +434,9 @@ def test_a_package_over_the_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     unzipped limit (which S3 does not lift) it fails."""
     from nitro.bundle.output import BuildError
     from nitro.config import load_config
-    from nitro.deploy import BuildContext, aws_lambda, aws_lambda_package
+    from nitro.presets import BuildContext
+    from nitro.presets.aws_lambda import package as aws_lambda_package
+    from nitro.presets.aws_lambda import preset as aws_lambda
     from nitro.runtime.scan import scan_project
 
     root = tiny_project(tmp_path / "tiny", [])

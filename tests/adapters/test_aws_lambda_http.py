@@ -20,8 +20,8 @@ from nitro import define_handler, get_query
 from nitro.adapters.aws_lambda import LambdaHandler, UnsupportedEventError
 from nitro.core.app import NitroApp
 from nitro.core.tasks import define_task
-from nitro.deploy.aws_lambda import lambda_options, rule_name, rule_suffix
-from nitro.deploy.aws_lambda_sam import to_yaml
+from nitro.presets.aws_lambda.preset import lambda_options, rule_name, rule_suffix
+from nitro.presets.aws_lambda.sam import to_yaml
 
 # --- parity with mangum 0.22 ---
 

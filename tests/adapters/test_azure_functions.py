@@ -23,7 +23,7 @@ from storage_drivers.backends.azure_blob import connection_string, require_azuri
 from adapters.azure_functions_drivers import HOW_TO_GET, InProcess, Runner, ensure_venv
 from adapters.builds import build_fixture, preview_server, tiny_project
 from adapters.suite import Case, Reply, Request, cases, run_case
-from nitro.deploy.azure_functions import timer_name
+from nitro.presets.azure_functions.preset import timer_name
 
 from helpers import nitro_cli, require_service
 
@@ -322,7 +322,7 @@ def test_repeated_headers_are_folded_but_cookies_kept_apart() -> None:
 
 def test_options_and_host_json(tmp_path: Path) -> None:
     from nitro.bundle.output import BuildError
-    from nitro.deploy.azure_functions import _options, host_json
+    from nitro.presets.azure_functions.preset import _options, host_json
 
     assert _options({}, tmp_path) == {
         "python": "3.12",

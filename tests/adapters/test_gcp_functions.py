@@ -236,7 +236,7 @@ def test_preview_serves_through_functions_framework(
         response = httpx.get(f"{preview.url}/api/hello")
         assert response.json() == {"hello": "world"}
         assert response.headers["server"] == "uvicorn"  # functions-framework's uvicorn worker
-        assert "nitro.deploy.gcp_functions_preview" in preview.logs()
+        assert "nitro.presets.gcp_functions.preview" in preview.logs()
     finally:
         assert preview.stop() == 0, preview.logs()
 

@@ -28,7 +28,7 @@ from adapters.vercel_support import (
     upstash_env,
     vercel_route_check,
 )
-from nitro.deploy.vercel_launcher import VercelFunction
+from nitro.presets.vercel.launcher import VercelFunction
 
 from helpers import FIXTURE, ServerProcess
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nitro.bundle.provided import link_provided
 from nitro.bundle.vendor import find_python
-from nitro.deploy.aws_lambda_package import PROVIDED_BY_RUNTIME
+from nitro.presets.aws_lambda.package import PROVIDED_BY_RUNTIME
 
 from helpers import nitro_cli, require_service
 

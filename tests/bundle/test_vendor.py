@@ -75,9 +75,11 @@ def test_nitro_is_copied_without_bytecode_or_build_only_code(tmp_path: Path) -> 
     copy_nitro(tmp_path / "vendor", adapter="aws_lambda")
     shipped = tmp_path / "vendor" / "nitro"
     assert (shipped / "core" / "app.py").is_file()
-    assert (shipped / "runtime" / "app.py").is_file() and (shipped / "runtime" / "scan.py").is_file()
+    assert (shipped / "runtime" / "app.py").is_file() and (
+        shipped / "runtime" / "scan.py"
+    ).is_file()
     assert not list((tmp_path / "vendor").rglob("__pycache__"))
-    for build_only in ("cli", "deploy", "bundle", "testing.py"):
+    for build_only in ("cli", "presets", "bundle", "testing.py"):
         assert not (shipped / build_only).exists(), build_only
     assert sorted(p.name for p in (shipped / "adapters").iterdir()) == [
         "__init__.py",
