@@ -351,22 +351,24 @@ def _pip_failure(output: str, target: Target) -> str:
     return f"[nitro:build] installing dependencies for Python {target.python} ({target.arch}) failed:\n{tail}"
 
 
-# Never imported where the app runs: the CLI, presets and deploy code, bundling
-# (build-time only, `nitro.bundle`) and the test client (about half of nitro's size).
+# Never imported where the app runs: the CLI, bundling (build-time only), the test
+# client, and of the presets all but the one entry module a build runs (about half
+# of nitro's size).
 _BUILD_ONLY = {
     "cli",
-    "presets",
     "bundle",
     "testing.py",
     "__main__.py",
 }
 
 
-def copy_nitro(directory: Path, *, adapter: str | None = None) -> None:
+def copy_nitro(directory: Path, *, adapter: str | None = None, preset: str | None = None) -> None:
     """Copy this nitro package (source only, no build-only code) into `directory`/nitro.
 
     With `adapter` (``"aws_lambda"``), only that platform's adapter modules are
-    copied (``adapters/aws_lambda*.py``), not every platform's.
+    copied (``adapters/aws_lambda*.py``), not every platform's. Of the presets only
+    the entry module of `preset` (a folder: ``"aws_lambda"``) ships, with the
+    packages around it: ``presets/aws_lambda/entry.py``.
     """
     source = Path(__file__).resolve().parent.parent
 
@@ -377,6 +379,10 @@ def copy_nitro(directory: Path, *, adapter: str | None = None) -> None:
         skipped |= {n for n in names if prefix + n in _BUILD_ONLY}
         if adapter is not None and rel == "adapters":
             skipped |= {n for n in names if n != "__init__.py" and not n.startswith(adapter)}
+        if rel == "presets":
+            skipped |= {n for n in names if n not in ("__init__.py", preset)}
+        elif rel == f"presets/{preset}":
+            skipped |= {n for n in names if n not in ("__init__.py", "entry.py")}
         return skipped
 
     shutil.copytree(source, directory / "nitro", ignore=ignore, dirs_exist_ok=True)

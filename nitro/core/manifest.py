@@ -11,12 +11,21 @@ each field's annotation when it is a string.
 """
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-__all__ = ["Manifest", "ModuleEntry", "PublicAsset", "RouteEntry", "TaskEntry"]
+__all__ = [
+    "Manifest",
+    "ModuleEntry",
+    "PresetRecord",
+    "PublicAsset",
+    "RouteEntry",
+    "Schedule",
+    "TaskEntry",
+]
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: `preset` (a PresetRecord) replaced the untyped `platform`
 
 
 class RouteEntry(NamedTuple):
@@ -68,17 +77,74 @@ class PublicAsset(NamedTuple):
     max_age: int | None = None
 
 
+class Schedule(NamedTuple):
+    """One cron of `scheduled_tasks` and the tasks each of its ticks runs, as a build
+    records it (checked: the cron is valid, every task exists).
+
+    `trigger` is the platform's name for what fires it (an EventBridge rule-name
+    suffix, an Azure timer function, a Cloud Scheduler job); `expression` is the cron
+    as the platform writes it (``cron(0 3 * * ? *)``, NCRONTAB, unix cron). Both are
+    empty where nitro's own scheduler runs it.
+    """
+
+    cron: str
+    tasks: tuple[str, ...]
+    trigger: str = ""
+    expression: str = ""
+
+
+class PresetRecord(NamedTuple):
+    """What a build hands its entry module, written into ``manifest.json`` by the
+    preset and read at start-up instead of the config: the preset's `name`, its
+    `schedules`, the `storage_defaults` its platform provides (the `data` mount on its
+    KV), where sync code runs by default (`sync_to_thread`: False where one request
+    is served at a time), whether `wait_until` work must end before an invocation
+    returns (`serverless`), and the preset's own checked `options`.
+
+    Example (what the aws-lambda preset records)::
+
+        PresetRecord("aws-lambda", (Schedule("0 3 * * *", ("db:cleanup",), "-cron-1a2b3c4d5e",
+                     "cron(0 3 * * ? *)"),), {"data": {"driver": "dynamodb", ...}},
+                     sync_to_thread=False, serverless=True, options={"memory": 1024, ...})
+    """
+
+    name: str
+    schedules: tuple[Schedule, ...] = ()
+    storage_defaults: Mapping[str, Mapping[str, Any]] = {}
+    sync_to_thread: bool = True
+    serverless: bool = False
+    options: Mapping[str, Any] = {}
+
+    def schedule(self) -> dict[str, list[str]]:
+        """``{cron: [task, ...]}``, as `scheduled_tasks` after checking."""
+        return {s.cron: list(s.tasks) for s in self.schedules}
+
+    def to_json(self) -> dict[str, Any]:
+        data = _compact(self._replace(schedules=()))
+        data.pop("schedules", None)
+        if self.schedules:
+            data["schedules"] = [_compact(s) for s in self.schedules]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PresetRecord":
+        schedules = tuple(
+            Schedule(**{**s, "tasks": tuple(s["tasks"])}) for s in data.get("schedules", ())
+        )
+        return cls(**{**data, "schedules": schedules})
+
+
 class Manifest:
     """Everything the runtime needs to know about a project, without scanning it.
 
-    `public` maps URL paths to assets (built output only); `platform` is what a
-    preset records for run time.
+    `public` maps URL paths to assets (built output only); `preset` is what the
+    preset that built it recorded for run time (None without a build).
     """
 
     __slots__ = (
         "middleware",
-        "platform",
         "plugins",
+        "preset",
         "public",
         "routes",
         "server_app",
@@ -95,7 +161,7 @@ class Manifest:
         server_handler: ModuleEntry | None = None,
         server_app: ModuleEntry | None = None,
         public: dict[str, PublicAsset] | None = None,
-        platform: dict[str, Any] | None = None,
+        preset: PresetRecord | None = None,
     ) -> None:
         self.routes = routes if routes is not None else []
         self.middleware = middleware if middleware is not None else []
@@ -104,7 +170,7 @@ class Manifest:
         self.server_handler = server_handler
         self.server_app = server_app
         self.public = public
-        self.platform = platform if platform is not None else {}
+        self.preset = preset
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Manifest:
@@ -126,8 +192,8 @@ class Manifest:
             data["server_app"] = _compact(self.server_app)
         if self.public is not None:
             data["public"] = {url: _compact(asset) for url, asset in self.public.items()}
-        if self.platform:
-            data["platform"] = self.platform
+        if self.preset is not None:
+            data["preset"] = self.preset.to_json()
         return data
 
     @classmethod
@@ -154,7 +220,7 @@ class Manifest:
             public={url: PublicAsset(**a) for url, a in public.items()}
             if public is not None
             else None,
-            platform=data.get("platform", {}),
+            preset=PresetRecord.from_json(data["preset"]) if data.get("preset") else None,
         )
 
     def write(self, path: Path) -> None:

@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from ..config import ConfigError, NitroConfig, load_config, resolve_env_refs
 from ..core.app import NitroApp
 from ..core.handlers import EventHandler, Middleware, Plugin
 from ..core.loader import ModuleRef
-from ..core.manifest import Manifest
+from ..core.manifest import Manifest, PresetRecord
 from ..core.router import RouteConflictError
 from ..core.runtime_config import apply_env
 from ..core.sync import set_max_threads
@@ -23,7 +24,7 @@ from .deferred import import_check_running
 from .storage import create_storage
 from .tasks import configure_tasks
 
-__all__ = ["load_app", "public_dirs"]
+__all__ = ["load_app", "preset_record", "public_dirs"]
 
 logger = logging.getLogger("nitro")
 
@@ -45,12 +46,12 @@ def load_app(
     dev: bool = False,
     manifest: Manifest | Path | None = None,
     public_dir: Path | None = None,
-    serverless: bool = False,
+    serverless: bool | None = None,
     log_requests: bool | None = None,
-    storage_defaults: dict[str, dict[str, Any]] | None = None,
+    storage_defaults: Mapping[str, Mapping[str, Any]] | None = None,
     scheduler: bool = False,
     prerender: bool = False,
-    sync_to_thread: bool = True,
+    sync_to_thread: bool | None = None,
 ) -> NitroApp:
     """The app for the project at `root`.
 
@@ -60,9 +61,13 @@ def load_app(
     public assets come from its index, served from `public_dir`. `scheduler` runs
     `scheduled_tasks` in this process (the server entry and `nitro dev` ask for it).
     `prerender` (for `nitro build`) serves production routes with the dev storage
-    and database configuration. `sync_to_thread` is the preset's choice of where sync
-    code runs (False where one request is served at a time); the config's
-    `sync_to_thread` wins over it.
+    and database configuration.
+
+    A build's manifest carries what its preset recorded (`PresetRecord`): the
+    schedule (the config's `scheduled_tasks` is not read again), the storage
+    defaults, `serverless` and where sync code runs (`sync_to_thread`: False where one
+    request is served at a time). The arguments of the same names replace them; the
+    config's `sync_to_thread` wins over both.
 
     Options' ``{{VAR}}`` references are resolved here, at start-up. While the build
     prerenders or import-checks the entry (`IMPORT_CHECK_ENV` set), a mount or
@@ -93,8 +98,13 @@ def load_app(
         public: ManifestAssets | DirectoryAssets = ManifestAssets(public_dir, manifest.public)
     else:
         public = DirectoryAssets(public_dirs(root, config))
-    if storage_defaults is None:
-        storage_defaults = manifest.platform.get("storage_defaults")
+    record = manifest.preset
+    if storage_defaults is None and record is not None:
+        storage_defaults = record.storage_defaults
+    if sync_to_thread is None:
+        sync_to_thread = record.sync_to_thread if record is not None else True
+    if serverless is None:
+        serverless = record.serverless if record is not None else False
     defer_unset = prerender or import_check_running(os.environ)
     storage = create_storage(
         root, config, dev=dev or prerender, defaults=storage_defaults, defer_unset=defer_unset
@@ -140,6 +150,21 @@ def load_app(
     app.state["config"] = config
     app.state["manifest"] = manifest
     return app
+
+
+def preset_record(app: NitroApp) -> PresetRecord:
+    """What the preset that built `app` recorded for its entry (the manifest's `preset`).
+
+    Example (in a preset's entry module)::
+
+        schedules = preset_record(app).schedules
+    """
+    record: PresetRecord | None = app.state["manifest"].preset
+    if record is None:
+        raise RuntimeError(
+            "[nitro] this app was not loaded from a build's manifest: build it with `nitro build`"
+        )
+    return record
 
 
 def _websocket_options(config: NitroConfig, *, defer_unset: bool) -> dict[str, Any]:

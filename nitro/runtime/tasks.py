@@ -1,5 +1,6 @@
-"""Tasks for an app: the registry from the manifest, `scheduled_tasks` checked and
-scheduled, runs claimed through shared storage, and the task endpoints."""
+"""Tasks for an app: the registry from the manifest, the schedule (a build's record,
+else `scheduled_tasks` checked), runs claimed through shared storage, and the task
+endpoints."""
 
 from __future__ import annotations
 
@@ -77,7 +78,10 @@ def configure_tasks(
         app.tasks.add(
             entry.name, ModuleRef(app.root, entry.file, entry.export, (Task,)), entry.description
         )
-    schedule = schedule_from_config(config.scheduled_tasks, app.tasks.names())
+    if manifest.preset is not None:  # a build: the preset recorded the checked schedule
+        schedule = manifest.preset.schedule()
+    else:
+        schedule = schedule_from_config(config.scheduled_tasks, app.tasks.names())
     app.state["scheduled_tasks"] = schedule
     if scheduler and schedule:
         from ..core.scheduler import Scheduler

@@ -230,21 +230,28 @@ def test_build_output(built: Path) -> None:
         assert f"_vendor/nitro/storage_drivers/__pycache__/{module}.cpython-312.pyc" in compiled
     assert "_vendor/nitro/storage_drivers/redis.py" in names
     assert "_vendor/nitro/storage_drivers/__pycache__/redis.cpython-312.pyc" not in compiled
-    assert not any(
-        n.startswith(("_vendor/nitro/cli/", "_vendor/nitro/presets/", "_vendor/nitro/bundle/"))
-        for n in names
-    )
+    assert not any(n.startswith(("_vendor/nitro/cli/", "_vendor/nitro/bundle/")) for n in names)
+    shipped_presets = {
+        n for n in names if n.startswith("_vendor/nitro/presets/") and "__pycache__" not in n
+    }
+    assert shipped_presets == {  # only the entry module index.py runs
+        "_vendor/nitro/presets/__init__.py",
+        "_vendor/nitro/presets/aws_lambda/__init__.py",
+        "_vendor/nitro/presets/aws_lambda/entry.py",
+    }
     assert "_vendor/nitro/adapters/vercel.py" not in names
 
     manifest = json.loads((out / "server" / "manifest.json").read_text())
-    platform = manifest["platform"]
-    assert platform["storage_defaults"] == {
+    record = manifest["preset"]
+    assert record["name"] == "aws-lambda"
+    assert record["storage_defaults"] == {
         "data": {"driver": "dynamodb", "table": "{{NITRO_DYNAMODB_TABLE}}"}
     }
-    [schedule] = platform["schedules"]
+    assert record["sync_to_thread"] is False and record["serverless"] is True
+    [schedule] = record["schedules"]
     assert schedule["cron"] == "0 0 1 1 *" and schedule["tasks"] == ["cms:update"]
     assert schedule["expression"] == "cron(0 0 1 1 ? *)"
-    assert schedule["rule_suffix"].startswith("-cron-")
+    assert schedule["trigger"].startswith("-cron-")
 
     template = yaml.safe_load((out / "template.yaml").read_text())
     function = template["Resources"]["NitroFunction"]["Properties"]

@@ -174,10 +174,10 @@ def test_output_layout(built: Path) -> None:
     assert not list(built.joinpath(".output").rglob("local.settings.json"))  # never shipped
     assert "local.settings.json" in (server / ".funcignore").read_text()
     manifest = json.loads((server / "manifest.json").read_text())
-    assert manifest["platform"]["timers"] == [
-        {"name": TIMER, "cron": CRON, "schedule": "0 0 0 1 1 *"}
+    assert manifest["preset"]["schedules"] == [
+        {"cron": CRON, "tasks": ["cms:update"], "trigger": TIMER, "expression": "0 0 0 1 1 *"}
     ]
-    assert manifest["platform"]["storage_defaults"]["data"]["driver"] == "azure-blob"
+    assert manifest["preset"]["storage_defaults"]["data"]["driver"] == "azure-blob"
     info = json.loads((built / ".output" / "nitro.json").read_text())
     assert info["preset"] == "azure-functions"
     assert info["commands"]["deploy"] == (

@@ -72,15 +72,22 @@ def test_a_dependency_without_a_wheel_for_the_target_fails_naming_it(tmp_path: P
 
 
 def test_nitro_is_copied_without_bytecode_or_build_only_code(tmp_path: Path) -> None:
-    copy_nitro(tmp_path / "vendor", adapter="aws_lambda")
+    copy_nitro(tmp_path / "vendor", adapter="aws_lambda", preset="aws_lambda")
     shipped = tmp_path / "vendor" / "nitro"
     assert (shipped / "core" / "app.py").is_file()
-    assert (shipped / "runtime" / "app.py").is_file() and (
-        shipped / "runtime" / "scan.py"
-    ).is_file()
+    assert (shipped / "runtime" / "app.py").is_file()
+    assert (shipped / "runtime" / "scan.py").is_file()
     assert not list((tmp_path / "vendor").rglob("__pycache__"))
-    for build_only in ("cli", "presets", "bundle", "testing.py"):
+    for build_only in ("cli", "bundle", "testing.py"):
         assert not (shipped / build_only).exists(), build_only
+    # Of the presets, only the entry module the build runs (and its packages).
+    presets = sorted(p.relative_to(shipped).as_posix() for p in (shipped / "presets").rglob("*"))
+    assert presets == [
+        "presets/__init__.py",
+        "presets/aws_lambda",
+        "presets/aws_lambda/__init__.py",
+        "presets/aws_lambda/entry.py",
+    ]
     assert sorted(p.name for p in (shipped / "adapters").iterdir()) == [
         "__init__.py",
         "aws_lambda.py",

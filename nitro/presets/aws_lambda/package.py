@@ -52,7 +52,7 @@ def package(
     wanted = sorted(set(requirements))
     log(f"vendoring {len(wanted)} requirements for Python {target.python} ({target.arch})")
     vendor(wanted, server / "_vendor", target, exclude=PROVIDED_BY_RUNTIME)
-    copy_nitro(server / "_vendor", adapter="aws_lambda")
+    copy_nitro(server / "_vendor", adapter="aws_lambda", preset="aws_lambda")
     python = find_python(target.python)
     if python is None:
         log(

@@ -140,7 +140,7 @@ def http_v2_event(
 def main(server_dir: str) -> None:
     server = Path(server_dir).resolve()
     manifest = json.loads((server / "manifest.json").read_text(encoding="utf-8"))
-    options = manifest.get("platform", {}).get("aws_lambda", {})
+    options = (manifest.get("preset") or {}).get("options", {})  # the PresetRecord
     name = os.environ.setdefault("AWS_LAMBDA_FUNCTION_NAME", "nitro-preview")
     os.environ.setdefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(options.get("memory", 1024)))
     os.environ.setdefault("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))

@@ -26,11 +26,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ...config import NitroConfig
+from ...core.manifest import Schedule
 from .deploy.names import STAGE_PATTERN, Names
 from .deploy.resources import Resources, describe
 
@@ -214,7 +215,7 @@ def write_template(
     path: Path,
     project: str,
     options: Mapping[str, Any],
-    schedules: list[dict[str, Any]],
+    schedules: Sequence[Schedule],
     config: NitroConfig,
     log: Callable[[str], None],
 ) -> dict[str, str]:

@@ -51,8 +51,8 @@ DOCKERIGNORE = "**/__pycache__\n**/*.pyc\nserver/app/.data\n"
 def build(ctx: BuildContext) -> None:
     check_options("docker", ctx.config.docker, ["python"])
     python = str(ctx.config.docker.get("python", "3.12"))
-    server = write_server_output(ctx, "docker")
-    copy_nitro(server / "_vendor", adapter="uvicorn")
+    server = write_server_output(ctx, preset)
+    copy_nitro(server / "_vendor", adapter="uvicorn", preset="server")
     # The image's Linux runs on this machine's architecture unless built for another.
     target = Target(python=python, arch=machine_arch())
     write_requirements(server, ctx.requirements(target, platform=SERVER_RUNTIME))

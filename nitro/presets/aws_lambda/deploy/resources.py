@@ -30,6 +30,7 @@ from typing import Any
 
 from ....config import ConfigError
 from ....config.env import resolve_env_refs
+from ....core.manifest import Schedule
 from .names import Names
 
 __all__ = [
@@ -201,14 +202,14 @@ class Resources:
 def describe(
     names: Names,
     options: Mapping[str, Any],
-    schedules: Sequence[Mapping[str, Any]],
+    schedules: Sequence[Schedule],
     storage: Mapping[str, Mapping[str, Any]],
     environment: Mapping[str, str],
     log: Callable[[str], None],
 ) -> Resources:
     """The app's resources. `options`: the build's `aws_lambda` options (`runtime`,
-    `architecture`, `memory`, `timeout`, `url_auth`); `schedules`: the build manifest's
-    ``platform["schedules"]``; `environment`: the function's variables but the data
+    `architecture`, `memory`, `timeout`, `url_auth`); `schedules`: the ones the build
+    recorded (its manifest's `preset`); `environment`: the function's variables but the data
     table's (``{{VAR}}`` in a mount's bucket or table resolves from it)."""
     table = DataTable(names.table) if "data" not in storage else None
     owned = {"NITRO_DYNAMODB_TABLE": table.name} if table is not None else {}
@@ -229,7 +230,7 @@ def describe(
         policy_name=names.policy,
         statements=role_statements(names, table, grants),
     )
-    rules = tuple(Rule(str(s["cron"]), str(s["expression"]), tuple(s["tasks"])) for s in schedules)
+    rules = tuple(Rule(s.cron, s.expression, s.tasks) for s in schedules)
     url_auth = str(options.get("url_auth", "NONE"))
     return Resources(names, function, role, url_auth, table, rules, grants)
 

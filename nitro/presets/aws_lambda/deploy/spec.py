@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ....bundle.output import built_preset
 from ....config import NitroConfig
+from ....core.manifest import Manifest
 from ...errors import DeployError
 from .names import Names
 from .resources import Resources, describe
@@ -75,7 +76,9 @@ def load_spec(
         )
     try:
         info = json.loads(info_path.read_text())["aws_lambda"]
-        platform = json.loads(manifest_path.read_text())["platform"]
+        record = Manifest.read(manifest_path).preset
+        if record is None:
+            raise KeyError("preset")
     except (OSError, ValueError, KeyError) as exc:
         raise DeployError(
             f"[nitro:deploy] the build in {out} is incomplete ({exc}): build again"
@@ -84,10 +87,9 @@ def load_spec(
     env = function_environment(
         info.get("environment", {}), os.environ if environ is None else environ
     )
-    schedules = list(platform.get("schedules", []))
     return Spec(
         zip_path=zip_path,
         code_sha256=code_sha256(zip_path),
         zip_size=zip_path.stat().st_size,
-        resources=describe(names, options, schedules, config.storage, env, log),
+        resources=describe(names, options, record.schedules, config.storage, env, log),
     )
