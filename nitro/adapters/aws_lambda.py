@@ -6,7 +6,8 @@ in a build). It looks at the event's shape and picks one branch:
 | event | branch | answer |
 |---|---|---|
 | API Gateway REST v1, HTTP API v2, Function URL, ALB | `aws_lambda_http` (one class per shape) | the platform's HTTP response |
-| ``{"nitro:task": name, "payload": {...}}`` (an EventBridge rule's ``Input``, or a direct invoke) | `run_task_event` | ``{"result": value}`` |
+| ``{"nitro:task": name, "nitro:cron": cron}`` (an EventBridge rule's ``Input``: one target per task) | `run_task_event`: that task of the cron's tick | ``{"result": value}`` |
+| ``{"nitro:task": name, "payload": {...}}`` (a direct invoke) | `run_task_event` | ``{"result": value}`` |
 | EventBridge ``"Scheduled Event"`` (a rule without ``Input``) | `run_scheduled_event`: the tasks of the rule's cron | ``{"result": {task: value}}`` |
 | SQS, each record's body ``{"nitro:task": name, "payload": ...}`` | `run_sqs_event` | ``{"batchItemFailures": [...]}`` |
 
@@ -41,7 +42,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message
 
 from ..core.app import NitroApp
-from ..core.tasks import run_tick
+from ..core.tasks import CRON_KEY, TASK_KEY
 from .aws_lambda_http import Headers, Shape, request_body, scope_for, shape_of
 
 __all__ = [
@@ -52,8 +53,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("nitro")
-
-TASK_KEY = "nitro:task"
 
 
 class UnsupportedEventError(ValueError):
@@ -207,23 +206,26 @@ async def run_http(app: ASGIApp, scope: dict[str, Any], body: bytes) -> tuple[in
 
 
 async def run_task_event(app: NitroApp, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """``{"nitro:task": name, "payload": {...}}`` -> ``{"result": value}``.
+    """``{"nitro:task": name, ...}`` -> ``{"result": value}``.
 
-    Without a ``payload`` key the event is an EventBridge rule's ``Input`` (the
-    schedule's targets carry only the task name), so the payload is
-    ``{"scheduled_time": ...}``: the current minute, which is the tick that fired
-    (EventBridge schedules have minute precision and fire within that minute).
+    With ``"nitro:cron"`` (the input of an EventBridge rule's target: one target per
+    task) it is that task of the cron's tick, run by the schedule's rule
+    (``app.tasks.run_scheduled``: ``scheduled_time`` is the tick at the time of the
+    invocation, a failure fails it); otherwise the task runs with the event's
+    ``payload`` (none: ``{}``).
     """
     name = event[TASK_KEY]
     if not isinstance(name, str):
         raise UnsupportedEventError(f"[nitro:aws-lambda] {TASK_KEY!r} must be a task name")
-    if "payload" in event:
-        payload = event["payload"]
-    else:
-        now = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
-        payload = {"scheduled_time": now.isoformat()}
-    result = await app.tasks.run(name, payload, {"lambda_context": context})
-    return {"result": result}
+    task_context = {"lambda_context": context}
+    cron = event.get(CRON_KEY)
+    if cron is None:
+        result = await app.tasks.run(name, event.get("payload"), task_context)
+        return {"result": result}
+    if not isinstance(cron, str):
+        raise UnsupportedEventError(f"[nitro:aws-lambda] {CRON_KEY!r} must be a cron")
+    run = await app.tasks.run_scheduled(cron, only=[name], context=task_context)
+    return {"result": run.results.get(name)}
 
 
 def rule_name_from_arn(arn: str) -> str:
@@ -234,9 +236,10 @@ def rule_name_from_arn(arn: str) -> str:
 async def run_scheduled_event(
     app: NitroApp, event: dict[str, Any], context: Any, schedules: Mapping[str, str]
 ) -> dict[str, Any]:
-    """An EventBridge "Scheduled Event": run every task of the rule's cron, with
-    ``scheduled_time`` from the event's ``time``; a failed task fails the invocation
-    (after the others ran), so EventBridge's retry policy applies."""
+    """An EventBridge "Scheduled Event": the tick of the rule's cron (found by the
+    rule name's suffix), fired at the event's ``time``, run by the schedule's rule
+    (``app.tasks.run_scheduled``); a failed task fails the invocation after the
+    others ran, so EventBridge's retry policy applies."""
     rules = [rule_name_from_arn(arn) for arn in event.get("resources") or []]
     cron = next(
         (cron for rule in rules for suffix, cron in schedules.items() if rule.endswith(suffix)),
@@ -248,19 +251,10 @@ async def run_scheduled_event(
             "schedule of this build has that rule name; rebuild and redeploy, or give the "
             'rule\'s target the input {"nitro:task": "<name>"}'
         )
-    tasks: list[str] = app.state.get("scheduled_tasks", {}).get(cron, [])
     time = event.get("time")
-    scheduled = _utc_iso(time) if isinstance(time, str) else None
-    results, failures = await run_tick(
-        app,
-        tasks,
-        {"scheduled_time": scheduled},
-        {"lambda_context": context, "cron": cron},
-        label=str(scheduled),
-    )
-    if failures:
-        raise RuntimeError(f"[nitro:tasks] scheduled task(s) failed: {', '.join(failures)}")
-    return {"result": results}
+    fired_at = _parse_time(time) if isinstance(time, str) else None
+    run = await app.tasks.run_scheduled(cron, fired_at, context={"lambda_context": context})
+    return {"result": run.results}
 
 
 async def run_sqs_event(app: NitroApp, records: list[Any], context: Any) -> dict[str, Any]:
@@ -288,15 +282,13 @@ async def run_sqs_event(app: NitroApp, records: list[Any], context: Any) -> dict
     return {"batchItemFailures": failures}
 
 
-def _utc_iso(value: str) -> str:
-    """``2026-01-01T03:00:00Z`` -> ``2026-01-01T03:00:00+00:00`` (nitro's scheduled_time)."""
+def _parse_time(value: str) -> datetime.datetime | None:
+    """EventBridge's ``2026-01-01T03:00:00Z`` as a UTC datetime (None when unreadable)."""
     try:
         parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        return value
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed.astimezone(datetime.UTC).isoformat()
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=datetime.UTC)
 
 
 def _describe(value: Any) -> str:

@@ -40,7 +40,7 @@ async def _main(args: argparse.Namespace, root: Any, payload: Any) -> int:
     try:
         if args.task_command == "list":
             schedules: dict[str, list[str]] = {}
-            for cron, names in app.state["scheduled_tasks"].items():
+            for cron, names in app.tasks.schedule.items():
                 for name in names:
                     schedules.setdefault(name, []).append(cron)
             for name, info in app.tasks.describe().items():

@@ -129,7 +129,7 @@ class NitroApp:
         self.websocket_options: dict[str, Any] = dict(websocket or {})
         self._hub: Hub | None = None
         self.state["rule_caches"] = {}
-        self.tasks = TaskRegistry(to_thread=lambda: self.sync_to_thread)
+        self.tasks = TaskRegistry(to_thread=lambda: self.sync_to_thread, report=self.capture_error)
         self.databases: dict[str, Database] = {}
         self.scheduler: Scheduler | None = None
         self.middleware: list[Middleware] = []

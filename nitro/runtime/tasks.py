@@ -4,7 +4,6 @@ endpoints."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import socket
@@ -20,7 +19,7 @@ from ..core.tasks import Task
 from ..core.tasks_endpoints import register_task_endpoints
 
 if TYPE_CHECKING:
-    from ..core.scheduler import Claim
+    from ..core.schedule import Claim
 
 __all__ = ["configure_tasks", "schedule_from_config", "task_claim"]
 
@@ -33,7 +32,7 @@ def schedule_from_config(
     """`scheduled_tasks` as ``{cron: [task, ...]}``; a bad cron or unknown task is a ConfigError."""
     if not scheduled:
         return {}
-    from ..core.scheduler import cron_error  # only apps with scheduled tasks need it
+    from ..core.schedule import cron_error  # only apps with scheduled tasks need it
 
     schedule: dict[str, list[str]] = {}
     for cron, tasks in scheduled.items():
@@ -82,14 +81,9 @@ def configure_tasks(
         schedule = manifest.preset.schedule()
     else:
         schedule = schedule_from_config(config.scheduled_tasks, app.tasks.names())
-    app.state["scheduled_tasks"] = schedule
+    app.tasks.schedule = schedule
     if scheduler and schedule:
         from ..core.scheduler import Scheduler
 
-        app.scheduler = Scheduler(
-            schedule,
-            app.tasks.run,
-            report=functools.partial(app.capture_error, log=False),  # the scheduler logs it
-            claim=task_claim(app.storage),
-        )
+        app.scheduler = Scheduler(app.tasks, claim=task_claim(app.storage))
     register_task_endpoints(app, dev=dev, secret=os.environ.get("NITRO_TASKS_SECRET") or None)

@@ -262,7 +262,9 @@ def test_build_output(built: Path) -> None:
     assert table["KeySchema"] == [{"AttributeName": "key", "KeyType": "HASH"}]
     rule = template["Resources"]["NitroCron0"]["Properties"]
     assert rule["ScheduleExpression"] == "cron(0 0 1 1 ? *)"
-    assert [json.loads(t["Input"]) for t in rule["Targets"]] == [{"nitro:task": "cms:update"}]
+    assert [json.loads(t["Input"]) for t in rule["Targets"]] == [
+        {"nitro:task": "cms:update", "nitro:cron": "0 0 1 1 *"}
+    ]
 
     info = json.loads((out / "nitro.json").read_text())
     assert info["preset"] == "aws-lambda"
@@ -353,9 +355,9 @@ def test_task_event_returns_its_result(invoke: Invoker) -> None:
 
 
 def test_rule_input_runs_the_task_as_scheduled(invoke: Invoker) -> None:
-    answer = invoke(events.task_event("cms:update"))  # what the rule's Input sends
+    answer = invoke(events.task_event("cms:update", cron="0 0 1 1 *"))  # a rule target's Input
     scheduled = answer["result"]["scheduled_time"]
-    assert scheduled.endswith(":00+00:00")  # the minute that fired, UTC
+    assert scheduled.endswith("-01-01T00:00:00+00:00")  # the cron's latest tick, UTC
 
 
 def test_scheduled_event_runs_the_rules_tasks(invoke: Invoker, built: Path) -> None:

@@ -160,7 +160,8 @@ def test_deploy_creates_every_resource_then_changes_nothing(
         expected = {"*/5 * * * *": "cron(0/5 * * * ? *)", "0 3 * * *": "cron(0 3 * * ? *)"}
         assert found["ScheduleExpression"] == expected[cron]
         assert [(t["Id"], t["Arn"], json.loads(t["Input"])) for t in found["Targets"]] == [
-            (f"task{i}", alias["AliasArn"], {"nitro:task": task}) for i, task in enumerate(tasks)
+            (f"task{i}", alias["AliasArn"], {"nitro:task": task, "nitro:cron": cron})
+            for i, task in enumerate(tasks)
         ]
         permission = granted[f"nitro-{found['Name']}"]
         assert permission["Principal"] == {"Service": "events.amazonaws.com"}
@@ -235,10 +236,12 @@ def test_a_second_deploy_changes_only_what_changed(
     assert sorted(rules) == sorted(rule("chg", cron) for cron in schedule)
     weekdays = rules[rule("chg", "0 12 * * 1-5")]
     assert weekdays["ScheduleExpression"] == "cron(0 12 ? * MON-FRI *)"
-    assert [json.loads(t["Input"]) for t in weekdays["Targets"]] == [{"nitro:task": "mail:digest"}]
+    assert [json.loads(t["Input"]) for t in weekdays["Targets"]] == [
+        {"nitro:task": "mail:digest", "nitro:cron": "0 12 * * 1-5"}
+    ]
     nightly = rules[rule("chg", "0 3 * * *")]["Targets"]
     assert [(t["Id"], json.loads(t["Input"])) for t in nightly] == [
-        ("task0", {"nitro:task": "db:cleanup"})
+        ("task0", {"nitro:task": "db:cleanup", "nitro:cron": "0 3 * * *"})
     ]
     granted = statements(aws_env, "shop-chg")
     assert f"nitro-{rule('chg', '*/5 * * * *')}" not in granted

@@ -212,9 +212,9 @@ def test_what_the_template_makes(built: Built) -> None:
         ]
         weekdays = next(r for r in rules if r["ScheduleExpression"] == "cron(0 3 ? * MON-FRI *)")
         assert [json.loads(t["Input"]) for t in weekdays["Targets"]] == [
-            {"nitro:task": "db:cleanup"},
-            {"nitro:task": "report"},
-            {"nitro:task": "mail:digest"},
+            {"nitro:task": "db:cleanup", "nitro:cron": "0 3 * * 1-5"},
+            {"nitro:task": "report", "nitro:cron": "0 3 * * 1-5"},
+            {"nitro:task": "mail:digest", "nitro:cron": "0 3 * * 1-5"},
         ]
         assert all(t["Arn"] == {"Ref": "NitroFunction.Alias"} for t in weekdays["Targets"])
 

@@ -34,5 +34,5 @@ def create_app(function: Path) -> NitroApp:
         manifest=function / "manifest.json",
         public_dir=function / "public",  # an empty index: Vercel's CDN serves public assets
     )
-    claim = task_claim(app.storage) if app.state["scheduled_tasks"] else None
+    claim = task_claim(app.storage) if app.tasks.schedule else None
     return vercel_app(app, claim=claim)

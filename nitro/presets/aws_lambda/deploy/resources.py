@@ -9,7 +9,7 @@ the config's storage mounts into `Resources`:
 | role, inline policy ``nitro`` | trusted by Lambda; its logs, the data table, the storage mounts' buckets and tables |
 | Function URL | on the alias; auth ``NONE`` (public, the default) or ``AWS_IAM`` |
 | data table ``{name}-{stage}-data`` | only while the `data` mount is the default; kept when the app is removed |
-| EventBridge rule per cron | one target per task on the alias, input ``{"nitro:task": name}`` |
+| EventBridge rule per cron | one target per task on the alias, input ``{"nitro:task": name, "nitro:cron": cron}`` |
 
 The SAM template (`aws_lambda_sam`, written by the build) and `nitro deploy aws`
 (`spec.load_spec`) are both made from it, so they cannot disagree on what the function
@@ -177,9 +177,15 @@ class Rule:
         return f"nitro scheduled_tasks {self.cron!r}: {', '.join(self.tasks)}"[:512]
 
     def targets(self, alias_arn: Any) -> list[dict[str, Any]]:
-        """One target per task, each invoking the alias with ``{"nitro:task": name}``."""
+        """One target per task, each invoking the alias with ``{"nitro:task": name,
+        "nitro:cron": cron}``: that task of this cron's tick (its own invocation, timeout
+        and retries), run by the schedule's rule (``app.tasks.run_scheduled``)."""
         return [
-            {"Id": f"task{position}", "Arn": alias_arn, "Input": json.dumps({"nitro:task": task})}
+            {
+                "Id": f"task{position}",
+                "Arn": alias_arn,
+                "Input": json.dumps({"nitro:task": task, "nitro:cron": self.cron}),
+            }
             for position, task in enumerate(self.tasks)
         ]
 
