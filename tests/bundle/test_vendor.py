@@ -91,7 +91,10 @@ def test_nitro_is_copied_without_bytecode_or_build_only_code(tmp_path: Path) -> 
     assert sorted(p.name for p in (shipped / "adapters").iterdir()) == [
         "__init__.py",
         "aws_lambda.py",
+        "aws_lambda_asgi.py",
         "aws_lambda_http.py",
+        "aws_lambda_source.py",
+        "aws_lambda_tasks.py",
     ]
 
 
