@@ -17,8 +17,7 @@ from typing import Any
 from ..config import NitroConfig
 from ..core.manifest import PublicAsset
 from ..core.utils.static import PublicDir, scan_public
-from ..runtime.app import public_dirs
-from ..runtime.deferred import IMPORT_CHECK_ENV
+from ..runtime.app import IMPORT_CHECK_ENV, public_dirs
 from .compress import compress_public
 
 __all__ = [

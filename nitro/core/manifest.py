@@ -4,14 +4,16 @@
 the file system; `nitro dev` scans on each (re)start. Everything here is plain
 data: loading the modules it names is a separate, lazy step (`core.loader`).
 
-The records are `NamedTuple`s rather than frozen dataclasses, which cost several
-times as much to define (every cold start defines these). For the same reason this
-module does not use ``from __future__ import annotations``: a NamedTuple compiles
-each field's annotation when it is a string.
+The records made by the thousand (routes, assets) are `NamedTuple`s rather than
+frozen dataclasses, which cost several times as much to define (every cold start
+defines these); the two made once per start-up (`Schedule`, `PresetRecord`) are
+plain slotted classes, cheaper still to define. For the same reason this module does
+not use ``from __future__ import annotations``: a NamedTuple compiles each field's
+annotation when it is a string.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -77,7 +79,25 @@ class PublicAsset(NamedTuple):
     max_age: int | None = None
 
 
-class Schedule(NamedTuple):
+class _Record:
+    """A plain record: defining a class with ``__slots__`` costs a fraction of what a
+    NamedTuple does, and these are made only once per start-up."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable fields (dicts): not hashable
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class Schedule(_Record):
     """One cron of `scheduled_tasks` and the tasks each of its ticks runs, as a build
     records it (checked: the cron is valid, every task exists).
 
@@ -87,13 +107,26 @@ class Schedule(NamedTuple):
     empty where nitro's own scheduler runs it.
     """
 
-    cron: str
-    tasks: tuple[str, ...]
-    trigger: str = ""
-    expression: str = ""
+    __slots__ = ("cron", "expression", "tasks", "trigger")
+
+    def __init__(
+        self, cron: str, tasks: Iterable[str], trigger: str = "", expression: str = ""
+    ) -> None:
+        self.cron = cron
+        self.tasks: tuple[str, ...] = tuple(tasks)
+        self.trigger = trigger
+        self.expression = expression
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"cron": self.cron, "tasks": list(self.tasks)}
+        if self.trigger:
+            data["trigger"] = self.trigger
+        if self.expression:
+            data["expression"] = self.expression
+        return data
 
 
-class PresetRecord(NamedTuple):
+class PresetRecord(_Record):
     """What a build hands its entry module, written into ``manifest.json`` by the
     preset and read at start-up instead of the config: the preset's `name`, its
     `schedules`, the `storage_defaults` its platform provides (the `data` mount on its
@@ -103,35 +136,64 @@ class PresetRecord(NamedTuple):
 
     Example (what the aws-lambda preset records)::
 
-        PresetRecord("aws-lambda", (Schedule("0 3 * * *", ("db:cleanup",), "-cron-1a2b3c4d5e",
-                     "cron(0 3 * * ? *)"),), {"data": {"driver": "dynamodb", ...}},
+        PresetRecord("aws-lambda", [Schedule("0 3 * * *", ["db:cleanup"], "-cron-1a2b3c4d5e",
+                     "cron(0 3 * * ? *)")], {"data": {"driver": "dynamodb", ...}},
                      sync_to_thread=False, serverless=True, options={"memory": 1024, ...})
     """
 
-    name: str
-    schedules: tuple[Schedule, ...] = ()
-    storage_defaults: Mapping[str, Mapping[str, Any]] = {}
-    sync_to_thread: bool = True
-    serverless: bool = False
-    options: Mapping[str, Any] = {}
+    __slots__ = (
+        "name",
+        "options",
+        "schedules",
+        "serverless",
+        "storage_defaults",
+        "sync_to_thread",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        schedules: Iterable[Schedule] = (),
+        storage_defaults: Mapping[str, Mapping[str, Any]] | None = None,
+        sync_to_thread: bool = True,
+        serverless: bool = False,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.schedules: tuple[Schedule, ...] = tuple(schedules)
+        self.storage_defaults: Mapping[str, Mapping[str, Any]] = storage_defaults or {}
+        self.sync_to_thread = sync_to_thread
+        self.serverless = serverless
+        self.options: Mapping[str, Any] = options or {}
 
     def schedule(self) -> dict[str, list[str]]:
         """``{cron: [task, ...]}``, as `scheduled_tasks` after checking."""
         return {s.cron: list(s.tasks) for s in self.schedules}
 
     def to_json(self) -> dict[str, Any]:
-        data = _compact(self._replace(schedules=()))
-        data.pop("schedules", None)
+        data: dict[str, Any] = {"name": self.name}
         if self.schedules:
-            data["schedules"] = [_compact(s) for s in self.schedules]
+            data["schedules"] = [s.to_json() for s in self.schedules]
+        if self.storage_defaults:
+            data["storage_defaults"] = self.storage_defaults
+        if not self.sync_to_thread:
+            data["sync_to_thread"] = False
+        if self.serverless:
+            data["serverless"] = True
+        if self.options:
+            data["options"] = self.options
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PresetRecord":
-        schedules = tuple(
-            Schedule(**{**s, "tasks": tuple(s["tasks"])}) for s in data.get("schedules", ())
+        return cls(
+            data["name"],
+            [Schedule(**s) for s in data.get("schedules", ())],
+            data.get("storage_defaults"),
+            data.get("sync_to_thread", True),
+            data.get("serverless", False),
+            data.get("options"),
         )
-        return cls(**{**data, "schedules": schedules})
 
 
 class Manifest:

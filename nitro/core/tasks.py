@@ -12,16 +12,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from .errors import HTTPError
 from .loader import ModuleRef
 from .sync import run_user_code
 
 if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import Protocol
+
     from .event import Event
     from .schedule import Claim, ScheduledRun
+
+    class ErrorReport(Protocol):
+        """The app's `capture_error`: where a scheduled run's failures are reported."""
+
+        def __call__(
+            self, error: BaseException, event: Event | None = None, *, log: bool = True
+        ) -> Awaitable[None]: ...
+
 
 __all__ = ["CRON_KEY", "TASK_KEY", "Task", "TaskRegistry", "define_task", "run_task"]
 
@@ -86,14 +96,6 @@ def define_task(
     if fn is None:
         return lambda f: Task(f, name=name, description=description)
     return Task(fn, name=name, description=description)
-
-
-class ErrorReport(Protocol):
-    """The app's `capture_error`: where a scheduled run's failures are reported."""
-
-    def __call__(
-        self, error: BaseException, event: Event | None = None, *, log: bool = True
-    ) -> Awaitable[None]: ...
 
 
 class TaskRegistry:

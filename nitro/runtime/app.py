@@ -20,11 +20,15 @@ from ..core.runtime_config import apply_env
 from ..core.sync import set_max_threads
 from ..core.utils.static import DirectoryAssets, ManifestAssets, PublicDir
 from .database import create_databases, dispose_databases
-from .deferred import import_check_running
 from .storage import create_storage
 from .tasks import configure_tasks
 
-__all__ = ["load_app", "preset_record", "public_dirs"]
+__all__ = ["IMPORT_CHECK_ENV", "load_app", "preset_record", "public_dirs"]
+
+IMPORT_CHECK_ENV = "NITRO_IMPORT_CHECK"
+"""Set to ``1`` by the build's import check: `load_app` then defers what waits for
+start-up settings (the entry is imported to prove it loads, not started; see
+`nitro.runtime.deferred`)."""
 
 logger = logging.getLogger("nitro")
 
@@ -105,7 +109,7 @@ def load_app(
         sync_to_thread = record.sync_to_thread if record is not None else True
     if serverless is None:
         serverless = record.serverless if record is not None else False
-    defer_unset = prerender or import_check_running(os.environ)
+    defer_unset = prerender or os.environ.get(IMPORT_CHECK_ENV) == "1"
     storage = create_storage(
         root, config, dev=dev or prerender, defaults=storage_defaults, defer_unset=defer_unset
     )

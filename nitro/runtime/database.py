@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from ..config import ConfigError, NitroConfig, resolve_env_refs
 from ..core.database import Database
 from ..sql_connectors import create_connector
-from .deferred import UnavailableConnector, check_connector
 
 if TYPE_CHECKING:
     from ..core.app import NitroApp
@@ -57,6 +56,8 @@ def create_databases(
         except ConfigError as exc:
             if not defer_unset:
                 raise
+            from .deferred import UnavailableConnector, check_connector
+
             try:
                 check_connector(entry["connector"])
             except (ValueError, ImportError) as error:

@@ -8,33 +8,20 @@ connection whose variable is not set is not made: it stands in as unavailable (a
 use says which variable it waits for). What can be checked without its settings
 still is: the driver or connector must be a known one, and the libraries it
 requires must be installed where the app runs, as they must be at start-up.
+(`load_app` knows the build is importing it by `IMPORT_CHECK_ENV`; this module is
+imported only when something waits.)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
 from ..core.database import DatabaseError
 from ..core.registry import import_registered, missing_extra
 
-__all__ = [
-    "IMPORT_CHECK_ENV",
-    "UnavailableConnector",
-    "check_connector",
-    "check_driver",
-    "import_check_running",
-]
-
-IMPORT_CHECK_ENV = "NITRO_IMPORT_CHECK"
-"""Set to ``1`` by the build's import check: `load_app` then defers what waits for
-start-up settings (the entry is imported to prove it loads, not started)."""
-
-
-def import_check_running(environ: Mapping[str, str]) -> bool:
-    return environ.get(IMPORT_CHECK_ENV) == "1"
+__all__ = ["UnavailableConnector", "check_connector", "check_driver"]
 
 
 def check_driver(name: str) -> None:

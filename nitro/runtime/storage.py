@@ -10,7 +10,6 @@ from typing import Any
 from ..config import ConfigError, NitroConfig, resolve_env_refs
 from ..core.storage import Storage, StorageError
 from ..storage_drivers import create_driver
-from .deferred import check_driver
 
 __all__ = ["UnavailableDriver", "create_storage", "default_mounts"]
 
@@ -57,6 +56,8 @@ def create_storage(
             resolved = resolve_env_refs(dict(options), env, where)
         except ConfigError as exc:
             if defer_unset:
+                from .deferred import check_driver
+
                 try:
                     check_driver(options["driver"])
                 except (ValueError, ImportError) as error:

@@ -16,7 +16,6 @@ from ..core.loader import ModuleRef
 from ..core.manifest import Manifest
 from ..core.storage import Storage
 from ..core.tasks import Task
-from ..core.tasks_endpoints import register_task_endpoints
 
 if TYPE_CHECKING:
     from ..core.schedule import Claim
@@ -86,4 +85,8 @@ def configure_tasks(
         from ..core.scheduler import Scheduler
 
         app.scheduler = Scheduler(app.tasks, claim=task_claim(app.storage))
-    register_task_endpoints(app, dev=dev, secret=os.environ.get("NITRO_TASKS_SECRET") or None)
+    secret = os.environ.get("NITRO_TASKS_SECRET") or None
+    if dev or secret:  # a production build without the secret has no endpoints: no import
+        from ..core.tasks_endpoints import register_task_endpoints
+
+        register_task_endpoints(app, dev=dev, secret=secret)

@@ -155,3 +155,38 @@ async def test_vercel_entry(tmp_path: Path) -> None:
         # The cron route answers for the recorded schedule (no CRON_SECRET set here).
         ran = await client.get("/_vercel/cron", params={"schedule": CRON})
         assert ran.json()["results"] == {"report": {"scheduled_time": ran.json()["scheduled_time"]}}
+
+
+# What a cold start does not need stays unloaded: scheduling (croniter) until a tick
+# fires, the waiting mounts' stand-ins, the task endpoints without their secret,
+# bundling and the presets' build code.
+NOT_AT_COLD_START = (
+    "croniter",
+    "nitro.core.schedule",
+    "nitro.core.tasks_endpoints",
+    "nitro.runtime.deferred",
+    "nitro.runtime.scan",
+    "nitro.bundle",
+    "nitro.presets.base",
+    "nitro.presets.aws_lambda.preset",
+)
+
+
+def test_a_cold_start_loads_only_what_it_needs(tmp_path: Path) -> None:
+    import subprocess
+
+    schedules = [Schedule(CRON, ("report",), "-cron-0123456789", "cron(0 3 * * ? *)")]
+    root = code_root(tmp_path, "aws-lambda", schedules)
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from nitro.presets.aws_lambda import entry\n"
+        f"handler = entry.create_handler(Path({str(root)!r}))\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "NITRO_DYNAMODB_TABLE": "t", "AWS_REGION": "us-east-1"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    loaded = json.loads(result.stdout.splitlines()[-1])
+    assert [m for m in loaded if m.startswith(NOT_AT_COLD_START)] == []
