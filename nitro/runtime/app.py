@@ -23,7 +23,7 @@ from .database import create_databases, dispose_databases
 from .storage import create_storage
 from .tasks import configure_tasks
 
-__all__ = ["IMPORT_CHECK_ENV", "load_app", "preset_record", "public_dirs"]
+__all__ = ["IMPORT_CHECK_ENV", "load_app", "preset_record", "public_dirs", "shutdown_timeout"]
 
 IMPORT_CHECK_ENV = "NITRO_IMPORT_CHECK"
 """Set to ``1`` by the build's import check: `load_app` then defers what waits for
@@ -136,7 +136,7 @@ def load_app(
         websocket=_websocket_options(config, defer_unset=defer_unset),
         serverless=serverless,
         log_requests=dev if log_requests is None else log_requests,
-        shutdown_timeout=float(os.environ.get("NITRO_SHUTDOWN_TIMEOUT", "30")),
+        shutdown_timeout=shutdown_timeout(os.environ),
         sync_to_thread=sync_to_thread if config.sync_to_thread is None else config.sync_to_thread,
     )
     set_max_threads(config.max_threads)
@@ -154,6 +154,29 @@ def load_app(
     app.state["config"] = config
     app.state["manifest"] = manifest
     return app
+
+
+def shutdown_timeout(environ: Mapping[str, str]) -> float:
+    """`NITRO_SHUTDOWN_TIMEOUT`: the seconds a graceful stop waits for in-flight requests,
+    scheduled runs and `wait_until` work (default 30). The one place it is read: the
+    app carries it (``app.shutdown_timeout``), the server entry hands it to uvicorn.
+
+    Example::
+
+        shutdown_timeout({"NITRO_SHUTDOWN_TIMEOUT": "12.5"})  # 12.5
+    """
+    raw = environ.get("NITRO_SHUTDOWN_TIMEOUT", "").strip()
+    if not raw:
+        return 30.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses "nan"
+        raise ConfigError(
+            f"[nitro:config] NITRO_SHUTDOWN_TIMEOUT={raw!r}: give a number of seconds, e.g. 30"
+        )
+    return seconds
 
 
 def preset_record(app: NitroApp) -> PresetRecord:

@@ -35,7 +35,8 @@ def create_app(server: Path, *, scheduler: bool = False) -> NitroApp:
 
 
 def serve(app: NitroApp) -> None:
-    """Serve `app` with uvicorn until SIGTERM or SIGINT (`nitro.adapters.uvicorn`)."""
+    """Serve `app` with uvicorn until SIGTERM or SIGINT (`nitro.adapters.uvicorn`); a
+    stop waits for in-flight requests up to the app's `shutdown_timeout`."""
     from nitro.adapters.uvicorn import serve as serve_with_uvicorn
 
-    serve_with_uvicorn(app)
+    serve_with_uvicorn(app, shutdown_timeout=app.shutdown_timeout)
