@@ -440,6 +440,8 @@ def test_lambda_options() -> None:
         "url_auth": "NONE",
     }
     assert lambda_options({"architecture": "aarch64"})["architecture"] == "arm64"
+    sources = {"event_sources": ["lib.events:Kinesis"]}
+    assert lambda_options(sources)["event_sources"] == ["lib.events:Kinesis"]
     from nitro.bundle.output import BuildError
 
     bad_options = (
@@ -448,6 +450,8 @@ def test_lambda_options() -> None:
         {"timeout": 901},
         {"arch": "x"},
         {"url_auth": "PUBLIC"},
+        {"event_sources": "lib:Source"},
+        {"event_sources": ["lib.Source"]},
     )
     for bad in bad_options:
         with pytest.raises(BuildError):

@@ -119,6 +119,45 @@ def test_aws_lambda_entry(tmp_path: Path) -> None:
         handler.close()
 
 
+KINESIS = """from nitro.adapters.aws_lambda import EventSource
+
+
+class KinesisRecords(EventSource):
+    name = "Kinesis records"
+    needs_nitro = True
+
+    @staticmethod
+    def infer(event):
+        records = event.get("Records")
+        return bool(records) and records[0].get("eventSource") == "aws:kinesis"
+
+    @classmethod
+    async def handle(cls, handler, event, context):
+        return {"records": len(event["Records"])}
+
+
+NotASource = object()
+"""
+
+
+def test_aws_lambda_entry_asks_the_projects_event_sources_first(tmp_path: Path) -> None:
+    from nitro.presets.aws_lambda import entry
+    from nitro.presets.aws_lambda.preset import lambda_options
+
+    options = lambda_options({"event_sources": ["kinesis:KinesisRecords"]})
+    root = code_root(tmp_path, "aws-lambda", [], **options)
+    (root / "app" / "kinesis.py").write_text(KINESIS)
+    handler = entry.create_handler(root)
+    try:
+        assert handler.sources[0].__name__ == "KinesisRecords"
+        event = {"Records": [{"eventSource": "aws:kinesis"}, {"eventSource": "aws:kinesis"}]}
+        assert handler(event, None) == {"records": 2}
+        with pytest.raises(TypeError, match="'kinesis:NotASource' is not a subclass"):
+            entry.event_source("kinesis:NotASource")
+    finally:
+        handler.close()
+
+
 def test_gcp_functions_entry(tmp_path: Path) -> None:
     from nitro.presets.gcp_functions import entry
 
