@@ -189,7 +189,7 @@ def bench_python() -> Path:
     if python.exists() and marker.exists() and marker.read_text() == repr(PACKAGES):
         return python
     sys.path.insert(0, str(BENCH_DIR.parent))
-    from nitro.build.vendor import find_python
+    from nitro.bundle.vendor import find_python
 
     base = find_python("3.12")
     if base is None:

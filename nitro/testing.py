@@ -48,7 +48,7 @@ class TestClient(httpx.AsyncClient):
         **kwargs: Any,
     ) -> None:
         if not isinstance(app, NitroApp):
-            from .build.app import load_app
+            from .runtime.app import load_app
 
             app = load_app(_project_dir(app), dev=dev)
         self.app = app

@@ -37,8 +37,8 @@ from pathlib import Path
 
 import pytest
 
-from nitro.build.scan import scan_project
 from nitro.config import load_config
+from nitro.runtime.scan import scan_project
 from nitro.testing import TestClient
 
 from helpers import REPO

@@ -11,16 +11,48 @@ from pathlib import Path
 import nitro
 
 PACKAGE = Path(nitro.__file__).parent
-OUTER = (
-    "adapters",
-    "storage_drivers",
-    "sql_connectors",
-    "config",
-    "build",
-    "deploy",
-    "cli",
-    "testing",
-)
+# Who may import whom (DESIGN.md section 1): cli -> presets -> bundle -> config -> core;
+# a preset's entry module uses runtime and its platform's adapter; runtime -> config,
+# core (and the registries of drivers and connectors it mounts); adapters, storage
+# drivers and SQL connectors -> core. Imports inside functions count too. "nitro" is
+# the package itself (its __version__).
+LAYERS: dict[str, set[str]] = {
+    "core": {"core"},
+    "config": {"config", "core"},
+    "storage_drivers": {"storage_drivers", "core"},
+    "sql_connectors": {"sql_connectors", "core"},
+    "adapters": {"adapters", "core"},
+    "runtime": {"runtime", "config", "core", "storage_drivers", "sql_connectors"},
+    # Bundling runs the app (prerender: runtime, testing) and reads the registries
+    # (what a build must ship); never the other way round.
+    "bundle": {
+        "bundle",
+        "runtime",
+        "testing",
+        "config",
+        "core",
+        "storage_drivers",
+        "sql_connectors",
+        "nitro",
+    },
+    # Previews serve with the uvicorn adapter; entry modules: ENTRY_ADAPTERS.
+    "presets": {"presets", "bundle", "runtime", "config", "core", "adapters.uvicorn"},
+    "testing": {"testing", "runtime", "core"},
+    "cli": {"cli", "presets", "bundle", "runtime", "config", "core", "adapters.uvicorn", "nitro"},
+    "__init__": {"config", "core"},
+    "__main__": {"cli"},
+    "py.typed": set(),
+}
+# A preset's entry module (presets/<folder>/entry.py) imports runtime, core and its
+# platform's adapter only: it is what a deployed function runs.
+ENTRY_ADAPTERS = {
+    "server": "uvicorn",
+    "aws_lambda": "aws_lambda",
+    "gcp_functions": "gcp_functions",
+    "azure_functions": "azure_functions",
+    "vercel": "vercel",
+}
+PLATFORMS = ("uvicorn", "aws_lambda", "gcp_functions", "azure_functions", "vercel")
 
 
 def imported_modules(path: Path) -> list[str]:
@@ -40,26 +72,68 @@ def imported_modules(path: Path) -> list[str]:
     return names
 
 
-def test_core_imports_no_outer_layer() -> None:
+def layer_of(module: str) -> str:
+    """``nitro.adapters.uvicorn`` -> ``adapters.uvicorn``; ``nitro.core.app`` -> ``core``."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "nitro"
+    if parts[1] == "adapters" and len(parts) > 2:
+        return f"adapters.{parts[2]}"
+    return parts[1]
+
+
+def nitro_imports(path: Path) -> list[str]:
+    return [n for n in imported_modules(path) if n == "nitro" or n.startswith("nitro.")]
+
+
+def test_every_folder_of_the_package_has_a_place_in_the_layers() -> None:
+    top = {p.name.removesuffix(".py") for p in PACKAGE.iterdir() if p.name != "__pycache__"}
+    assert top == set(LAYERS)
+    assert {p.parent.name for p in (PACKAGE / "presets").glob("*/entry.py")} == set(ENTRY_ADAPTERS)
+
+
+def test_imports_go_one_way_between_layers() -> None:
     offenders = []
-    for path in (PACKAGE / "core").rglob("*.py"):
-        for name in imported_modules(path):
-            if any(
-                name == f"nitro.{outer}" or name.startswith(f"nitro.{outer}.") for outer in OUTER
-            ):
-                offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        layer = rel.parts[0].removesuffix(".py")
+        if rel.parts[0] == "presets" and rel.name == "entry.py":
+            continue  # test_preset_entries_use_runtime_and_their_platforms_adapter
+        allowed = LAYERS[layer]
+        for name in nitro_imports(path):
+            target = layer_of(name)
+            if target not in allowed and target.split(".")[0] not in allowed:
+                offenders.append(f"{rel} imports {name}")
     assert offenders == []
 
 
-def test_adapters_drivers_and_connectors_import_only_core() -> None:
+def test_preset_entries_use_runtime_and_their_platforms_adapter() -> None:
     offenders = []
-    for layer in ("adapters", "storage_drivers", "sql_connectors"):
-        for path in (PACKAGE / layer).rglob("*.py"):
-            for name in imported_modules(path):
-                if name.startswith("nitro.") and not name.startswith(
-                    ("nitro.core", f"nitro.{layer}")
-                ):
-                    offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    for folder, adapter in ENTRY_ADAPTERS.items():
+        path = PACKAGE / "presets" / folder / "entry.py"
+        for name in nitro_imports(path):
+            target = layer_of(name)
+            if target in ("runtime", "core"):
+                continue
+            if target.startswith("adapters.") and target.split(".")[1].startswith(adapter):
+                continue
+            offenders.append(f"presets/{folder}/entry.py imports {name}")
+    assert offenders == []
+
+
+def test_an_adapter_imports_only_core_and_its_own_platform() -> None:
+    offenders = []
+    for path in (PACKAGE / "adapters").glob("*.py"):
+        platform = next((p for p in PLATFORMS if path.stem.startswith(p)), None)
+        for name in nitro_imports(path):
+            target = layer_of(name)
+            if target == "core" or (
+                platform is not None
+                and target.startswith("adapters.")
+                and target.split(".")[1].startswith(platform)
+            ):
+                continue
+            offenders.append(f"adapters/{path.name} imports {name}")
     assert offenders == []
 
 

@@ -1,14 +1,7 @@
 """One module per platform; each only translates between the platform and ASGI.
 
-Registry: adapter name -> module, imported on demand.
+``uvicorn`` (servers: dev, preview, the server and docker presets), ``aws_lambda``
+(with ``aws_lambda_http``, ``aws_lambda_tasks``: one small class per event source),
+``gcp_functions``, ``azure_functions`` and ``vercel``. A preset's entry module
+imports its platform's adapter by name: there is no registry to look them up in.
 """
-
-from __future__ import annotations
-
-ADAPTERS: dict[str, str] = {
-    "uvicorn": "nitro.adapters.uvicorn",
-    "aws-lambda": "nitro.adapters.aws_lambda",
-    "vercel": "nitro.adapters.vercel",
-    "gcp-functions": "nitro.adapters.gcp_functions",
-    "azure-functions": "nitro.adapters.azure_functions",
-}

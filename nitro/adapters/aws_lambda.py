@@ -1,14 +1,15 @@
 """AWS Lambda: one handler for HTTP events, tasks, EventBridge schedules and SQS.
 
-`LambdaHandler(app, schedules=...)` is the function Lambda calls (``index.handler``
-in a build). It looks at the event's shape and picks one branch:
+`LambdaHandler(app, schedules=..., sources=...)` is the function Lambda calls
+(``index.handler`` in a build). Each kind of event is an `EventSource`, a small class
+with `infer(event)` and `handle(...)` (mangum's shape); the handler asks them in
+order and the first that recognizes the event answers it:
 
-| event | branch | answer |
+| order | sources | module |
 |---|---|---|
-| API Gateway REST v1, HTTP API v2, Function URL, ALB | `aws_lambda_http` (one class per shape) | the platform's HTTP response |
-| ``{"nitro:task": name, "payload": {...}}`` (an EventBridge rule's ``Input``, or a direct invoke) | `run_task_event` | ``{"result": value}`` |
-| EventBridge ``"Scheduled Event"`` (a rule without ``Input``) | `run_scheduled_event`: the tasks of the rule's cron | ``{"result": {task: value}}`` |
-| SQS, each record's body ``{"nitro:task": name, "payload": ...}`` | `run_sqs_event` | ``{"batchItemFailures": [...]}`` |
+| 1 | yours (``sources=[...]``) | |
+| 2 | HTTP: `HttpApiV2` (Function URLs, HTTP APIs), `RestApiV1`, `Alb` | `aws_lambda_http` |
+| 3 | tasks: `NitroTaskEvent`, `EventBridgeSchedule`, `SqsTaskMessages` (a `NitroApp` only) | `aws_lambda_tasks` |
 
 HTTP events are translated here rather than by mangum, which sends encoded paths
 to the app decoded, forces ``application/json`` on HTTP API responses without a
@@ -32,53 +33,65 @@ https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-scheduled.html
 from __future__ import annotations
 
 import asyncio
-import datetime
-import json
-import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp
 
 from ..core.app import NitroApp
-from ..core.tasks import run_tick
-from .aws_lambda_http import Headers, Shape, request_body, scope_for, shape_of
+from .aws_lambda_asgi import UnexpectedMessageError, run_http
+from .aws_lambda_http import HTTP_FORMATS
+from .aws_lambda_source import EventSource, UnsupportedEventError
+from .aws_lambda_tasks import TASK_SOURCES, describe, rule_name_from_arn
 
 __all__ = [
+    "SOURCES",
+    "EventSource",
     "LambdaHandler",
     "UnexpectedMessageError",
     "UnsupportedEventError",
     "rule_name_from_arn",
+    "run_http",
 ]
 
-logger = logging.getLogger("nitro")
-
-TASK_KEY = "nitro:task"
-
-
-class UnsupportedEventError(ValueError):
-    """An event of a kind this handler does not serve (the message says which kinds it does)."""
+# The built-in sources, in the order they are asked (after the user's): HTTP first,
+# it is the hot path.
+SOURCES: tuple[type[EventSource], ...] = (*HTTP_FORMATS, *TASK_SOURCES)
 
 
 class LambdaHandler:
     """The Lambda handler for `app` (a `NitroApp`; any other ASGI app serves HTTP events only).
 
     `schedules` maps an EventBridge rule-name suffix to the cron whose tasks that
-    rule runs (the build records it in ``manifest.platform["schedules"]``); it is
-    only needed for rules that send the "Scheduled Event" envelope (no ``Input``).
+    rule runs (the build records it in its manifest's schedules); it is only needed
+    for rules that send the "Scheduled Event" envelope (no ``Input``). `sources` are
+    asked before the built-in ones (`SOURCES`): an event source nitro does not know,
+    or your own reading of one it does.
 
-    Example (what a build's ``index.py`` does)::
+    Example (what a build's entry, ``nitro.presets.aws_lambda.entry``, does)::
 
-        app = load_app(root, manifest=..., serverless=True)
+        app = load_app(root, manifest=...)
         handler = LambdaHandler(app, schedules={"-cron-0123456789": "0 3 * * *"})
+        handler = LambdaHandler(app, sources=[KinesisRecords])  # see EventSource
     """
 
-    def __init__(self, app: ASGIApp, *, schedules: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        schedules: Mapping[str, str] | None = None,
+        sources: Iterable[type[EventSource]] = (),
+    ) -> None:
         self.app = app
         self.nitro = app if isinstance(app, NitroApp) else None
         if self.nitro is not None:
             self.nitro.serverless = True
         self.schedules = dict(schedules or {})
+        self.sources: tuple[type[EventSource], ...] = tuple(
+            source
+            for source in (*sources, *SOURCES)
+            if self.nitro is not None or not source.needs_nitro
+        )
         self.started = self.nitro is None
         # One loop for the container's life (also the thread's current loop, for code
         # that asks for it): connections pooled on it survive between warm invocations.
@@ -91,28 +104,12 @@ class LambdaHandler:
             self.loop.run_until_complete(self.nitro.startup())
             self.started = True
         if isinstance(event, dict):
-            shape = shape_of(event)  # checked first: HTTP is the hot path
-            if shape is not None:
-                return self.loop.run_until_complete(self.http(shape, event, context))
-            app = self.nitro
-            if app is not None and TASK_KEY in event:
-                return self.loop.run_until_complete(run_task_event(app, event, context))
-            if (
-                app is not None
-                and event.get("detail-type") == "Scheduled Event"
-                and event.get("source") == "aws.events"
-            ):
-                return self.loop.run_until_complete(
-                    run_scheduled_event(app, event, context, self.schedules)
-                )
-            records = event.get("Records")
-            if app is not None and records and isinstance(records, list):
-                if isinstance(records[0], dict) and records[0].get("eventSource") == "aws:sqs":
-                    return self.loop.run_until_complete(run_sqs_event(app, records, context))
+            for source in self.sources:
+                if source.infer(event):
+                    return self.loop.run_until_complete(source.handle(self, event, context))
         raise UnsupportedEventError(
-            "[nitro:aws-lambda] unsupported event: expected an HTTP event (API Gateway, "
-            "Function URL, ALB), {'nitro:task': name, 'payload': {...}}, an EventBridge "
-            f"Scheduled Event or SQS records; got {_describe(event)}"
+            f"[nitro:aws-lambda] unsupported event: expected "
+            f"{', '.join(source.name for source in self.sources)}; got {describe(event)}"
         )
 
     def close(self) -> None:
@@ -125,182 +122,3 @@ class LambdaHandler:
         if current is self.loop:
             policy.set_event_loop(None)
         self.loop.close()
-
-    async def http(self, shape: type[Shape], event: dict[str, Any], context: Any) -> dict[str, Any]:
-        """One HTTP event through the app, answered in the event's own response format."""
-        scope = scope_for(shape, event, context)
-        status, headers, body = await run_http(self.app, scope, request_body(event))
-        return shape.response(event, status, headers, body)
-
-
-class UnexpectedMessageError(RuntimeError):
-    """The app sent an ASGI message out of order (a body before its start, a second start,
-    anything after the end)."""
-
-
-_FAILED: tuple[int, Headers, bytes] = (
-    500,
-    [(b"content-type", b"text/plain; charset=utf-8")],
-    b"Internal Server Error",
-)
-
-
-async def run_http(app: ASGIApp, scope: dict[str, Any], body: bytes) -> tuple[int, Headers, bytes]:
-    """Run one request through `app` and return its buffered response.
-
-    The response is the app's once it is complete: an exception raised after that
-    (Starlette re-raises after its error handler answered) is logged and the answer
-    stands. Until then nothing has reached the client, so an exception, a message out
-    of order or an app that returns mid-response gives a plain 500 instead of a torn
-    or doubled answer.
-    """
-    loop = asyncio.get_running_loop()
-    done = loop.create_future()  # set when the response is complete
-    status = 0
-    headers: Headers = []
-    chunks: list[bytes] = []
-    sent_body = False
-    started = False
-
-    async def receive() -> Message:
-        nonlocal sent_body
-        if not sent_body:
-            sent_body = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await done  # the client "disconnects" once the response is complete
-        return {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        nonlocal status, headers, started
-        kind = message["type"]
-        if kind == "http.response.start" and not started:
-            started = True
-            status = message["status"]
-            headers = [(bytes(k), bytes(v)) for k, v in message.get("headers", ())]
-        elif kind == "http.response.body" and started and not done.done():
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                done.set_result(None)
-        else:
-            where = "after the response ended" if done.done() else "in this state"
-            raise UnexpectedMessageError(
-                f"[nitro:aws-lambda] the app sent {kind!r} {where}"
-                if kind != "http.response.body" or started
-                else f"[nitro:aws-lambda] the app sent {kind!r} before 'http.response.start'"
-            )
-
-    try:
-        await app(scope, receive, send)
-    except Exception:
-        if not done.done():
-            logger.exception("[nitro:aws-lambda] the app failed")
-            return _FAILED
-        logger.exception("[nitro:aws-lambda] the app failed after its response was complete")
-    finally:
-        complete = done.done()
-        if not complete:
-            done.set_result(None)  # release a receive() still waiting for the end
-    if not complete:
-        logger.error("[nitro:aws-lambda] the app returned without completing its response")
-        return _FAILED
-    return status, headers, b"".join(chunks)
-
-
-async def run_task_event(app: NitroApp, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """``{"nitro:task": name, "payload": {...}}`` -> ``{"result": value}``.
-
-    Without a ``payload`` key the event is an EventBridge rule's ``Input`` (the
-    schedule's targets carry only the task name), so the payload is
-    ``{"scheduled_time": ...}``: the current minute, which is the tick that fired
-    (EventBridge schedules have minute precision and fire within that minute).
-    """
-    name = event[TASK_KEY]
-    if not isinstance(name, str):
-        raise UnsupportedEventError(f"[nitro:aws-lambda] {TASK_KEY!r} must be a task name")
-    if "payload" in event:
-        payload = event["payload"]
-    else:
-        now = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
-        payload = {"scheduled_time": now.isoformat()}
-    result = await app.tasks.run(name, payload, {"lambda_context": context})
-    return {"result": result}
-
-
-def rule_name_from_arn(arn: str) -> str:
-    """``arn:aws:events:REGION:ACCOUNT:rule/[BUS/]NAME`` -> ``NAME``."""
-    return arn.rsplit("/", 1)[-1]
-
-
-async def run_scheduled_event(
-    app: NitroApp, event: dict[str, Any], context: Any, schedules: Mapping[str, str]
-) -> dict[str, Any]:
-    """An EventBridge "Scheduled Event": run every task of the rule's cron, with
-    ``scheduled_time`` from the event's ``time``; a failed task fails the invocation
-    (after the others ran), so EventBridge's retry policy applies."""
-    rules = [rule_name_from_arn(arn) for arn in event.get("resources") or []]
-    cron = next(
-        (cron for rule in rules for suffix, cron in schedules.items() if rule.endswith(suffix)),
-        None,
-    )
-    if cron is None:
-        raise UnsupportedEventError(
-            f"[nitro:aws-lambda] scheduled event from rule {', '.join(rules) or '(none)'}: no "
-            "schedule of this build has that rule name; rebuild and redeploy, or give the "
-            'rule\'s target the input {"nitro:task": "<name>"}'
-        )
-    tasks: list[str] = app.state.get("scheduled_tasks", {}).get(cron, [])
-    time = event.get("time")
-    scheduled = _utc_iso(time) if isinstance(time, str) else None
-    results, failures = await run_tick(
-        app,
-        tasks,
-        {"scheduled_time": scheduled},
-        {"lambda_context": context, "cron": cron},
-        label=str(scheduled),
-    )
-    if failures:
-        raise RuntimeError(f"[nitro:tasks] scheduled task(s) failed: {', '.join(failures)}")
-    return {"result": results}
-
-
-async def run_sqs_event(app: NitroApp, records: list[Any], context: Any) -> dict[str, Any]:
-    """Run each record's task, one after another (two records naming the same task
-    must not share one run); a record that fails is reported in ``batchItemFailures``
-    so only it is retried (with ``ReportBatchItemFailures`` on the event source
-    mapping: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)."""
-    failures: list[dict[str, str]] = []
-    for record in records:
-        message_id = str(record.get("messageId", ""))
-        try:
-            body = json.loads(record.get("body") or "")
-            if not isinstance(body, dict) or not isinstance(body.get(TASK_KEY), str):
-                raise UnsupportedEventError(
-                    f'the body is not {{"{TASK_KEY}": name, "payload": ...}}: {_describe(body)}'
-                )
-            await app.tasks.run(
-                body[TASK_KEY],
-                body.get("payload"),
-                {"lambda_context": context, "sqs_record": record},
-            )
-        except Exception:
-            logger.exception("[nitro:tasks] SQS message %s failed", message_id)
-            failures.append({"itemIdentifier": message_id})
-    return {"batchItemFailures": failures}
-
-
-def _utc_iso(value: str) -> str:
-    """``2026-01-01T03:00:00Z`` -> ``2026-01-01T03:00:00+00:00`` (nitro's scheduled_time)."""
-    try:
-        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed.astimezone(datetime.UTC).isoformat()
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        keys = ", ".join(repr(k) for k in list(value)[:8])
-        return f"an object with keys {keys or '(none)'}"
-    return f"a {type(value).__name__}"

@@ -1,6 +1,10 @@
-"""Lambda HTTP events <-> ASGI scopes and responses: one small class per event shape.
+"""Lambda HTTP events <-> ASGI scopes and responses: one small class per event format.
 
-| shape | sent by | request path | response headers |
+Each format is an `EventSource` of `LambdaHandler` (the first ones it asks: HTTP is
+the hot path): `infer` recognizes the format, `handle` runs the request through the
+app (`aws_lambda_asgi.run_http`) and answers in the format's response shape.
+
+| format | sent by | request path | response headers |
 |---|---|---|---|
 | `HttpApiV2` (``"version": "2.0"``) | API Gateway HTTP API, Function URLs | ``rawPath``; ``cookies`` list | ``headers`` (repeats joined with ``", "``) + ``cookies`` |
 | `RestApiV1` (``httpMethod``) | API Gateway REST API, HTTP API payload 1.0 | ``path``; ``multiValueHeaders`` | ``headers`` + ``multiValueHeaders`` for repeats |
@@ -29,14 +33,26 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, unquote, urlencode
 
 from ..core.errors import status_text_for
+from .aws_lambda_asgi import Headers, run_http
+from .aws_lambda_source import EventSource
 
-__all__ = ["Alb", "HttpApiV2", "RestApiV1", "Shape", "request_body", "scope_for", "shape_of"]
+if TYPE_CHECKING:
+    from .aws_lambda import LambdaHandler
 
-Headers = list[tuple[bytes, bytes]]
+__all__ = [
+    "HTTP_FORMATS",
+    "Alb",
+    "HttpApiV2",
+    "HttpEventFormat",
+    "RestApiV1",
+    "http_format_of",
+    "request_body",
+    "scope_for",
+]
 TEXT_TYPES = (
     "text/",
     "application/json",
@@ -51,8 +67,15 @@ _BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
-class Shape:
-    """How one kind of HTTP event maps to an ASGI scope and back."""
+class HttpEventFormat(EventSource):
+    """How one format of Lambda HTTP event maps to an ASGI scope and back."""
+
+    @classmethod
+    async def handle(cls, handler: LambdaHandler, event: dict[str, Any], context: Any) -> Any:
+        """The request through the app, answered in this format."""
+        scope = scope_for(cls, event, context)
+        status, headers, body = await run_http(handler.app, scope, request_body(event))
+        return cls.response(event, status, headers, body)
 
     @staticmethod
     def headers(event: dict[str, Any]) -> Headers:
@@ -74,7 +97,13 @@ class Shape:
         raise NotImplementedError
 
 
-class HttpApiV2(Shape):
+class HttpApiV2(HttpEventFormat):
+    name: ClassVar[str] = "an HTTP API v2 / Function URL event"
+
+    @staticmethod
+    def infer(event: dict[str, Any]) -> bool:
+        return event.get("version") == "2.0" and isinstance(event.get("requestContext"), dict)
+
     @staticmethod
     def headers(event: dict[str, Any]) -> Headers:
         headers = _pairs((event.get("headers") or {}).items())
@@ -127,8 +156,14 @@ def _multi_headers(event: dict[str, Any]) -> Headers:
     return _pairs((event.get("headers") or {}).items())
 
 
-class RestApiV1(Shape):
+class RestApiV1(HttpEventFormat):
+    name: ClassVar[str] = "an API Gateway REST (v1) event"
     headers = staticmethod(_multi_headers)
+
+    @staticmethod
+    def infer(event: dict[str, Any]) -> bool:
+        context = event.get("requestContext")
+        return "httpMethod" in event and isinstance(context, dict) and "elb" not in context
 
     @staticmethod
     def target(event: dict[str, Any]) -> tuple[str, str, bytes]:
@@ -165,8 +200,14 @@ class RestApiV1(Shape):
         }
 
 
-class Alb(Shape):
+class Alb(HttpEventFormat):
+    name: ClassVar[str] = "an ALB event"
     headers = staticmethod(_multi_headers)
+
+    @staticmethod
+    def infer(event: dict[str, Any]) -> bool:
+        context = event.get("requestContext")
+        return isinstance(context, dict) and "elb" in context
 
     @staticmethod
     def target(event: dict[str, Any]) -> tuple[str, str, bytes]:
@@ -211,18 +252,13 @@ class Alb(Shape):
         return answer
 
 
-def shape_of(event: dict[str, Any]) -> type[Shape] | None:
-    """The shape of an HTTP event, or None when `event` is not one."""
-    context = event.get("requestContext")
-    if not isinstance(context, dict):
-        return None
-    if "elb" in context:
-        return Alb
-    if event.get("version") == "2.0":
-        return HttpApiV2
-    if "httpMethod" in event:
-        return RestApiV1
-    return None
+# Function URLs and HTTP APIs (v2) first: the default deployment's format.
+HTTP_FORMATS: tuple[type[HttpEventFormat], ...] = (HttpApiV2, RestApiV1, Alb)
+
+
+def http_format_of(event: dict[str, Any]) -> type[HttpEventFormat] | None:
+    """The format of an HTTP event, or None when `event` is not one."""
+    return next((f for f in HTTP_FORMATS if f.infer(event)), None)
 
 
 def request_body(event: dict[str, Any]) -> bytes:
@@ -234,9 +270,9 @@ def request_body(event: dict[str, Any]) -> bytes:
     return body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
 
-def scope_for(shape: type[Shape], event: dict[str, Any], context: Any) -> dict[str, Any]:
-    headers = shape.headers(event)
-    method, path, query = shape.target(event)
+def scope_for(format: type[HttpEventFormat], event: dict[str, Any], context: Any) -> dict[str, Any]:
+    headers = format.headers(event)
+    method, path, query = format.target(event)
     raw_path = _encoded_path(path)
     named = dict(headers)  # one C-level pass; for these three the last value wins anyway
     host = named.get(b"host", b"lambda").decode("latin-1")
@@ -257,7 +293,7 @@ def scope_for(shape: type[Shape], event: dict[str, Any], context: Any) -> dict[s
         "query_string": query,
         "root_path": "",
         "headers": headers,
-        "client": (shape.client(event, headers) or "0.0.0.0", 0),
+        "client": (format.client(event, headers) or "0.0.0.0", 0),
         "server": (host, port),
         "aws.event": event,
         "aws.context": context,

@@ -3,8 +3,10 @@
 `function_app(nitro_app, timers=...)` returns the ``func.AsgiFunctionApp`` that
 ``function_app.py`` exposes as `app`: one HTTP function (route ``/{*route}``, every
 method) serving the whole app through azure-functions' ASGI middleware, plus one
-timer-triggered function per cron of `scheduled_tasks`, each running every task of
-its cron with ``{"scheduled_time": ...}``.
+timer-triggered function per cron of `scheduled_tasks`. A timer only reads which
+tick fired (`scheduled_tick`, from the host's schedule status) and hands it to
+``app.tasks.run_scheduled``, the schedule's rule on every platform (every task of
+the cron with ``{"scheduled_time": ...}``; a failure fails the invocation).
 
 Lifespan: ``AsgiFunctionApp`` sends the ASGI ``lifespan.startup`` on the first HTTP
 request of an instance, which runs `NitroApp.startup()` (plugins, middleware,
@@ -31,14 +33,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.app import NitroApp
-from ..core.tasks import run_tick
+from ..core.schedule import EARLY_FIRE
+from ..core.schedule import scheduled_tick as tick_of
 
 if TYPE_CHECKING:
     import azure.functions as func
@@ -48,16 +51,12 @@ __all__ = [
     "HostedApp",
     "fold_headers",
     "function_app",
-    "run_schedule",
     "scheduled_tick",
 ]
 
 logger = logging.getLogger("nitro")
 
 HTTP_FUNCTION = "nitro_http"
-# The timer listener may fire a little before the tick ("likely under 1 second due to
-# clock skew", azure-webjobs-sdk-extensions TimerListener.InvokeJobFunction).
-EARLY_FIRE = timedelta(seconds=1)
 # RFC 3986 path characters that stay as they are when the raw path is rebuilt.
 _PATH_SAFE = "/:@!$&'()*+,;=~"
 
@@ -128,37 +127,16 @@ def fold_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, by
 
 def _timer_handler(nitro_app: NitroApp, cron: str, timer_type: type) -> Any:
     async def run(timer: Any) -> None:
-        tick = scheduled_tick(
-            cron,
-            datetime.now(UTC),
-            past_due=bool(getattr(timer, "past_due", False)),
-            status=getattr(timer, "schedule_status", None) or {},
-        )
-        await run_schedule(nitro_app, cron, tick.isoformat())
+        past_due = bool(getattr(timer, "past_due", False))
+        status = getattr(timer, "schedule_status", None) or {}
+        tick = scheduled_tick(cron, datetime.now(UTC), past_due=past_due, status=status)
+        await nitro_app.startup()  # a timer that fires before any request starts the app
+        await nitro_app.tasks.run_scheduled(cron, tick, late=past_due)
 
     # The worker reads the annotations with typing.get_type_hints() and matches the
     # parameter names to the bindings: they must be real objects, not strings.
     run.__annotations__ = {"timer": timer_type, "return": None}
     return run
-
-
-async def run_schedule(nitro_app: NitroApp, cron: str, scheduled_time: str) -> None:
-    """Run every task of `cron` (concurrently, as the built-in scheduler does).
-
-    A failing task goes to the app's ``error`` hook; then the first failure (an
-    ExceptionGroup for several) is raised so that Azure records a failed invocation.
-    """
-    await nitro_app.startup()
-    schedule: Mapping[str, list[str]] = nitro_app.state.get("scheduled_tasks", {})
-    if cron not in schedule:
-        raise LookupError(f"[nitro:tasks] no scheduled tasks for cron {cron!r}; rebuild the app")
-    payload = {"scheduled_time": scheduled_time}
-    _, failures = await run_tick(nitro_app, schedule[cron], payload, label=scheduled_time)
-    errors = list(failures.values())
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ExceptionGroup(f"{len(errors)} scheduled tasks of {cron!r} failed", errors)
 
 
 def scheduled_tick(
@@ -169,25 +147,15 @@ def scheduled_tick(
     With schedule monitoring (on by default for schedules of a minute or more) the
     host hands over ``ScheduleStatus`` with ``Next`` still set to the occurrence being
     run, also for a past-due run (the occurrence that was missed), so that is the tick
-    when it is not in the future. Without it: the tick at or just after `now` when the
-    timer fired up to `EARLY_FIRE` early, else the latest tick at or before `now` (a
-    late or past-due run stands for the latest missed tick, as with the built-in
-    scheduler). Times without an offset are UTC, Azure's default time zone.
+    when it is not in the future. Without it, the schedule's rule decides from `now`
+    (`nitro.core.schedule.scheduled_tick`: a timer that fires up to a second early
+    stands for the coming tick, a late or past-due one for the latest tick). Times
+    without an offset are UTC, Azure's default time zone.
     """
     expected = _status_time((status or {}).get("Next"))
     if expected is not None and expected <= now + EARLY_FIRE:
         return expected
-    from croniter import croniter
-
-    fields = cron.split()
-    seconds = len(fields) == 6
-    previous = croniter(cron, now + timedelta(microseconds=1), second_at_beginning=seconds)
-    latest: datetime = previous.get_prev(datetime)
-    following: datetime = croniter(cron, latest, second_at_beginning=seconds).get_next(datetime)
-    tolerance = min(EARLY_FIRE, (following - latest) / 4)
-    if not past_due and following - now <= tolerance:
-        return following
-    return latest
+    return tick_of(cron, now, late=past_due)
 
 
 def _status_time(value: Any) -> datetime | None:

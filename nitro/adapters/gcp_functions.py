@@ -11,14 +11,17 @@ One `main.py` exposes two targets (entry points):
   instance. See https://github.com/GoogleCloudPlatform/functions-framework-python
   (``functions_framework/aio``).
 - `tasks`, CloudEvent: an ``@functions_framework.aio.cloud_event`` function that
-  runs tasks. The message is JSON: ``{"nitro:cron": "<cron>"}`` runs every task of
-  that entry of `scheduled_tasks` with ``{"scheduled_time": ...}``;
+  runs tasks. The message is JSON: ``{"nitro:cron": "<cron>"}`` runs that cron's
+  tick, fired at the message's time, by the schedule's rule
+  (``app.tasks.run_scheduled``: every task of it with ``{"scheduled_time": ...}``);
   ``{"nitro:task": "<name>", "payload": {...}}`` runs one task with that payload.
   It arrives as a Pub/Sub message (a Cloud Scheduler job publishing to a topic),
   as a Cloud Scheduler job event (``customData``), or as the event's JSON data.
+  This module only parses it.
 
-A failed run raises, so the invocation fails (HTTP 500 from functions-framework)
-and shows in the function's error logs and metrics.
+A failed run raises (an unknown cron, a failed task: the schedule's rule), so the
+invocation fails (HTTP 500 from functions-framework) and shows in the function's
+error logs and metrics.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
 from ..core.app import NitroApp
-from ..core.tasks import run_tick
+from ..core.tasks import CRON_KEY, TASK_KEY
 
 __all__ = [
     "TaskEventError",
@@ -43,13 +46,9 @@ __all__ = [
     "http_function",
     "parse_task_message",
     "run_task_message",
-    "scheduled_time",
 ]
 
 logger = logging.getLogger("nitro")
-
-CRON_KEY = "nitro:cron"
-TASK_KEY = "nitro:task"
 
 
 class CloudEventLike(Protocol):
@@ -61,7 +60,7 @@ class CloudEventLike(Protocol):
 
 
 class TaskEventError(ValueError):
-    """A task event the app cannot run: unreadable, unknown cron or task, or a failed run."""
+    """A task event the app cannot read, or that names a task it does not have."""
 
 
 # --- HTTP ---
@@ -186,28 +185,25 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def scheduled_time(fired: datetime | None) -> str:
-    """The tick a scheduled run belongs to: the minute the platform fired it (else now).
-
-    Cloud Scheduler fires 5-field crons on the minute and the message is published a
-    moment later, so the minute of the event's own time is the tick, the same on
-    every redelivery of the message.
-    """
-    moment = fired if fired is not None else datetime.now(UTC)
-    return moment.replace(second=0, microsecond=0).isoformat()
-
-
 async def run_task_message(
     app: NitroApp, message: TaskMessage, context: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Run what `message` asks for; returns ``{task: result}``. Raises `TaskEventError`."""
+    """Run what `message` asks for; returns ``{task: result}``.
+
+    A cron is the tick the platform fired at the message's time (Cloud Scheduler fires
+    on the minute; a redelivery keeps its publish time). An unreadable message or an
+    unknown task is a `TaskEventError`; the rest is the schedule's rule.
+    """
     await app.startup()  # no lifespan here either: start once per instance
     body = message.body
+    task_context = dict(context or {})
     if CRON_KEY in body:
         cron = body[CRON_KEY]
-        tasks = _tasks_of(app, cron)
-        payload: dict[str, Any] = {"scheduled_time": scheduled_time(message.time)}
-        return await _run_all(app, tasks, payload, dict(context or {}), f"cron {cron!r}")
+        if not isinstance(cron, str):
+            raise TaskEventError(f"[nitro:gcp-functions] {CRON_KEY!r} must be a cron")
+        only = [body[TASK_KEY]] if isinstance(body.get(TASK_KEY), str) else None
+        run = await app.tasks.run_scheduled(cron, message.time, only=only, context=task_context)
+        return run.results
     if TASK_KEY in body:
         name = body[TASK_KEY]
         if not isinstance(name, str) or name not in app.tasks:
@@ -218,32 +214,8 @@ async def run_task_message(
         task_payload = body.get("payload") or {}
         if not isinstance(task_payload, dict):
             raise TaskEventError('[nitro:gcp-functions] "payload" must be a JSON object')
-        return await _run_all(app, [name], task_payload, dict(context or {}), f"task {name!r}")
+        return {name: await app.tasks.run(name, task_payload, task_context)}
     raise TaskEventError(
         f"[nitro:gcp-functions] the message has neither {CRON_KEY!r} nor {TASK_KEY!r}: "
         f"{json.dumps(body)[:200]}"
     )
-
-
-def _tasks_of(app: NitroApp, cron: Any) -> list[str]:
-    schedule: dict[str, list[str]] = app.state.get("scheduled_tasks", {})
-    wanted = " ".join(cron.split()) if isinstance(cron, str) else cron
-    for key, tasks in schedule.items():
-        if " ".join(key.split()) == wanted:
-            return tasks
-    raise TaskEventError(
-        f"[nitro:gcp-functions] no scheduled_tasks entry for cron {cron!r} in this build "
-        f"(scheduled: {', '.join(map(repr, schedule)) or 'none'}); "
-        "delete the Cloud Scheduler job or rebuild and redeploy"
-    )
-
-
-async def _run_all(
-    app: NitroApp, tasks: list[str], payload: dict[str, Any], context: dict[str, Any], what: str
-) -> dict[str, Any]:
-    results, failures = await run_tick(app, tasks, payload, context, label=what)
-    if failures:
-        names = ", ".join(f"{name} ({type(e).__name__}: {e})" for name, e in failures.items())
-        first = next(iter(failures.values()))
-        raise TaskEventError(f"[nitro:gcp-functions] {what}: failed: {names}") from first
-    return results

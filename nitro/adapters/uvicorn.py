@@ -2,12 +2,14 @@
 
 Port and host come from `NITRO_PORT`/`NITRO_HOST`, then `PORT`/`HOST`. On SIGTERM or
 SIGINT uvicorn stops accepting, lets in-flight requests finish (up to
-`NITRO_SHUTDOWN_TIMEOUT` seconds, default 30), then nitro runs its `close` hooks.
+`shutdown_timeout` seconds: the server entry passes the app's, which `load_app` read
+from `NITRO_SHUTDOWN_TIMEOUT`, default 30), then nitro runs its `close` hooks.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import os
 import signal
 import threading
@@ -44,9 +46,15 @@ def log_config(level: str = "info") -> dict[str, Any]:
 
 
 def serve(
-    app: ASGIApp, *, host: str | None = None, port: int | None = None, log_level: str = "info"
+    app: ASGIApp,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    log_level: str = "info",
+    shutdown_timeout: float = 30.0,
 ) -> None:
-    """Run `app` on uvicorn until SIGTERM/SIGINT (uvloop and httptools when installed)."""
+    """Run `app` on uvicorn until SIGTERM/SIGINT (uvloop and httptools when installed);
+    a stop waits up to `shutdown_timeout` seconds for in-flight requests."""
     import uvicorn
 
     bind_host, bind_port = resolve_bind(host, port)
@@ -64,6 +72,6 @@ def serve(
         access_log=False,
         log_config=log_config(log_level),
         log_level=log_level,
-        timeout_graceful_shutdown=int(float(os.environ.get("NITRO_SHUTDOWN_TIMEOUT", "30"))),
+        timeout_graceful_shutdown=math.ceil(shutdown_timeout),
         server_header=False,
     )

@@ -16,12 +16,14 @@ route:
   (compared in constant time), whenever `CRON_SECRET` is set. Vercel sends that
   header on its cron calls only when the variable is set; without it the route
   runs for any caller (a warning says so at start-up), like Nitro's;
-- runs every task of that schedule with ``{"scheduled_time": <the tick>}``, once
-  per tick across instances when a `claim` is given (Vercel may deliver a cron
-  event twice);
+- runs that schedule's tick at the time of the call through
+  ``app.tasks.run_scheduled`` (the rule every platform follows: every task with
+  ``{"scheduled_time": <the tick>}``), once per tick across instances when a
+  `claim` is given (Vercel may deliver a cron event twice);
 - answers ``{"success": true, "results": {task: value}}``, or 500 with
   ``"success": false`` and ``errors`` when a task failed (Vercel then records the
-  run as failed); an unknown schedule is 404, a missing one 400.
+  run as failed); an unknown schedule is 404 (`UnknownScheduleError`), a missing
+  one 400.
 """
 
 from __future__ import annotations
@@ -29,14 +31,12 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from nitro.core.errors import HTTPError
 from nitro.core.handlers import define_handler
-from nitro.core.scheduler import Claim, claim_ttl, latest_tick
-from nitro.core.tasks import run_tick
+from nitro.core.schedule import Claim, ScheduledRun, ScheduledTaskError
 
 if TYPE_CHECKING:
     from nitro.core.app import NitroApp
@@ -49,9 +49,6 @@ logger = logging.getLogger("nitro")
 CRON_PATH = "/_vercel/cron"
 
 
-_SKIPPED = object()  # a task whose tick another call already ran
-
-
 def vercel_app(
     app: NitroApp, *, claim: Claim | None = None, cron_secret: str | None = None
 ) -> NitroApp:
@@ -60,8 +57,7 @@ def vercel_app(
     `cron_secret` defaults to the `CRON_SECRET` environment variable.
     """
     secret = cron_secret if cron_secret is not None else os.environ.get("CRON_SECRET", "")
-    schedule: Mapping[str, Sequence[str]] = app.state.get("scheduled_tasks", {})
-    if schedule and not secret:
+    if app.tasks.schedule and not secret:
         logger.warning(
             "[nitro:vercel] CRON_SECRET is not set: %s runs scheduled tasks for any caller; "
             "set it in the project's environment variables",
@@ -78,23 +74,15 @@ def vercel_app(
                     401, "A valid cron secret is required", headers={"www-authenticate": "Bearer"}
                 )
         wanted = _schedule_param(event)
-        cron_expr = _find(schedule, wanted)
-        tick = latest_tick(cron_expr, datetime.now(UTC))
-        results, skipped, errors = await _run_all(
-            app, event, cron_expr, schedule[cron_expr], tick, claim
-        )
-        body: dict[str, Any] = {
-            "success": not errors,
-            "schedule": cron_expr,
-            "scheduled_time": tick.isoformat(),
-            "results": results,
-        }
-        if skipped:
-            body["skipped"] = skipped
-        if errors:
-            body["errors"] = errors
+        context = {"source": "vercel-cron", "schedule": wanted}
+        try:
+            run = await app.tasks.run_scheduled(
+                wanted, datetime.now(UTC), context=context, claim=claim, event=event
+            )
+        except ScheduledTaskError as failed:
             event.res.status = 500
-        return body
+            run = failed.run
+        return _answer(run)
 
     app.add_route(CRON_PATH, cron, "GET")
     return app
@@ -111,46 +99,20 @@ def _schedule_param(event: Event) -> str:
     return value
 
 
-def _find(schedule: Mapping[str, Sequence[str]], wanted: str) -> str:
-    if wanted in schedule:
-        return wanted
-    normalized = " ".join(wanted.split())
-    for cron_expr in schedule:
-        if " ".join(cron_expr.split()) == normalized:
-            return cron_expr
-    raise HTTPError(
-        404,
-        f"No scheduled tasks for {wanted!r}",
-        data={"schedules": list(schedule)},
-    )
-
-
-async def _run_all(
-    app: NitroApp,
-    event: Event,
-    cron_expr: str,
-    tasks: Sequence[str],
-    tick: datetime,
-    claim: Claim | None,
-) -> tuple[dict[str, Any], list[str], dict[str, str]]:
-    scheduled_time = tick.isoformat()
-    ttl = claim_ttl(cron_expr, tick) if claim is not None else 0.0
-    context = {"source": "vercel-cron", "schedule": cron_expr}
-
-    async def claimed(task: str) -> Any:
-        if claim is not None and not await claim(task, scheduled_time, ttl):
-            return _SKIPPED  # another call already ran this tick
-        return await app.tasks.run(task, {"scheduled_time": scheduled_time}, dict(context))
-
-    outcomes, failures = await run_tick(
-        app, tasks, {}, label=scheduled_time, run=claimed, event=event
-    )
-    results = {task: value for task, value in outcomes.items() if value is not _SKIPPED}
-    skipped = [task for task, value in outcomes.items() if value is _SKIPPED]
-    # The body names the failure, never its message: without CRON_SECRET anyone may
-    # call this route. The log has the traceback.
-    errors = {
-        task: error.message if isinstance(error, HTTPError) else type(error).__name__
-        for task, error in failures.items()
+def _answer(run: ScheduledRun) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "success": not run.failures,
+        "schedule": run.cron,
+        "scheduled_time": run.scheduled_time,
+        "results": run.results,
     }
-    return results, skipped, errors
+    if run.skipped:
+        body["skipped"] = run.skipped
+    if run.failures:
+        # The body names the failure, never its message: without CRON_SECRET anyone
+        # may call this route. The log has the traceback.
+        body["errors"] = {
+            task: error.message if isinstance(error, HTTPError) else type(error).__name__
+            for task, error in run.failures.items()
+        }
+    return body

@@ -7,13 +7,13 @@ import traceback
 
 
 def report(exc: BaseException) -> int:
-    from ..build.output import BuildError
-    from ..build.scan import ScanError
+    from ..bundle.output import BuildError
     from ..config import ConfigError
     from ..core.app import StartupError
     from ..core.errors import HTTPError
     from ..core.loader import LoadError
-    from ..deploy.errors import DeployError
+    from ..presets.errors import DeployError
+    from ..runtime.scan import ScanError
 
     if isinstance(exc, ScanError):
         print("[nitro] the project has files nitro cannot serve:", file=sys.stderr)

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..config import NitroConfig
-    from ..deploy import Preset
+    from ..presets import Preset
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ..config import load_config
-    from ..deploy import get_preset, preset_names
+    from ..presets import get_preset, preset_names
     from ._project import project_root
 
     root = project_root(args.dir)
@@ -32,10 +32,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def build_project(root: Path, config: NitroConfig, preset: Preset) -> Path:
     """Build `root` with `preset` into ``root/.output`` (also what `nitro deploy` runs)."""
-    from ..build.output import reset_dir
-    from ..build.prerender import PRERENDER_DIR, prerender_project, wants_prerender
-    from ..build.scan import routes_for_env, scan_project
-    from ..deploy import BuildContext
+    from ..bundle.output import reset_dir
+    from ..bundle.prerender import PRERENDER_DIR, prerender_project, wants_prerender
+    from ..presets import BuildContext
+    from ..runtime.scan import routes_for_env, scan_project
     from ._project import log
 
     started = time.perf_counter()

@@ -47,7 +47,7 @@ class DevApp:
             await self.app(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        from ..build.app import load_app
+        from ..runtime.app import load_app
 
         while True:
             message = await receive()

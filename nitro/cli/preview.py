@@ -11,7 +11,7 @@ import subprocess
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ..config import load_dotenv
-    from ..deploy import get_preset
+    from ..presets import get_preset
     from ._errors import ProjectError
     from ._project import log, project_root
 

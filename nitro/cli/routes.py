@@ -27,8 +27,8 @@ def format_routes(entries: list[RouteEntry], base_url: str = "/") -> list[str]:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from ..build.scan import scan_project
     from ..config import load_config
+    from ..runtime.scan import scan_project
     from ._project import project_root
 
     root = project_root(args.dir)

@@ -32,15 +32,15 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 async def _main(args: argparse.Namespace, root: Any, payload: Any) -> int:
-    from ..build.app import load_app
     from ..core.response import encode_json
+    from ..runtime.app import load_app
 
     app = load_app(root, dev=True, log_requests=False)
     await app.startup()
     try:
         if args.task_command == "list":
             schedules: dict[str, list[str]] = {}
-            for cron, names in app.state["scheduled_tasks"].items():
+            for cron, names in app.tasks.schedule.items():
                 for name in names:
                     schedules.setdefault(name, []).append(cron)
             for name, info in app.tasks.describe().items():

@@ -7,7 +7,7 @@ import argparse
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from ..deploy.aws import undeploy
+    from ..presets.aws_lambda.deploy import undeploy
     from ._project import project_root
     from .deploy import check_stage, log, out
 

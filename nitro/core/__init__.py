@@ -1,7 +1,7 @@
 """The runtime-agnostic core: app, event, router, handlers, errors, hooks, utilities.
 
 Rule: nothing in `nitro.core` imports `nitro.adapters`, `nitro.storage_drivers`,
-`nitro.sql_connectors`, `nitro.config`, `nitro.build`, `nitro.deploy` or
-`nitro.cli`. Drivers, connectors and presets are found by name in registries
+`nitro.sql_connectors`, `nitro.config`, `nitro.runtime`, `nitro.bundle`,
+`nitro.presets` or `nitro.cli`. Drivers, connectors and presets are found by name in registries
 and imported lazily; platforms are reached only through ASGI.
 """

@@ -111,7 +111,7 @@ class NitroApp:
         self.public = public
         self.storage = storage if storage is not None else Storage()
         self.state: dict[str, Any] = {"rule_caches": {}}
-        self.tasks = TaskRegistry(to_thread=lambda: self.sync_to_thread)
+        self.tasks = TaskRegistry(to_thread=lambda: self.sync_to_thread, report=self.capture_error)
         self.databases: dict[str, Database] = {}
         self.scheduler: Scheduler | None = None
         self.middleware: list[Middleware] = []

@@ -4,19 +4,30 @@
 the file system; `nitro dev` scans on each (re)start. Everything here is plain
 data: loading the modules it names is a separate, lazy step (`core.loader`).
 
-The records are `NamedTuple`s rather than frozen dataclasses, which cost several
-times as much to define (every cold start defines these). For the same reason this
-module does not use ``from __future__ import annotations``: a NamedTuple compiles
-each field's annotation when it is a string.
+The records made by the thousand (routes, assets) are `NamedTuple`s rather than
+frozen dataclasses, which cost several times as much to define (every cold start
+defines these); the two made once per start-up (`Schedule`, `PresetRecord`) are
+plain slotted classes, cheaper still to define. For the same reason this module does
+not use ``from __future__ import annotations``: a NamedTuple compiles each field's
+annotation when it is a string.
 """
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-__all__ = ["Manifest", "ModuleEntry", "PublicAsset", "RouteEntry", "TaskEntry"]
+__all__ = [
+    "Manifest",
+    "ModuleEntry",
+    "PresetRecord",
+    "PublicAsset",
+    "RouteEntry",
+    "Schedule",
+    "TaskEntry",
+]
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: `preset` (a PresetRecord) replaced the untyped `platform`
 
 
 class RouteEntry(NamedTuple):
@@ -68,17 +79,134 @@ class PublicAsset(NamedTuple):
     max_age: int | None = None
 
 
+class _Record:
+    """A plain record: defining a class with ``__slots__`` costs a fraction of what a
+    NamedTuple does, and these are made only once per start-up."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable fields (dicts): not hashable
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class Schedule(_Record):
+    """One cron of `scheduled_tasks` and the tasks each of its ticks runs, as a build
+    records it (checked: the cron is valid, every task exists).
+
+    `trigger` is the platform's name for what fires it (an EventBridge rule-name
+    suffix, an Azure timer function, a Cloud Scheduler job); `expression` is the cron
+    as the platform writes it (``cron(0 3 * * ? *)``, NCRONTAB, unix cron). Both are
+    empty where nitro's own scheduler runs it.
+    """
+
+    __slots__ = ("cron", "expression", "tasks", "trigger")
+
+    def __init__(
+        self, cron: str, tasks: Iterable[str], trigger: str = "", expression: str = ""
+    ) -> None:
+        self.cron = cron
+        self.tasks: tuple[str, ...] = tuple(tasks)
+        self.trigger = trigger
+        self.expression = expression
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"cron": self.cron, "tasks": list(self.tasks)}
+        if self.trigger:
+            data["trigger"] = self.trigger
+        if self.expression:
+            data["expression"] = self.expression
+        return data
+
+
+class PresetRecord(_Record):
+    """What a build hands its entry module, written into ``manifest.json`` by the
+    preset and read at start-up instead of the config: the preset's `name`, its
+    `schedules`, the `storage_defaults` its platform provides (the `data` mount on its
+    KV), where sync code runs by default (`sync_to_thread`: False where one request
+    is served at a time), whether `wait_until` work must end before an invocation
+    returns (`serverless`), and the preset's own checked `options`.
+
+    Example (what the aws-lambda preset records)::
+
+        PresetRecord("aws-lambda", [Schedule("0 3 * * *", ["db:cleanup"], "-cron-1a2b3c4d5e",
+                     "cron(0 3 * * ? *)")], {"data": {"driver": "dynamodb", ...}},
+                     sync_to_thread=False, serverless=True, options={"memory": 1024, ...})
+    """
+
+    __slots__ = (
+        "name",
+        "options",
+        "schedules",
+        "serverless",
+        "storage_defaults",
+        "sync_to_thread",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        schedules: Iterable[Schedule] = (),
+        storage_defaults: Mapping[str, Mapping[str, Any]] | None = None,
+        sync_to_thread: bool = True,
+        serverless: bool = False,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.schedules: tuple[Schedule, ...] = tuple(schedules)
+        self.storage_defaults: Mapping[str, Mapping[str, Any]] = storage_defaults or {}
+        self.sync_to_thread = sync_to_thread
+        self.serverless = serverless
+        self.options: Mapping[str, Any] = options or {}
+
+    def schedule(self) -> dict[str, list[str]]:
+        """``{cron: [task, ...]}``, as `scheduled_tasks` after checking."""
+        return {s.cron: list(s.tasks) for s in self.schedules}
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name}
+        if self.schedules:
+            data["schedules"] = [s.to_json() for s in self.schedules]
+        if self.storage_defaults:
+            data["storage_defaults"] = self.storage_defaults
+        if not self.sync_to_thread:
+            data["sync_to_thread"] = False
+        if self.serverless:
+            data["serverless"] = True
+        if self.options:
+            data["options"] = self.options
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PresetRecord":
+        return cls(
+            data["name"],
+            [Schedule(**s) for s in data.get("schedules", ())],
+            data.get("storage_defaults"),
+            data.get("sync_to_thread", True),
+            data.get("serverless", False),
+            data.get("options"),
+        )
+
+
 class Manifest:
     """Everything the runtime needs to know about a project, without scanning it.
 
-    `public` maps URL paths to assets (built output only); `platform` is what a
-    preset records for run time.
+    `public` maps URL paths to assets (built output only); `preset` is what the
+    preset that built it recorded for run time (None without a build).
     """
 
     __slots__ = (
         "middleware",
-        "platform",
         "plugins",
+        "preset",
         "public",
         "routes",
         "server_app",
@@ -95,7 +223,7 @@ class Manifest:
         server_handler: ModuleEntry | None = None,
         server_app: ModuleEntry | None = None,
         public: dict[str, PublicAsset] | None = None,
-        platform: dict[str, Any] | None = None,
+        preset: PresetRecord | None = None,
     ) -> None:
         self.routes = routes if routes is not None else []
         self.middleware = middleware if middleware is not None else []
@@ -104,7 +232,7 @@ class Manifest:
         self.server_handler = server_handler
         self.server_app = server_app
         self.public = public
-        self.platform = platform if platform is not None else {}
+        self.preset = preset
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Manifest:
@@ -126,8 +254,8 @@ class Manifest:
             data["server_app"] = _compact(self.server_app)
         if self.public is not None:
             data["public"] = {url: _compact(asset) for url, asset in self.public.items()}
-        if self.platform:
-            data["platform"] = self.platform
+        if self.preset is not None:
+            data["preset"] = self.preset.to_json()
         return data
 
     @classmethod
@@ -154,7 +282,7 @@ class Manifest:
             public={url: PublicAsset(**a) for url, a in public.items()}
             if public is not None
             else None,
-            platform=data.get("platform", {}),
+            preset=PresetRecord.from_json(data["preset"]) if data.get("preset") else None,
         )
 
     def write(self, path: Path) -> None:

@@ -1,14 +1,16 @@
 """Tasks: `define_task`, `run_task`, and the app's registry of them.
 
 A task is ``fn(payload, context)``, sync or async, and returns a value; a sync one
-runs inline or on a worker thread as the app's `sync_to_thread` says. One task name runs once at a time per process: a call made while it
-runs shares that run and its result (Nitro's rule).
+runs inline or on a worker thread as the app's `sync_to_thread` says. One task name
+runs once at a time per process: a call made while it runs shares that run and its
+result (Nitro's rule). The registry also holds the app's schedule
+(``app.tasks.schedule``) and runs its ticks (`run_scheduled`, the one rule every
+platform follows: `nitro.core.schedule`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -17,12 +19,28 @@ from .loader import ModuleRef
 from .sync import run_user_code
 
 if TYPE_CHECKING:
-    from .app import NitroApp
+    from datetime import datetime
+    from typing import Protocol
+
     from .event import Event
+    from .schedule import Claim, ScheduledRun
 
-__all__ = ["Task", "TaskRegistry", "define_task", "run_task", "run_tick"]
+    class ErrorReport(Protocol):
+        """The app's `capture_error`: where a scheduled run's failures are reported."""
 
-logger = logging.getLogger("nitro")
+        def __call__(
+            self, error: BaseException, event: Event | None = None, *, log: bool = True
+        ) -> Awaitable[None]: ...
+
+
+__all__ = ["CRON_KEY", "TASK_KEY", "Task", "TaskRegistry", "define_task", "run_task"]
+
+# The keys of nitro's task messages, as platforms carry them (an EventBridge rule's
+# input, a Pub/Sub message, an SQS record): {"nitro:task": name, "payload": {...}}
+# runs one task now; {"nitro:cron": cron} runs that cron's tick (with "nitro:task":
+# only that task of it).
+TASK_KEY = "nitro:task"
+CRON_KEY = "nitro:cron"
 
 TaskFn = Callable[[Any, Any], Any]
 
@@ -81,10 +99,16 @@ def define_task(
 
 
 class TaskRegistry:
-    """The app's tasks by name (``nitro_app.tasks``); modules are imported on first run."""
+    """The app's tasks by name (``nitro_app.tasks``), modules imported on first run,
+    and its `schedule`: ``{cron: [task, ...]}`` (a build's, as its manifest recorded
+    it; else `scheduled_tasks`, checked)."""
 
-    def __init__(self, *, to_thread: Callable[[], bool] = lambda: True) -> None:
+    def __init__(
+        self, *, to_thread: Callable[[], bool] = lambda: True, report: ErrorReport | None = None
+    ) -> None:
         self._to_thread = to_thread  # where sync tasks run: the app's sync_to_thread
+        self._report = report
+        self.schedule: dict[str, list[str]] = {}
         self._specs: dict[str, Task | ModuleRef] = {}
         self._descriptions: dict[str, str] = {}
         self._running: dict[str, asyncio.Future[Any]] = {}
@@ -131,6 +155,40 @@ class TaskRegistry:
     def running(self) -> list[asyncio.Future[Any]]:
         return list(self._running.values())
 
+    async def run_scheduled(
+        self,
+        cron: str,
+        fired_at: datetime | None = None,
+        *,
+        late: bool = False,
+        only: Sequence[str] | None = None,
+        context: Mapping[str, Any] | None = None,
+        claim: Claim | None = None,
+        event: Event | None = None,
+    ) -> ScheduledRun:
+        """Run the tick of `cron` that fired at `fired_at` (default: now): every task
+        of it concurrently (`only`: just those), each with ``{"scheduled_time": tick}``.
+
+        The rule for the tick, for a cron the app does not schedule
+        (`UnknownScheduleError`) and for failures (each reported, then
+        `ScheduledTaskError`) is `nitro.core.schedule`'s, the same on every platform.
+
+        Example (what an adapter does with its platform's message)::
+
+            run = await app.tasks.run_scheduled("0 3 * * *", fired_at=event_time)
+            run.scheduled_time, run.results  # '2026-01-01T03:00:00+00:00', {...}
+        """
+        from .schedule import run_scheduled  # croniter: only apps that schedule load it
+
+        return await run_scheduled(
+            self, cron, fired_at, late=late, only=only, context=context, claim=claim, event=event
+        )
+
+    async def report(self, error: BaseException, event: Event | None = None) -> None:
+        """Send a task's failure, logged already, to the app's ``error`` hooks."""
+        if self._report is not None:
+            await self._report(error, event, log=False)
+
     def _load(self, name: str) -> Task:
         spec = self._specs.get(name)
         if spec is None:
@@ -163,38 +221,3 @@ async def run_task(
     from .context import use_nitro_app
 
     return await use_nitro_app().tasks.run(name, payload, context)
-
-
-async def run_tick(
-    app: NitroApp,
-    names: Sequence[str],
-    payload: Mapping[str, Any],
-    context: Mapping[str, Any] | None = None,
-    *,
-    label: str,
-    run: Callable[[str], Awaitable[Any]] | None = None,
-    event: Event | None = None,
-) -> tuple[dict[str, Any], dict[str, Exception]]:
-    """Run the tasks of one scheduled tick (what platform schedulers call) concurrently,
-    each to its end: one failing never cancels the others. `run(name)` replaces
-    ``app.tasks.run(name, payload, context)`` (to claim the tick first, say). A failure
-    is logged with `label` and goes to the app's `error` hooks; cancellation propagates.
-    Returns (results, failures) by task name.
-    """
-
-    async def run_one(name: str) -> Any:
-        return await app.tasks.run(name, dict(payload), dict(context or {}))
-
-    outcomes = await asyncio.gather(*((run or run_one)(n) for n in names), return_exceptions=True)
-    results: dict[str, Any] = {}
-    failures: dict[str, Exception] = {}
-    for name, outcome in zip(names, outcomes, strict=True):
-        if not isinstance(outcome, BaseException):
-            results[name] = outcome
-        elif isinstance(outcome, Exception):
-            logger.error("[nitro:tasks] task %s (%s) failed", name, label, exc_info=outcome)
-            await app.capture_error(outcome, event, log=False)
-            failures[name] = outcome
-        else:
-            raise outcome  # cancelled: the platform is stopping the invocation
-    return results, failures

@@ -55,11 +55,7 @@ def register_task_endpoints(app: NitroApp, *, dev: bool, secret: str | None) -> 
     @define_handler
     async def list_tasks(event: Event) -> dict[str, Any]:
         guard(event)
-        schedule = (
-            app.scheduler.schedule
-            if app.scheduler is not None
-            else app.state.get("scheduled_tasks", {})
-        )
+        schedule = app.tasks.schedule
         return {
             "tasks": app.tasks.describe(),
             "scheduled_tasks": [{"cron": cron, "tasks": tasks} for cron, tasks in schedule.items()],

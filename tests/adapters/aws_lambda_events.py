@@ -229,10 +229,13 @@ SHAPES: dict[str, Callable[[Request], dict[str, Any]]] = {
 }
 
 
-def task_event(name: str, payload: Any = None) -> dict[str, Any]:
+def task_event(name: str, payload: Any = None, cron: str | None = None) -> dict[str, Any]:
+    """A direct invoke, or with `cron` what an EventBridge rule's target sends."""
     event: dict[str, Any] = {"nitro:task": name}
     if payload is not None:
         event["payload"] = payload
+    if cron is not None:
+        event["nitro:cron"] = cron
     return event
 
 

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from nitro.build.vendor import find_python
-from nitro.deploy.azure_functions_preview import FunctionsHost, load_function_app
+from nitro.bundle.vendor import find_python
+from nitro.presets.azure_functions.preview import FunctionsHost, load_function_app
 
 VENV = Path.home() / ".cache" / "nitro-tests" / "azure-py313"
 AZURE_FUNCTIONS = "azure-functions>=2,<3"

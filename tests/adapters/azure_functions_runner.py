@@ -26,7 +26,9 @@ from typing import Any
 def _load_preview() -> Any:
     import importlib.util
 
-    path = Path(__file__).resolve().parents[2] / "nitro" / "deploy" / "azure_functions_preview.py"
+    path = (
+        Path(__file__).resolve().parents[2] / "nitro" / "presets" / "azure_functions" / "preview.py"
+    )
     spec = importlib.util.spec_from_file_location("nitro_azure_functions_preview", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

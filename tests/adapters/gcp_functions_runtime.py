@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from nitro.build.vendor import find_python
+from nitro.bundle.vendor import find_python
 
 from helpers import ServerProcess, free_port, require_service
 

@@ -51,7 +51,7 @@ def lambda_python() -> Path:
     if python.exists() and marker.exists() and marker.read_text() == repr(VENV_PACKAGES):
         return python
     sys.path.insert(0, str(REPO))
-    from nitro.build.vendor import find_python
+    from nitro.bundle.vendor import find_python
 
     base = find_python("3.12")
     require_service(base is not None, "Python 3.12", "pyenv install 3.12")
@@ -230,18 +230,28 @@ def test_build_output(built: Path) -> None:
         assert f"_vendor/nitro/storage_drivers/__pycache__/{module}.cpython-312.pyc" in compiled
     assert "_vendor/nitro/storage_drivers/redis.py" in names
     assert "_vendor/nitro/storage_drivers/__pycache__/redis.cpython-312.pyc" not in compiled
-    assert not any(n.startswith(("_vendor/nitro/cli/", "_vendor/nitro/deploy/")) for n in names)
+    assert not any(n.startswith(("_vendor/nitro/cli/", "_vendor/nitro/bundle/")) for n in names)
+    shipped_presets = {
+        n for n in names if n.startswith("_vendor/nitro/presets/") and "__pycache__" not in n
+    }
+    assert shipped_presets == {  # only the entry module index.py runs
+        "_vendor/nitro/presets/__init__.py",
+        "_vendor/nitro/presets/aws_lambda/__init__.py",
+        "_vendor/nitro/presets/aws_lambda/entry.py",
+    }
     assert "_vendor/nitro/adapters/vercel.py" not in names
 
     manifest = json.loads((out / "server" / "manifest.json").read_text())
-    platform = manifest["platform"]
-    assert platform["storage_defaults"] == {
+    record = manifest["preset"]
+    assert record["name"] == "aws-lambda"
+    assert record["storage_defaults"] == {
         "data": {"driver": "dynamodb", "table": "{{NITRO_DYNAMODB_TABLE}}"}
     }
-    [schedule] = platform["schedules"]
+    assert record["sync_to_thread"] is False and record["serverless"] is True
+    [schedule] = record["schedules"]
     assert schedule["cron"] == "0 0 1 1 *" and schedule["tasks"] == ["cms:update"]
     assert schedule["expression"] == "cron(0 0 1 1 ? *)"
-    assert schedule["rule_suffix"].startswith("-cron-")
+    assert schedule["trigger"].startswith("-cron-")
 
     template = yaml.safe_load((out / "template.yaml").read_text())
     function = template["Resources"]["NitroFunction"]["Properties"]
@@ -252,7 +262,9 @@ def test_build_output(built: Path) -> None:
     assert table["KeySchema"] == [{"AttributeName": "key", "KeyType": "HASH"}]
     rule = template["Resources"]["NitroCron0"]["Properties"]
     assert rule["ScheduleExpression"] == "cron(0 0 1 1 ? *)"
-    assert [json.loads(t["Input"]) for t in rule["Targets"]] == [{"nitro:task": "cms:update"}]
+    assert [json.loads(t["Input"]) for t in rule["Targets"]] == [
+        {"nitro:task": "cms:update", "nitro:cron": "0 0 1 1 *"}
+    ]
 
     info = json.loads((out / "nitro.json").read_text())
     assert info["preset"] == "aws-lambda"
@@ -343,14 +355,14 @@ def test_task_event_returns_its_result(invoke: Invoker) -> None:
 
 
 def test_rule_input_runs_the_task_as_scheduled(invoke: Invoker) -> None:
-    answer = invoke(events.task_event("cms:update"))  # what the rule's Input sends
+    answer = invoke(events.task_event("cms:update", cron="0 0 1 1 *"))  # a rule target's Input
     scheduled = answer["result"]["scheduled_time"]
-    assert scheduled.endswith(":00+00:00")  # the minute that fired, UTC
+    assert scheduled.endswith("-01-01T00:00:00+00:00")  # the cron's latest tick, UTC
 
 
 def test_scheduled_event_runs_the_rules_tasks(invoke: Invoker, built: Path) -> None:
     sys.path.insert(0, str(REPO))
-    from nitro.deploy.aws_lambda import rule_name
+    from nitro.presets.aws_lambda.preset import rule_name
 
     rule = rule_name("fixture-prod", "0 0 1 1 *")
     answer = invoke(events.scheduled_event(rule, "2026-01-01T00:00:00Z"))
@@ -429,10 +441,12 @@ def test_preview_serves_through_the_handler(preview: ServerProcess, case: Case) 
 def test_a_package_over_the_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Over the direct-upload limit the build says to deploy through S3; over the
     unzipped limit (which S3 does not lift) it fails."""
-    from nitro.build.output import BuildError
-    from nitro.build.scan import scan_project
+    from nitro.bundle.output import BuildError
     from nitro.config import load_config
-    from nitro.deploy import BuildContext, aws_lambda, aws_lambda_package
+    from nitro.presets import BuildContext
+    from nitro.presets.aws_lambda import package as aws_lambda_package
+    from nitro.presets.aws_lambda import preset as aws_lambda
+    from nitro.runtime.scan import scan_project
 
     root = tiny_project(tmp_path / "tiny", [])
     monkeypatch.setattr(aws_lambda_package, "ZIP_LIMIT", 100_000)

@@ -19,9 +19,10 @@ from adapters.suite import BINARY, CASES, Request
 from nitro import define_handler, get_query
 from nitro.adapters.aws_lambda import LambdaHandler, UnsupportedEventError
 from nitro.core.app import NitroApp
+from nitro.core.schedule import ScheduledTaskError, UnknownScheduleError
 from nitro.core.tasks import define_task
-from nitro.deploy.aws_lambda import lambda_options, rule_name, rule_suffix
-from nitro.deploy.aws_lambda_sam import to_yaml
+from nitro.presets.aws_lambda.preset import lambda_options, rule_name, rule_suffix
+from nitro.presets.aws_lambda.sam import to_yaml
 
 # --- parity with mangum 0.22 ---
 
@@ -363,7 +364,7 @@ def _app() -> NitroApp:
 
     app.tasks.add("record", define_task(record))
     app.tasks.add("other", define_task(lambda payload, context: "other"))
-    app.state["scheduled_tasks"] = {"*/5 * * * *": ["record", "other"]}
+    app.tasks.schedule = {"*/5 * * * *": ["record", "other"]}
     return app
 
 
@@ -386,6 +387,22 @@ def test_tasks_schedules_and_sqs_in_process() -> None:
     assert handler(fired, None) == {
         "result": {"record": {"scheduled_time": "2026-03-01T10:05:00+00:00"}, "other": "other"}
     }
+    # A rule's target input: that task of the cron's tick (the tick at the invocation).
+    target = handler({"nitro:task": "record", "nitro:cron": "*/5 * * * *"}, None)
+    assert target["result"]["scheduled_time"].endswith("+00:00")
+    assert int(target["result"]["scheduled_time"][14:16]) % 5 == 0
+    with pytest.raises(UnknownScheduleError, match="cron '0 3 \\* \\* \\*'"):
+        handler({"nitro:task": "record", "nitro:cron": "0 3 * * *"}, None)
+    with pytest.raises(UnknownScheduleError, match="does not run 'nope'"):
+        handler({"nitro:task": "nope", "nitro:cron": "*/5 * * * *"}, None)
+
+    def broken(payload: Any, context: Any) -> None:
+        raise RuntimeError("task failed")
+
+    app.tasks.add("broken", define_task(broken))
+    app.tasks.schedule["* * * * *"] = ["broken"]
+    with pytest.raises(ScheduledTaskError, match="broken: RuntimeError: task failed"):
+        handler({"nitro:task": "broken", "nitro:cron": "* * * * *"}, None)
     # two records naming one task run one after the other, each with its own payload
     app.state["payloads"].clear()
     sqs = events.sqs_event(
@@ -423,7 +440,9 @@ def test_lambda_options() -> None:
         "url_auth": "NONE",
     }
     assert lambda_options({"architecture": "aarch64"})["architecture"] == "arm64"
-    from nitro.build.output import BuildError
+    sources = {"event_sources": ["lib.events:Kinesis"]}
+    assert lambda_options(sources)["event_sources"] == ["lib.events:Kinesis"]
+    from nitro.bundle.output import BuildError
 
     bad_options = (
         {"runtime": "python3.9"},
@@ -431,6 +450,8 @@ def test_lambda_options() -> None:
         {"timeout": 901},
         {"arch": "x"},
         {"url_auth": "PUBLIC"},
+        {"event_sources": "lib:Source"},
+        {"event_sources": ["lib.Source"]},
     )
     for bad in bad_options:
         with pytest.raises(BuildError):

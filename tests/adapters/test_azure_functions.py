@@ -23,7 +23,7 @@ from storage_drivers.backends.azure_blob import connection_string, require_azuri
 from adapters.azure_functions_drivers import HOW_TO_GET, InProcess, Runner, ensure_venv
 from adapters.builds import build_fixture, preview_server, tiny_project
 from adapters.suite import Case, Reply, Request, cases, run_case
-from nitro.deploy.azure_functions import timer_name
+from nitro.presets.azure_functions.preset import timer_name
 
 from helpers import nitro_cli, require_service
 
@@ -174,10 +174,10 @@ def test_output_layout(built: Path) -> None:
     assert not list(built.joinpath(".output").rglob("local.settings.json"))  # never shipped
     assert "local.settings.json" in (server / ".funcignore").read_text()
     manifest = json.loads((server / "manifest.json").read_text())
-    assert manifest["platform"]["timers"] == [
-        {"name": TIMER, "cron": CRON, "schedule": "0 0 0 1 1 *"}
+    assert manifest["preset"]["schedules"] == [
+        {"cron": CRON, "tasks": ["cms:update"], "trigger": TIMER, "expression": "0 0 0 1 1 *"}
     ]
-    assert manifest["platform"]["storage_defaults"]["data"]["driver"] == "azure-blob"
+    assert manifest["preset"]["storage_defaults"]["data"]["driver"] == "azure-blob"
     info = json.loads((built / ".output" / "nitro.json").read_text())
     assert info["preset"] == "azure-functions"
     assert info["commands"]["deploy"] == (
@@ -230,6 +230,7 @@ def test_a_timer_runs_every_task_of_its_cron(
 
 
 def test_a_failing_timer_reports_and_raises(v1: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nitro.core.schedule import ScheduledTaskError
     from nitro.core.tasks import Task
 
     nitro_app = v1.module.nitro_app
@@ -238,8 +239,9 @@ def test_a_failing_timer_reports_and_raises(v1: InProcess, monkeypatch: pytest.M
         raise LookupError("no such thing")
 
     nitro_app.tasks.add("boom", Task(boom))
-    monkeypatch.setitem(nitro_app.state["scheduled_tasks"], CRON, ["boom"])
-    with pytest.raises(LookupError, match="no such thing"):
+    monkeypatch.setitem(nitro_app.tasks.schedule, CRON, ["boom"])
+    # The schedule's rule, as on every platform: reported, then the invocation fails.
+    with pytest.raises(ScheduledTaskError, match="boom: LookupError: no such thing"):
         v1.timer(TIMER)
     assert nitro_app.state["errors"][-1] == "LookupError"  # the fixture's error hook
 
@@ -321,8 +323,8 @@ def test_repeated_headers_are_folded_but_cookies_kept_apart() -> None:
 
 
 def test_options_and_host_json(tmp_path: Path) -> None:
-    from nitro.build.output import BuildError
-    from nitro.deploy.azure_functions import _options, host_json
+    from nitro.bundle.output import BuildError
+    from nitro.presets.azure_functions.preset import _options, host_json
 
     assert _options({}, tmp_path) == {
         "python": "3.12",

@@ -91,13 +91,13 @@ def test_output_is_a_cloud_functions_source_directory(built: Path, source: Path)
     assert (source / "_vendor" / "nitro" / "adapters" / "gcp_functions.py").is_file()
     assert (source / "public" / "hello.txt").is_file()
     manifest = json.loads((source / "manifest.json").read_text())
-    platform = manifest["platform"]
-    assert platform["storage_defaults"]["data"] == {
+    record = manifest["preset"]
+    assert record["storage_defaults"]["data"] == {
         "driver": "gcs",
         "bucket": "{{NITRO_GCS_BUCKET}}",
         "base": "data",
     }
-    [schedule] = platform["schedules"]
+    [schedule] = record["schedules"]
     assert schedule["cron"] == "0 0 1 1 *" and schedule["tasks"] == ["cms:update"]
     info = json.loads((built / ".output" / "nitro.json").read_text())
     assert info["preset"] == "gcp-functions"
@@ -236,7 +236,7 @@ def test_preview_serves_through_functions_framework(
         response = httpx.get(f"{preview.url}/api/hello")
         assert response.json() == {"hello": "world"}
         assert response.headers["server"] == "uvicorn"  # functions-framework's uvicorn worker
-        assert "nitro.deploy.gcp_functions_preview" in preview.logs()
+        assert "nitro.presets.gcp_functions.preview" in preview.logs()
     finally:
         assert preview.stop() == 0, preview.logs()
 

@@ -17,9 +17,9 @@ from nitro.adapters.gcp_functions import (
     http_function,
     parse_task_message,
     run_task_message,
-    scheduled_time,
 )
 from nitro.core.app import NitroApp
+from nitro.core.schedule import ScheduledTaskError, UnknownScheduleError, scheduled_tick
 from nitro.core.tasks import Task
 
 pytestmark = pytest.mark.anyio
@@ -39,7 +39,7 @@ def test_a_pubsub_message_with_its_publish_time() -> None:
     parsed = parse_task_message(_event({"message": message, "subscription": "s"}))
     assert parsed.body == {"nitro:cron": CRON}
     assert parsed.time is not None and parsed.time.isoformat() == "2026-05-01T12:05:02+00:00"
-    assert scheduled_time(parsed.time) == "2026-05-01T12:05:00+00:00"
+    assert scheduled_tick(CRON, parsed.time).isoformat() == "2026-05-01T12:05:00+00:00"
 
 
 def test_a_cloud_scheduler_job_event_with_its_execution_time() -> None:
@@ -52,7 +52,8 @@ def test_a_cloud_scheduler_job_event_with_its_execution_time() -> None:
 def test_json_data_as_the_message_falls_back_to_the_event_time() -> None:
     parsed = parse_task_message(_event({"nitro:cron": CRON}, time="2026-05-01T08:30:59+02:00"))
     assert parsed.body == {"nitro:cron": CRON}
-    assert scheduled_time(parsed.time) == "2026-05-01T06:30:00+00:00"
+    assert parsed.time is not None and parsed.time.isoformat() == "2026-05-01T06:30:59+00:00"
+    assert scheduled_tick(CRON, parsed.time).isoformat() == "2026-05-01T06:30:00+00:00"
     raw = parse_task_message(_event(json.dumps({"nitro:task": "a"}).encode()))
     assert raw.body == {"nitro:task": "a"}
 
@@ -89,7 +90,7 @@ def _app(runs: list[tuple[str, Any]], fail: str | None = None) -> NitroApp:
 
     for name in ("a", "b", "c"):
         app.tasks.add(name, task(name))
-    app.state["scheduled_tasks"] = {CRON: ["a", "b"]}
+    app.tasks.schedule = {CRON: ["a", "b"]}
     return app
 
 
@@ -111,6 +112,15 @@ async def test_a_cron_runs_each_of_its_tasks_with_the_tick() -> None:
     assert sorted(runs) == [("a", tick), ("b", tick)]
 
 
+async def test_a_cron_with_a_task_runs_only_that_task_of_the_tick() -> None:
+    runs: list[tuple[str, Any]] = []
+    message = parse_task_message(
+        _event({"nitro:cron": CRON, "nitro:task": "b"}, time="2026-05-01T12:06:10Z")
+    )
+    assert await run_task_message(_app(runs), message) == {"b": "b done"}
+    assert runs == [("b", {"scheduled_time": "2026-05-01T12:05:00+00:00"})]
+
+
 async def test_a_named_task_gets_its_payload_as_given() -> None:
     runs: list[tuple[str, Any]] = []
     message = parse_task_message(_event({"nitro:task": "c", "payload": {"n": 1}}))
@@ -125,7 +135,8 @@ async def test_one_failing_task_does_not_stop_the_others_and_fails_the_event() -
     app.hooks.hook("error", lambda error, event: seen.append(error))
     message = parse_task_message(_event({"nitro:cron": CRON}))
     with pytest.raises(
-        TaskEventError, match=r"cron '\*/5 \* \* \* \*': failed: a \(RuntimeError: a broke\)"
+        ScheduledTaskError,
+        match=r"cron '\*/5 \* \* \* \*' at .*: 1 task\(s\) failed: a: RuntimeError: a broke",
     ):
         await run_task_message(app, message)
     assert sorted(name for name, _ in runs) == ["a", "b"]  # b still ran to its end
@@ -136,7 +147,9 @@ async def test_unknown_crons_and_tasks_and_bad_payloads_are_refused() -> None:
     app = _app([])
     with pytest.raises(TaskEventError, match=r"unknown task 'x'; known tasks: a, b, c"):
         await run_task_message(app, parse_task_message(_event({"nitro:task": "x"})))
-    with pytest.raises(TaskEventError, match=r"no scheduled_tasks entry for cron '0 \* \* \* \*'"):
+    with pytest.raises(
+        UnknownScheduleError, match=r"no scheduled_tasks entry for cron '0 \* \* \* \*'"
+    ):
         await run_task_message(app, parse_task_message(_event({"nitro:cron": "0 * * * *"})))
     with pytest.raises(TaskEventError, match='"payload" must be a JSON object'):
         await run_task_message(app, parse_task_message(_event({"nitro:task": "a", "payload": [1]})))

@@ -28,7 +28,7 @@ from adapters.vercel_support import (
     upstash_env,
     vercel_route_check,
 )
-from nitro.deploy.vercel_launcher import VercelFunction
+from nitro.presets.vercel.launcher import VercelFunction
 
 from helpers import FIXTURE, ServerProcess
 
@@ -152,7 +152,7 @@ def test_build_output(built: tuple[Path, str], output: Path) -> None:
     assert list((function / "app" / "routes" / "__pycache__").glob("*.cpython-312.pyc"))
     manifest = json.loads((function / "manifest.json").read_text())
     assert manifest["public"] == {}  # the CDN serves static/
-    assert manifest["platform"]["storage_defaults"]["data"] == {
+    assert manifest["preset"]["storage_defaults"]["data"] == {
         "driver": "upstash",
         "url": "{{KV_REST_API_URL}}",
         "token": "{{KV_REST_API_TOKEN}}",

@@ -28,7 +28,7 @@ def cron_app(
 
     app = NitroApp()
     app.tasks.add("work", Task(work))
-    app.state["scheduled_tasks"] = {"*/5 * * * *": ["work"]}
+    app.tasks.schedule = {"*/5 * * * *": ["work"]}
     return vercel_app(app, claim=claim, cron_secret=secret), seen
 
 
@@ -56,7 +56,11 @@ async def test_cron_secret_is_compared_in_constant_time(monkeypatch: pytest.Monk
     ok = await call(app, path, {"authorization": "Bearer s3cret"})
     assert ok.status_code == 200 and ok.json()["results"] == {"work": "done"}
     assert compared == [(b"Bearer nope", b"Bearer s3cret"), (b"Bearer s3cret", b"Bearer s3cret")]
-    assert seen[0]["context"] == {"source": "vercel-cron", "schedule": "*/5 * * * *"}
+    assert seen[0]["context"] == {
+        "source": "vercel-cron",
+        "schedule": "*/5 * * * *",
+        "cron": "*/5 * * * *",
+    }
 
 
 @pytest.mark.anyio
@@ -84,6 +88,18 @@ async def test_a_failing_task_is_a_500_that_names_it_without_its_message() -> No
 
 
 @pytest.mark.anyio
+async def test_an_unknown_schedule_is_a_404_naming_the_ones_there_are() -> None:
+    app, seen = cron_app("s")
+    path = "/_vercel/cron?schedule=" + quote("0 * * * *")
+    response = await call(app, path, {"authorization": "Bearer s"})
+    assert response.status_code == 404 and seen == []
+    assert "no scheduled_tasks entry for cron '0 * * * *'" in response.json()["message"]
+    assert response.json()["data"] == {"schedules": ["*/5 * * * *"]}
+    missing = await call(app, "/_vercel/cron", {"authorization": "Bearer s"})
+    assert missing.status_code == 400
+
+
+@pytest.mark.anyio
 async def test_a_claimed_tick_is_skipped() -> None:
     claims: list[tuple[str, str, float]] = []
 
@@ -102,7 +118,7 @@ async def test_a_claimed_tick_is_skipped() -> None:
 def test_latest_tick() -> None:
     from datetime import UTC, datetime
 
-    from nitro.core.scheduler import latest_tick
+    from nitro.core.schedule import latest_tick
 
     now = datetime(2026, 3, 4, 10, 7, 30, tzinfo=UTC)
     assert latest_tick("*/5 * * * *", now).isoformat() == "2026-03-04T10:05:00+00:00"

@@ -8,7 +8,7 @@ import pytest
 from storage_drivers.backends.redis import HOST, PORT, require_redis
 from storage_drivers.upstash_server import UpstashServer
 
-from nitro.build.vendor import find_python
+from nitro.bundle.vendor import find_python
 
 from helpers import port_open, require_service
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from adapters.builds import preview_server
 
-from nitro.build.output import BuildError, import_check
+from nitro.bundle.output import BuildError, import_check
 
 from helpers import FIXTURE, ServerProcess, free_port, nitro_cli
 

@@ -41,7 +41,7 @@ async def test_plugin_failure_stops_startup_naming_the_plugin(tmp_path: Path) ->
     (tmp_path / "plugins" / "01.db.py").write_text(
         "from nitro import define_plugin\n\n@define_plugin\ndef plugin(app):\n    raise ConnectionError('db down')\n"
     )
-    from nitro.build.app import load_app
+    from nitro.runtime.app import load_app
 
     app = load_app(tmp_path)
     with pytest.raises(
@@ -316,7 +316,7 @@ async def test_route_module_imported_on_first_request(tmp_path: Path) -> None:
     )
     import builtins
 
-    from nitro.build.app import load_app
+    from nitro.runtime.app import load_app
 
     app = load_app(tmp_path)
     async with TestClient(app) as client:
@@ -329,7 +329,7 @@ async def test_route_module_imported_on_first_request(tmp_path: Path) -> None:
 async def test_a_route_whose_module_fails_to_import_is_a_500(tmp_path: Path) -> None:
     (tmp_path / "routes").mkdir()
     (tmp_path / "routes" / "broken.py").write_text("import not_a_real_module\nhandler = None\n")
-    from nitro.build.app import load_app
+    from nitro.runtime.app import load_app
 
     async with TestClient(load_app(tmp_path)) as client:
         response = await client.get("/broken")

@@ -254,8 +254,8 @@ def test_vercel_leaves_cors_to_the_function() -> None:
     """The Vercel preset emits no CORS headers of its own (they depend on the request's
     origin and the preflight's method): preflights reach the function, which answers
     them by the rules above, and the CDN adds no access-control header to the answer."""
-    from nitro.deploy.vercel_preview import VercelRouter
-    from nitro.deploy.vercel_routes import build_config
+    from nitro.presets.vercel.preview import VercelRouter
+    from nitro.presets.vercel.routes import build_config
 
     config = build_config(README_RULES, {}, [])
     for route in config["routes"]:

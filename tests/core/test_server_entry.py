@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from nitro.build.app import load_app
 from nitro.core.app import StartupError
 from nitro.core.server_app import as_asgi, is_asgi_app
+from nitro.runtime.app import load_app
 from nitro.testing import TestClient
 
 pytestmark = pytest.mark.anyio

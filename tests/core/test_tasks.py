@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from nitro import HTTPError, NitroApp, define_task, run_task
-from nitro.build.app import load_app
-from nitro.build.tasks import schedule_from_config
 from nitro.config import ConfigError
-from nitro.core.scheduler import Scheduler, cron_error
-from nitro.core.tasks import run_tick
+from nitro.core.schedule import cron_error
+from nitro.core.scheduler import Scheduler
+from nitro.runtime.app import load_app
+from nitro.runtime.tasks import schedule_from_config
 from nitro.testing import TestClient
 
 pytestmark = pytest.mark.anyio
@@ -132,16 +132,26 @@ def test_schedule_config_errors() -> None:
         schedule_from_config({"0 * *": ["a"]}, ["a"])
 
 
+def scheduled_app(cron: str, **tasks: Any) -> NitroApp:
+    app = NitroApp()
+    for name, fn in tasks.items():
+        app.tasks.add(name, define_task(fn))
+    app.tasks.schedule = {cron: list(tasks)}
+    return app
+
+
 async def test_scheduler_runs_each_tick_with_its_own_scheduled_time() -> None:
     runs: list[tuple[str, str]] = []
 
-    async def run(task: str, payload: dict[str, Any]) -> None:
-        runs.append((task, payload["scheduled_time"]))
+    def a(payload: dict[str, Any], context: Any) -> None:
+        runs.append(("a", payload["scheduled_time"]))
 
-    async def report(error: BaseException) -> None:
-        raise AssertionError(error)
+    def b(payload: dict[str, Any], context: Any) -> None:
+        runs.append(("b", payload["scheduled_time"]))
 
-    scheduler = Scheduler({"* * * * * *": ["a", "b"]}, run, report=report)
+    app = scheduled_app("* * * * * *", a=a, b=b)
+    app.hooks.hook("error", lambda error, event: pytest.fail(str(error)))
+    scheduler = Scheduler(app.tasks)
     scheduler.start()
     deadline = time.monotonic() + 5
     while len({t for _, t in runs}) < 2 and time.monotonic() < deadline:
@@ -157,13 +167,10 @@ async def test_scheduler_runs_each_tick_with_its_own_scheduled_time() -> None:
 
 async def test_ticks_missed_while_busy_run_once() -> None:
     runs: list[str] = []
-
-    async def run(task: str, payload: dict[str, Any]) -> None:
-        runs.append(payload["scheduled_time"])
-
-    async def report(error: BaseException) -> None: ...
-
-    scheduler = Scheduler({"* * * * * *": ["t"]}, run, report=report)
+    app = scheduled_app(
+        "* * * * * *", t=lambda payload, context: runs.append(payload["scheduled_time"])
+    )
+    scheduler = Scheduler(app.tasks)
     scheduler.start()
     await asyncio.sleep(0)  # let the loop compute its first tick
     time.sleep(3.2)  # the event loop is blocked through three ticks
@@ -176,16 +183,16 @@ async def test_scheduled_failures_go_to_the_error_hook_and_shutdown_waits() -> N
     errors: list[BaseException] = []
     finished: list[str] = []
 
-    async def run(task: str, payload: dict[str, Any]) -> None:
-        if task == "fails":
-            raise RuntimeError("scheduled boom")
+    def fails(payload: Any, context: Any) -> None:
+        raise RuntimeError("scheduled boom")
+
+    async def slow(payload: Any, context: Any) -> None:
         await asyncio.sleep(0.5)
-        finished.append(task)
+        finished.append("slow")
 
-    async def report(error: BaseException) -> None:
-        errors.append(error)
-
-    scheduler = Scheduler({"* * * * * *": ["fails", "slow"]}, run, report=report)
+    app = scheduled_app("* * * * * *", fails=fails, slow=slow)
+    app.hooks.hook("error", lambda error, event: errors.append(error))
+    scheduler = Scheduler(app.tasks)
     scheduler.start()
     deadline = time.monotonic() + 3
     while not errors and time.monotonic() < deadline:
@@ -206,13 +213,11 @@ async def test_claims_decide_who_runs_a_tick() -> None:
         claimed.add((task, tick))
         return True
 
-    async def run(task: str, payload: dict[str, Any]) -> None:
-        runs.append(payload["scheduled_time"])
-
-    async def report(error: BaseException) -> None: ...
-
-    one = Scheduler({"* * * * * *": ["t"]}, run, report=report, claim=claim)
-    two = Scheduler({"* * * * * *": ["t"]}, run, report=report, claim=claim)
+    app = scheduled_app(
+        "* * * * * *", t=lambda payload, context: runs.append(payload["scheduled_time"])
+    )
+    one = Scheduler(app.tasks, claim=claim)
+    two = Scheduler(app.tasks, claim=claim)
     one.start()
     two.start()
     await asyncio.sleep(2.5)
@@ -285,38 +290,3 @@ async def test_run_task_from_a_route_and_storage_in_tasks(tmp_path: Path) -> Non
         )
     assert first.json() == {"result": {"updates": 1, "scheduled_time": None}}
     assert second.json() == {"result": {"updates": 2, "scheduled_time": "x"}}
-
-
-async def test_a_tick_runs_its_tasks_together_and_each_to_its_end(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    started = asyncio.Event()
-
-    async def waits(payload: Any, context: Any) -> str:
-        await asyncio.wait_for(started.wait(), 5)  # needs `starts` to run at the same time
-        return payload["scheduled_time"]
-
-    async def starts(payload: Any, context: Any) -> str:
-        started.set()
-        return context["source"]
-
-    def fails(payload: Any, context: Any) -> None:
-        raise RuntimeError("broke")
-
-    app = await app_with(
-        waits=define_task(waits), starts=define_task(starts), fails=define_task(fails)
-    )
-    seen: list[BaseException] = []
-    app.hooks.hook("error", lambda error, event: seen.append(error))
-    results, failures = await run_tick(
-        app,
-        ["waits", "fails", "starts"],
-        {"scheduled_time": "2026-01-01T00:00:00+00:00"},
-        {"source": "test"},
-        label="2026-01-01T00:00:00+00:00",
-    )
-    assert results == {"waits": "2026-01-01T00:00:00+00:00", "starts": "test"}
-    assert list(failures) == ["fails"] and seen == [failures["fails"]]
-    logged = [r.getMessage() for r in caplog.records]
-    assert "[nitro:tasks] task fails (2026-01-01T00:00:00+00:00) failed" in logged
-    assert not any("unhandled" in line for line in logged)  # logged once, as a task failure

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.anyio
 
 PROJECT = REPO / "tests" / "websocket_fixture"
 SERVE = (
-    "import sys; from nitro.build.app import load_app; from nitro.adapters.uvicorn import serve; "
+    "import sys; from nitro.runtime.app import load_app; from nitro.adapters.uvicorn import serve; "
     "serve(load_app(sys.argv[1]))"
 )
 

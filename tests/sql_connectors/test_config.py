@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from nitro import DatabaseError, NitroApp, use_database
-from nitro.build.database import create_databases
 from nitro.config import ConfigError, define_nitro_config
+from nitro.runtime.database import create_databases
 
 pytestmark = pytest.mark.anyio
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nitro.build.app import load_app
 from nitro.core.database import Database
+from nitro.runtime.app import load_app
 from nitro.sql_connectors import create_connector
 from nitro.testing import TestClient
 

@@ -1,0 +1,51 @@
+"""The aws-lambda preset's entry: ``index.handler`` of a build.
+
+The built ``index.py`` puts ``_vendor`` (nitro and the dependencies) on the path
+and calls this module::
+
+    from nitro.presets.aws_lambda import entry
+
+    handler = entry.create_handler(HERE)
+
+The app is loaded from the build's manifest, with what the preset recorded: the
+DynamoDB `data` mount, ``serverless`` (`wait_until` work ends before the invocation
+returns) and sync code inline (one request at a time per container: a thread hop
+is pure cost). EventBridge rules that send the "Scheduled Event" envelope are
+matched to their cron by the rule-name suffix the build recorded, and the project's
+own event sources (``aws_lambda={"event_sources": ["lib.kinesis:KinesisRecords"]}``)
+are asked before the built-in ones.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from nitro.adapters.aws_lambda import EventSource, LambdaHandler
+from nitro.runtime.app import load_app, preset_record
+
+__all__ = ["create_handler", "event_source"]
+
+
+def create_handler(code_root: Path) -> LambdaHandler:
+    """The Lambda handler of the build whose code root is `code_root`."""
+    app = load_app(
+        code_root / "app", manifest=code_root / "manifest.json", public_dir=code_root / "public"
+    )
+    record = preset_record(app)
+    schedules = {s.trigger: s.cron for s in record.schedules}
+    sources = [event_source(ref) for ref in record.options.get("event_sources", ())]
+    return LambdaHandler(app, schedules=schedules, sources=sources)
+
+
+def event_source(ref: str) -> type[EventSource]:
+    """The project's `EventSource` class named ``"module:Class"`` (the project root is
+    on the path: `load_app` put it there)."""
+    module_name, _, name = ref.partition(":")
+    found = getattr(importlib.import_module(module_name), name, None)
+    if not (isinstance(found, type) and issubclass(found, EventSource)):
+        raise TypeError(
+            f"[nitro:aws-lambda] aws_lambda event_sources: {ref!r} is not a subclass of "
+            "nitro.adapters.aws_lambda.EventSource"
+        )
+    return found
