@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .core.handlers import define_handler as define_handler
     from .core.handlers import define_middleware as define_middleware
     from .core.handlers import define_plugin as define_plugin
+    from .core.route_meta import define_route_meta as define_route_meta
     from .core.runtime_config import use_runtime_config as use_runtime_config
     from .core.storage import Storage as Storage
     from .core.storage import StorageError as StorageError
@@ -94,6 +95,7 @@ _EXPORTED_FROM = {
     "core.context": ("use_event", "use_nitro_app"),
     "core.event": ("Event",),
     "core.handlers": ("define_handler", "define_middleware", "define_plugin"),
+    "core.route_meta": ("define_route_meta",),
     "core.runtime_config": ("use_runtime_config",),
     "core.storage": ("Storage", "StorageError", "use_storage"),
     "core.tasks": ("define_task", "run_task"),

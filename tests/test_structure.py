@@ -309,6 +309,7 @@ EXPORTS = [
     "define_middleware",
     "define_nitro_config",
     "define_plugin",
+    "define_route_meta",
     "define_task",
     "define_websocket_handler",
     "delete_cookie",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from pydantic import BaseModel, Field
 
@@ -16,6 +17,10 @@ class NewNote(BaseModel):
 class Note(NewNote):
     id: int
     created_at: datetime
+
+
+class NoteList(TypedDict):
+    notes: list[Note]
 
 
 _ids = itertools.count(1)

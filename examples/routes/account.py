@@ -1,6 +1,8 @@
 from lib.auth import session_options
 
-from nitro import define_handler, html, redirect, use_session
+from nitro import define_handler, define_route_meta, html, redirect, use_session
+
+define_route_meta(openapi={"responses": {303: {"description": "To /login when not signed in"}}})
 
 
 @define_handler

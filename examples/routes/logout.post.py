@@ -1,6 +1,8 @@
 from lib.auth import session_options
 
-from nitro import clear_session, define_handler, redirect
+from nitro import clear_session, define_handler, define_route_meta, redirect
+
+define_route_meta(openapi={"summary": "Sign out", "responses": {303: {"description": "To /login"}}})
 
 
 @define_handler

@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     routes = command("routes", "print the route table")
     project_dir(routes)
 
+    openapi = command("openapi", "print the OpenAPI document of the project's routes")
+    project_dir(openapi)
+
     deploy = command("deploy", "build and deploy: aws (boto3), or gcp, azure, vercel (their CLI)")
     platforms = deploy.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
     for name, what in (

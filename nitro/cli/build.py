@@ -45,6 +45,11 @@ def build_project(root: Path, config: NitroConfig, preset: Preset) -> Path:
     log(
         f"{len(manifest.routes)} routes, {len(manifest.middleware)} middleware, {len(manifest.plugins)} plugins, {len(manifest.tasks)} tasks"
     )
+    if config.openapi.get("production"):
+        from ..bundle.openapi import project_document
+
+        log("documenting the routes (openapi production)")
+        manifest.openapi = project_document(root, config, manifest)
     out = root / ".output"
     reset_dir(out)
     staged = out / PRERENDER_DIR

@@ -99,6 +99,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     os.environ[ROOT_ENV] = str(root)
     host, port = resolve_bind(args.host or os.environ.get("NITRO_HOST") or "127.0.0.1", args.port)
     log(f"dev server for {root.name} on http://{host}:{port}")
+    log("API docs at /_docs, the OpenAPI document at /_openapi.json (under base_url, if set)")
     uvicorn.run(
         "nitro.cli.dev:create_dev_app",
         factory=True,

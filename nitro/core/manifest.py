@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 __all__ = [
+    "OPENAPI_FILE",
     "Manifest",
     "ModuleEntry",
     "PresetRecord",
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 MANIFEST_VERSION = 2  # 2: `preset` (a PresetRecord) replaced the untyped `platform`
+OPENAPI_FILE = "openapi.json"
+"""The OpenAPI document a build computed, written beside the manifest file."""
 
 
 class RouteEntry(NamedTuple):
@@ -38,6 +41,7 @@ class RouteEntry(NamedTuple):
     attribute holding the handler; `middleware` lists the directory-scoped
     ``_middleware.py`` files that wrap it, outermost first. `problem` (dev only)
     says why the route cannot be served: it answers with an error page instead.
+    `meta` is the file's ``define_route_meta(...)`` literal, if it has one.
     """
 
     route: str
@@ -48,6 +52,7 @@ class RouteEntry(NamedTuple):
     kind: str = "http"  # "http" | "websocket"
     middleware: tuple[str, ...] = ()
     problem: str | None = None
+    meta: dict[str, Any] | None = None
 
 
 class ModuleEntry(NamedTuple):
@@ -200,11 +205,15 @@ class Manifest:
     """Everything the runtime needs to know about a project, without scanning it.
 
     `public` maps URL paths to assets (built output only); `preset` is what the
-    preset that built it recorded for run time (None without a build).
+    preset that built it recorded for run time (None without a build); `openapi` is
+    the OpenAPI document a build computed (config ``openapi={"production": True}``):
+    `write` puts it in its own file beside the manifest (`OPENAPI_FILE`), read on the
+    first request of ``/_openapi.json``, so a cold start never parses it.
     """
 
     __slots__ = (
         "middleware",
+        "openapi",
         "plugins",
         "preset",
         "public",
@@ -224,6 +233,7 @@ class Manifest:
         server_app: ModuleEntry | None = None,
         public: dict[str, PublicAsset] | None = None,
         preset: PresetRecord | None = None,
+        openapi: dict[str, Any] | None = None,
     ) -> None:
         self.routes = routes if routes is not None else []
         self.middleware = middleware if middleware is not None else []
@@ -233,6 +243,7 @@ class Manifest:
         self.server_app = server_app
         self.public = public
         self.preset = preset
+        self.openapi = openapi
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Manifest:
@@ -287,6 +298,8 @@ class Manifest:
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), indent=1, sort_keys=False), encoding="utf-8")
+        if self.openapi is not None:
+            path.with_name(OPENAPI_FILE).write_text(json.dumps(self.openapi), encoding="utf-8")
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":

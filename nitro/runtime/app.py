@@ -14,7 +14,7 @@ from ..config import ConfigError, NitroConfig, load_config, resolve_env_refs
 from ..core.app import NitroApp
 from ..core.handlers import EventHandler, Middleware, Plugin
 from ..core.loader import ModuleRef
-from ..core.manifest import Manifest, PresetRecord
+from ..core.manifest import OPENAPI_FILE, Manifest, PresetRecord
 from ..core.router import RouteConflictError
 from ..core.runtime_config import apply_env
 from ..core.sync import set_max_threads
@@ -86,7 +86,9 @@ def load_app(
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     config = load_config(root)
+    built_openapi = None
     if isinstance(manifest, Path):
+        built_openapi = manifest.with_name(OPENAPI_FILE)
         manifest = Manifest.read(manifest)  # a build: routes are already the production ones
         routes = manifest.routes
     else:
@@ -147,6 +149,10 @@ def load_app(
             if not dev:
                 raise
             logger.warning("%s", exc)
+    if dev or config.openapi.get("production"):
+        from ..core.openapi.serve import install_openapi  # only apps that document themselves
+
+        install_openapi(app, config.openapi, built=built_openapi)
     app.databases = create_databases(root, config, dev=dev or prerender, defer_unset=defer_unset)
     configure_tasks(app, manifest, config, dev=dev, scheduler=scheduler)
     app.hooks.hook("close", storage.dispose)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.manifest import Manifest, ModuleEntry, RouteEntry, TaskEntry
+from .route_meta_reader import read_route_meta
 
 __all__ = ["ScanError", "routes_for_env", "scan", "scan_project"]
 
@@ -144,6 +145,7 @@ def _scan_routes(root: Path, problems: list[str]) -> list[RouteEntry]:
                     else "http",
                     middleware=_scoped_middleware(root, base, path),
                     problem=problem,
+                    meta=read_route_meta(path, file, problems),
                 )
             )
     return routes

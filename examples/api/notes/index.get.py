@@ -1,8 +1,9 @@
-from lib.notes import NOTES
+from lib.notes import NOTES, NoteList
 
 from nitro import define_handler
 
 
 @define_handler
-async def handler(event):
+async def handler(event) -> NoteList:
+    """Every note, oldest first."""
     return {"notes": list(NOTES.values())}
