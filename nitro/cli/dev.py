@@ -40,34 +40,32 @@ class DevApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            from ..core.lifespan import serve_lifespan
+
+            await serve_lifespan(self, receive, send)
         elif self.error is not None:
             await self._error_page(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
+    async def startup(self) -> None:
+        """Load and start the project's app; a failure is kept and shown, not raised."""
         from ..runtime.app import load_app
 
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    self.app = load_app(self.root, dev=True, scheduler=True)
-                    await self.app.startup()
-                except Exception as exc:
-                    self.error = exc
-                    logger.error(
-                        "%s\n[nitro] fix the file and save: the server reloads",
-                        exc,
-                        exc_info=exc.__cause__,
-                    )
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                if self.app is not None and self.error is None:
-                    await self.app.shutdown()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        try:
+            self.app = load_app(self.root, dev=True, scheduler=True)
+            await self.app.startup()
+        except Exception as exc:
+            self.error = exc
+            logger.error(
+                "%s\n[nitro] fix the file and save: the server reloads",
+                exc,
+                exc_info=exc.__cause__,
+            )
+
+    async def shutdown(self) -> None:
+        if self.app is not None and self.error is None:
+            await self.app.shutdown()
 
     async def _error_page(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -8,9 +8,9 @@ import json
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from ..runtime.scan import routes_for_env, scan_project
     from ..bundle.openapi import project_document
     from ..config import load_config
+    from ..runtime.scan import routes_for_env, scan_project
     from ._project import project_root
 
     root = project_root(args.dir)
