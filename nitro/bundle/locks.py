@@ -229,7 +229,11 @@ class _UvGraph:
                 continue
             seen.setdefault(key, set()).update(extras)
             if package.name == _SELF:
-                continue  # copied by the build; its runtime needs come as extra_roots
+                # Copied by the build, and its own runtime needs come as extra_roots; the
+                # extras the project names (``nitro-py[session]``) bring their libraries.
+                for extra in new_extras:
+                    edges += package.optional.get(extra, [])
+                continue
             if package is not self.root:
                 pins[package.name] = self.pin(package)
             if first:

@@ -161,3 +161,23 @@ def test_a_docker_build_writes_the_locked_versions_for_the_image(tmp_path: Path)
     # What the image runs, at the locked version; its extra brings its extras.
     assert "uvicorn[standard]==0.55.0" in written
     assert not [line for line in written if line.startswith(("tomli", "colorama", "nitro"))]
+
+
+def test_uv_lock_brings_the_libraries_of_nitros_extras_the_project_names(tmp_path: Path) -> None:
+    """``nitro-py[session]`` in a uv-locked project: nitro is copied, not installed, so
+    the lock's cryptography (and what it needs) is installed instead, at its versions.
+    (tests/bundle/locks/extras-app/uv.lock: written by uv 0.13 for a project depending
+    on a local editable nitro-py stub with `session` and `redis` extras, and idna.)"""
+    root = tmp_path / "extras-app"
+    shutil.copytree(LOCKED_APP.parent / "extras-app", root)
+    lock = find_lock(
+        root,
+        project="extras-app",
+        declared=["nitro-py[session]", "idna>=3.0"],
+        python="3.12",
+        arch="x86_64",
+    )
+    assert lock is not None
+    wanted = set(lock.requirements([]))
+    assert {"cryptography==51.0.1", "cffi==2.1.1", "pycparser==3.12", "idna==3.21"} <= wanted
+    assert not any(line.startswith(("redis", "nitro-py", "starlette")) for line in wanted)
