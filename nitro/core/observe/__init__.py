@@ -110,23 +110,31 @@ class Observer:
         finally:
             if span is not None and tracing is not None:
                 tracing.finish(span, token, scope, status, failure)
-            if self.json_logs:
+            if self.json_logs and access_logger.isEnabledFor(logging.INFO):
                 elapsed = round((time.perf_counter() - started) * 1000, 3)
-                method, path = scope["method"], _path(scope)
-                access_logger.info(
-                    "%s %s %s %.1fms",
-                    method,
-                    path,
-                    status or "-",
-                    elapsed,
-                    extra={
-                        "request_id": rid,
-                        "method": method,
-                        "path": path,
-                        "status": status or None,
-                        "duration_ms": elapsed,
-                    },
-                )
+                _access_line(scope["method"], _path(scope), status, elapsed, rid)
+
+
+def _access_line(method: str, path: str, status: int, elapsed: float, rid: str | None) -> None:
+    # The record made here rather than by `Logger.info`: that would walk the stack
+    # for the caller's file and line, which an access line has no use for.
+    record = access_logger.makeRecord(
+        access_logger.name,
+        logging.INFO,
+        "nitro.core.observe",
+        0,
+        "%s %s %s %.1fms",
+        (method, path, status or "-", elapsed),
+        None,
+        extra={
+            "request_id": rid,
+            "method": method,
+            "path": path,
+            "status": status or None,
+            "duration_ms": elapsed,
+        },
+    )
+    access_logger.handle(record)
 
 
 def _path(scope: Scope) -> str:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from ..context import current_event
@@ -32,6 +32,8 @@ FORMAT_ENV = "NITRO_LOG_FORMAT"  # as nitro.core.observe reads it
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _OWN = ("request_id", "method", "path", "status", "duration_ms")  # in this order
 _OWN_SET = frozenset(_OWN)
+# One encoder, made once (json.dumps with options makes a new one per call).
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def json_logs_wanted(environ: Mapping[str, str]) -> bool:
@@ -46,13 +48,20 @@ class JsonFormatter(logging.Formatter):
     """
 
     trace_ids = False  # set when tracing is on: lines in a span name its ids
+    # The formatted second of the latest record: lines come many a second.
+    _second: tuple[int, str] = (-1, "")
 
     def format(self, record: logging.LogRecord) -> str:
+        created = record.created
+        second = int(created)
+        cached = self._second
+        if cached[0] != second:
+            cached = self._second = (
+                second,
+                time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)),
+            )
         line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")[
-                :-6
-            ]
-            + "Z",
+            "time": f"{cached[1]}.{int((created - second) * 1000):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -81,7 +90,7 @@ class JsonFormatter(logging.Formatter):
             line["stack"] = self.formatStack(record.stack_info)
         if self.trace_ids:
             _add_trace_ids(line)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _encode(line)
 
 
 def _plain(value: Any) -> Any:
