@@ -125,6 +125,8 @@ def fetch_secrets(
             raise _late(where, store, sorted(refs), refs, timeout) from None
         except (ValueError, ImportError, SecretStoreError) as exc:
             raise ConfigError(_tagged(where, str(exc))) from None
+        except Exception as exc:  # the SDK's own: no credentials found, say
+            raise ConfigError(f"[{where}] cannot open the store: {_described(exc)}") from None
         names = sorted(refs)
         batches = [names[i : i + source.batch] for i in range(0, len(names), source.batch)]
         running = {pool.submit(source.fetch, batch): batch for batch in batches}
@@ -136,7 +138,7 @@ def fetch_secrets(
         for future in done:
             error = future.exception()
             if error is not None:
-                raise ConfigError(_tagged(where, str(error))) from None
+                raise ConfigError(_tagged(where, _described(error))) from None
             values.update(future.result())
     finally:
         # Never wait for a store that does not answer: start-up fails now.
@@ -158,6 +160,15 @@ def _late(
         f"[{where}] {label} did not answer within {timeout:g}s for {listed} "
         f"(is it reachable from here? {TIMEOUT_ENV} sets the limit)"
     )
+
+
+def _described(error: BaseException) -> str:
+    """A store's error as it says it (`SecretStoreError`), else with its type."""
+    from ..secret_stores import SecretStoreError
+
+    if isinstance(error, SecretStoreError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
 def _tagged(where: str, message: str) -> str:

@@ -155,3 +155,22 @@ def test_a_refused_secret_says_which_role_the_function_needs(
     assert "grant the function's service account roles/secretmanager.secretAccessor" in str(
         raised.value
     )
+
+
+def test_without_credentials_start_up_says_the_store_cannot_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off Google Cloud with no Application Default Credentials: google-auth's own error,
+    named as the store's (its metadata server is a closed port here: no waiting)."""
+    from helpers import free_port
+
+    for name in ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "NITRO_SECRET_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "no-gcloud"))
+    monkeypatch.setenv("GCE_METADATA_HOST", f"127.0.0.1:{free_port()}")
+    monkeypatch.setenv("GCE_METADATA_IP", f"127.0.0.1:{free_port()}")
+    with pytest.raises(ConfigError) as raised:
+        load_app(project(tmp_path / "app"), secret_store="gcp-secret-manager")
+    assert str(raised.value).startswith(
+        "[nitro:secrets:gcp-secret-manager] cannot open the store: DefaultCredentialsError:"
+    )
