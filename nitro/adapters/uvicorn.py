@@ -36,8 +36,10 @@ def log_config(level: str = "info") -> dict[str, Any]:
     JSON with ``NITRO_LOG_FORMAT=json`` (uvicorn's own too: one format per stream)."""
     from uvicorn.config import LOGGING_CONFIG
 
+    from ..core.observe import json_logs_wanted
+
     config = copy.deepcopy(LOGGING_CONFIG)
-    if os.environ.get("NITRO_LOG_FORMAT", "").strip().lower() == "json":
+    if json_logs_wanted(os.environ):
         json_lines = {"()": "nitro.core.observe.logs.JsonFormatter"}
         config["formatters"] = {name: dict(json_lines) for name in config["formatters"]}
     config["handlers"]["access"]["stream"] = "ext://sys.stderr"

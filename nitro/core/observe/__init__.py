@@ -21,7 +21,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from .request_id import request_id
 
 if TYPE_CHECKING:
     from starlette.types import Message, Receive, Scope, Send
@@ -29,7 +32,14 @@ if TYPE_CHECKING:
     from ..app import NitroApp
     from .tracing import Tracing
 
-__all__ = ["FORMAT_ENV", "TRACING_ENV", "Observer", "observer_for"]
+__all__ = [
+    "FORMAT_ENV",
+    "TRACING_ENV",
+    "Observer",
+    "json_logs_wanted",
+    "observer_for",
+    "tracing_wanted",
+]
 
 access_logger = logging.getLogger("nitro.access")
 logger = logging.getLogger("nitro")
@@ -39,13 +49,23 @@ FORMAT_ENV = "NITRO_LOG_FORMAT"
 TRACING_ENV = "NITRO_TRACING"
 
 
-def observer_for(app: NitroApp, environ: Any = None) -> Observer | None:
+def json_logs_wanted(environ: Mapping[str, str]) -> bool:
+    """``NITRO_LOG_FORMAT=json`` (``text``, the default, is anything else)."""
+    return environ.get(FORMAT_ENV, "").strip().lower() == "json"
+
+
+def tracing_wanted(environ: Mapping[str, str]) -> bool:
+    """``NITRO_TRACING`` is ``1`` (or ``true``, ``on``, ``yes``)."""
+    return environ.get(TRACING_ENV, "").strip().lower() in ("1", "true", "on", "yes")
+
+
+def observer_for(app: NitroApp, environ: Mapping[str, str] | None = None) -> Observer | None:
     """The observer `app` needs by the environment, or None when nothing is watched
     (then nothing more is imported: a cold start pays for no more than this)."""
     env = os.environ if environ is None else environ
-    json_logs = env.get(FORMAT_ENV, "").strip().lower() == "json"
+    json_logs = json_logs_wanted(env)
     tracing: Tracing | None = None
-    if env.get(TRACING_ENV, "").strip().lower() in ("1", "true", "on", "yes"):
+    if tracing_wanted(env):
         try:
             from .tracing import Tracing
 
@@ -77,8 +97,6 @@ class Observer:
         self.tracing = tracing
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from .request_id import request_id
-
         started = time.perf_counter()
         app = self.app
         rid = request_id(scope, app) if self.json_logs else None

@@ -19,26 +19,19 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from ..context import current_event
 from .request_id import SCOPE_KEY
 
-__all__ = ["JsonFormatter", "json_logs_wanted", "use_json_logs"]
+__all__ = ["JsonFormatter", "use_json_logs"]
 
-FORMAT_ENV = "NITRO_LOG_FORMAT"  # as nitro.core.observe reads it
 # What every LogRecord has: anything else on a record came with `extra`.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _OWN = ("request_id", "method", "path", "status", "duration_ms")  # in this order
 _OWN_SET = frozenset(_OWN)
 # One encoder, made once (json.dumps with options makes a new one per call).
 _encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
-
-
-def json_logs_wanted(environ: Mapping[str, str]) -> bool:
-    """Whether ``NITRO_LOG_FORMAT`` asks for JSON (``json``; ``text`` is the default)."""
-    return environ.get(FORMAT_ENV, "").strip().lower() == "json"
 
 
 class JsonFormatter(logging.Formatter):
