@@ -26,6 +26,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -263,26 +264,38 @@ def variants(
 
 
 def warm(
-    python: Path, module: str, paths: list[str], flags: list[str], n: int, repeat: int
+    python: Path,
+    module: str,
+    paths: list[str],
+    flags: list[str],
+    n: int,
+    repeat: int,
+    env: dict[str, str] | None = None,
 ) -> list[float]:
-    result = subprocess.run(
-        [
-            str(python),
-            *flags,
-            "-c",
-            WARM,
-            module,
-            json.dumps(EVENT),
-            json.dumps(paths),
-            str(n),
-            str(repeat),
-        ],
-        capture_output=True,
-        text=True,
-        env=ENV,
-    )
-    if result.returncode != 0:
-        raise BenchError(f"{module}: warm run failed:\n{result.stderr[-2000:]}")
+    """Microseconds per invocation, per round; `env` replaces the handler's environment
+    (its stderr goes to a file: with JSON logs, a line per invocation)."""
+    with tempfile.TemporaryFile() as errors:
+        result = subprocess.run(
+            [
+                str(python),
+                *flags,
+                "-c",
+                WARM,
+                module,
+                json.dumps(EVENT),
+                json.dumps(paths),
+                str(n),
+                str(repeat),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env=env or ENV,
+        )
+        if result.returncode != 0:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace")[-2000:]
+            raise BenchError(f"{module}: warm run failed:\n{tail}")
     rounds: list[float] = json.loads(result.stdout.strip().splitlines()[-1])
     return rounds
 

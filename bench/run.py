@@ -1,9 +1,10 @@
 """nitro vs a bare ASGI callable, Starlette and FastAPI: throughput, cold start, router;
 nitro's storage and database against raw calls; a cache hit against a plain route;
 a session read and basic auth against a plain route; WebSocket broadcast against Starlette;
-the Lambda handler against the usual ways of serving HTTP on Lambda.
+the Lambda handler against the usual ways of serving HTTP on Lambda; JSON logs and
+tracing against both off.
 
-    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache,session,websocket,lambda]
+    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache,session,websocket,lambda,observe]
 
 Prints a table per section with ratios and writes bench/results/latest.json.
 """
@@ -28,6 +29,7 @@ import cache
 import coldstart
 import database
 import lambda_handler
+import observe
 import router
 import session
 import storage
@@ -46,6 +48,7 @@ SECTIONS = (
     "session",
     "websocket",
     "lambda",
+    "observe",
 )
 RESULTS = BENCH_DIR / "results" / "latest.json"
 
@@ -120,7 +123,7 @@ def environment() -> dict[str, Any]:
 
 
 def check_tools(sections: list[str], cpus: tuple[int | None, int | None]) -> None:
-    if "throughput" in sections and shutil.which("wrk") is None:
+    if {"throughput", "observe"} & set(sections) and shutil.which("wrk") is None:
         raise SystemExit(
             "wrk is needed for the throughput section: apt-get install wrk (or --only coldstart,router)"
         )
@@ -147,6 +150,7 @@ PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "session": session.print_report,
     "websocket": ws_broadcast.print_report,
     "lambda": lambda_handler.print_report,
+    "observe": observe.print_report,
 }
 
 
@@ -169,6 +173,8 @@ def measure_section(
         return ws_broadcast.measure(workdir, cpus, args.quick)
     if name == "lambda":
         return lambda_handler.measure(workdir, args.runs, args.repeat, args.quick)
+    if name == "observe":
+        return observe.measure(workdir, args.duration, args.warmup, cpus, args.repeat, args.quick)
     return router.measure(args.repeat)
 
 

@@ -22,7 +22,16 @@ LAYERS: dict[str, set[str]] = {
     "storage_drivers": {"storage_drivers", "core"},
     "sql_connectors": {"sql_connectors", "core"},
     "adapters": {"adapters", "core"},
-    "runtime": {"runtime", "config", "core", "storage_drivers", "sql_connectors"},
+    "secret_stores": {"secret_stores", "core"},
+    # ... and the secret store its options name, when the app starts.
+    "runtime": {
+        "runtime",
+        "config",
+        "core",
+        "storage_drivers",
+        "sql_connectors",
+        "secret_stores",
+    },
     # Bundling runs the app (prerender: runtime, testing) and reads the registries
     # (what a build must ship); never the other way round.
     "bundle": {
@@ -160,6 +169,7 @@ OPTIONAL = [
     "dotenv",
     "watchfiles",
     "cryptography",
+    "opentelemetry",
 ]
 
 

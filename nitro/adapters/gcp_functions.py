@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
 from ..core.app import NitroApp
+from ..core.observe.request_id import HEADER_STATE
 from ..core.tasks import CRON_KEY, TASK_KEY
 
 __all__ = [
@@ -73,6 +74,9 @@ def http_function(app: NitroApp, name: str = "handler") -> Callable[..., Any]:
     function is named `name`, and `main.py` must bind it to that same name.
     """
     import functions_framework.aio as ff
+
+    # The platform's id of each request (functions-framework adds one when it is missing).
+    app.state[HEADER_STATE] = b"function-execution-id"
 
     async def target(request: Any) -> NitroApp:
         # Returning the app: the framework then calls app(scope, receive, send)

@@ -32,10 +32,16 @@ def resolve_bind(host: str | None = None, port: int | None = None) -> tuple[str,
 
 
 def log_config(level: str = "info") -> dict[str, Any]:
-    """uvicorn's logging config plus the `nitro` logger, all to stderr."""
+    """uvicorn's logging config plus the `nitro` logger, all to stderr; every line
+    JSON with ``NITRO_LOG_FORMAT=json`` (uvicorn's own too: one format per stream)."""
     from uvicorn.config import LOGGING_CONFIG
 
+    from ..core.observe import json_logs_wanted
+
     config = copy.deepcopy(LOGGING_CONFIG)
+    if json_logs_wanted(os.environ):
+        json_lines = {"()": "nitro.core.observe.logs.JsonFormatter"}
+        config["formatters"] = {name: dict(json_lines) for name in config["formatters"]}
     config["handlers"]["access"]["stream"] = "ext://sys.stderr"
     config["loggers"]["nitro"] = {
         "handlers": ["default"],

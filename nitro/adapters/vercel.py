@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from nitro.core.errors import HTTPError
 from nitro.core.handlers import define_handler
+from nitro.core.observe.request_id import HEADER_STATE
 from nitro.core.schedule import Claim, ScheduledRun, ScheduledTaskError
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ def vercel_app(
 
     `cron_secret` defaults to the `CRON_SECRET` environment variable.
     """
+    app.state[HEADER_STATE] = b"x-vercel-id"  # the platform's id of each request
     secret = cron_secret if cron_secret is not None else os.environ.get("CRON_SECRET", "")
     if app.tasks.schedule and not secret:
         logger.warning(

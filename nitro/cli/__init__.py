@@ -77,6 +77,20 @@ def _parser() -> argparse.ArgumentParser:
     aws.add_argument("--rollback", action="store_true", help="move alias live back a version")
     aws.add_argument("--url-auth", choices=["NONE", "AWS_IAM"], help="Function URL auth")
 
+    logs = command("logs", "print a deployed function's logs")
+    logs_platforms = logs.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
+    logs_aws = logs_platforms.add_parser(
+        "aws", help="CloudWatch Logs of the function nitro deploy aws made"
+    )
+    project_dir(logs_aws)
+    logs_aws.add_argument("--region", help="AWS region (default: $AWS_REGION, the profile's)")
+    logs_aws.add_argument("--stage", default="prod", help="the deploy's --stage (default: prod)")
+    logs_aws.add_argument(
+        "--since", default="10m", help="from when: 30s, 10m, 2h, 1d, or an ISO time (default: 10m)"
+    )
+    logs_aws.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
+    logs_aws.add_argument("--json", action="store_true", help="one JSON object per event")
+
     task = command("task", "list or run tasks, in-process")
     task_commands = task.add_subparsers(dest="task_command", metavar="SUBCOMMAND", required=True)
     task_list = task_commands.add_parser("list", help="the tasks and their schedules")

@@ -58,7 +58,14 @@ def build_project(root: Path, config: NitroConfig, preset: Preset) -> Path:
             log("prerendering")
             result = prerender_project(root, config, manifest, staged, log)
             log(f"prerendered {len(result.written)} paths")
-        ctx = BuildContext(root=root, config=config, manifest=manifest, out=out, log=log)
+        ctx = BuildContext(
+            root=root,
+            config=config,
+            manifest=manifest,
+            out=out,
+            log=log,
+            secret_store=preset.secret_store,
+        )
         preset.build(ctx)
     finally:
         shutil.rmtree(staged, ignore_errors=True)

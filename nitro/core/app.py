@@ -43,6 +43,7 @@ from .utils.static import PublicLookup, serve_public
 
 if TYPE_CHECKING:
     from .database import Database
+    from .observe import Observer
     from .pubsub import Hub
     from .response import AnyResponse
     from .scheduler import Scheduler
@@ -118,6 +119,8 @@ class NitroApp:
         self.server_handler: Middleware | None = None
         self.server_app: ASGIApp | None = None
         self.background = Background(self.capture_error)
+        # JSON logs or tracing (nitro.core.observe), from the environment at start-up.
+        self.observer: Observer | None = None
         self._hub: Hub | None = None
         self._middleware_specs: list[Any] = list(middleware)
         self._plugin_specs: list[Any] = list(plugins)
@@ -193,6 +196,10 @@ class NitroApp:
                 self._server_app_lifespan = lifespan
             if self.scheduler is not None:
                 self.scheduler.start()
+            if self.observer is None:
+                from .observe import observer_for
+
+                self.observer = observer_for(self)
             self._started = True
             app_started(self)
 
@@ -226,7 +233,10 @@ class NitroApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self.handle(scope, receive, send)
+            if self.observer is None:
+                await self.handle(scope, receive, send)
+            else:  # a request id, an access line, a span around `handle`
+                await self.observer.handle(scope, receive, send)
         elif kind == "lifespan":
             await serve_lifespan(self, receive, send)
         elif kind == "websocket":
@@ -236,6 +246,8 @@ class NitroApp:
         """Serve one HTTP request."""
         if not self._started:
             await self.startup()
+            if self.observer is not None:  # the first request too
+                return await self.observer.handle(scope, receive, send)
         event = Event(self, scope, receive, send)
         token = current_event.set(event)
         started = time.perf_counter() if self.log_requests else 0.0

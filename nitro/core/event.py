@@ -24,9 +24,25 @@ __all__ = ["Context", "Event", "ResponseState"]
 
 
 class Context(dict[str, Any]):
-    """A dict that also allows attribute access: ``event.context.user``."""
+    """A dict that also allows attribute access: ``event.context.user``.
 
-    __slots__ = ()
+    ``context.request_id`` is the request's id (the platform's, else a new one; see
+    `nitro.core.observe.request_id`), worked out when first asked for.
+    """
+
+    __slots__ = ("_event",)
+
+    def __missing__(self, key: str) -> Any:
+        if key != "request_id":
+            raise KeyError(key)
+        try:
+            event: Event = object.__getattribute__(self, "_event")
+        except AttributeError:
+            raise KeyError(key) from None
+        from .observe.request_id import request_id
+
+        value = self[key] = request_id(event.scope, event.app)
+        return value
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -148,7 +164,8 @@ class Event:
     def context(self) -> Context:
         """Per-request data (middleware puts things here); ``context.params`` are the params."""
         if self._context is None:
-            self._context = Context(params=self.params)
+            context = self._context = Context(params=self.params)
+            object.__setattr__(context, "_event", self)  # for context.request_id
         return self._context
 
     @property

@@ -137,7 +137,8 @@ class PresetRecord(_Record):
     `schedules`, the `storage_defaults` its platform provides (the `data` mount on its
     KV), where sync code runs by default (`sync_to_thread`: False where one request
     is served at a time), whether `wait_until` work must end before an invocation
-    returns (`serverless`), and the preset's own checked `options`.
+    returns (`serverless`), the preset's own checked `options`, and where
+    ``{{secret:NAME}}`` values are read at start-up (`secret_store`).
 
     Example (what the aws-lambda preset records)::
 
@@ -150,6 +151,7 @@ class PresetRecord(_Record):
         "name",
         "options",
         "schedules",
+        "secret_store",
         "serverless",
         "storage_defaults",
         "sync_to_thread",
@@ -163,6 +165,7 @@ class PresetRecord(_Record):
         sync_to_thread: bool = True,
         serverless: bool = False,
         options: Mapping[str, Any] | None = None,
+        secret_store: str = "env",
     ) -> None:
         self.name = name
         self.schedules: tuple[Schedule, ...] = tuple(schedules)
@@ -170,6 +173,7 @@ class PresetRecord(_Record):
         self.sync_to_thread = sync_to_thread
         self.serverless = serverless
         self.options: Mapping[str, Any] = options or {}
+        self.secret_store = secret_store
 
     def schedule(self) -> dict[str, list[str]]:
         """``{cron: [task, ...]}``, as `scheduled_tasks` after checking."""
@@ -187,6 +191,8 @@ class PresetRecord(_Record):
             data["serverless"] = True
         if self.options:
             data["options"] = self.options
+        if self.secret_store != "env":
+            data["secret_store"] = self.secret_store
         return data
 
     @classmethod
@@ -198,6 +204,7 @@ class PresetRecord(_Record):
             data.get("sync_to_thread", True),
             data.get("serverless", False),
             data.get("options"),
+            data.get("secret_store", "env"),
         )
 
 

@@ -36,6 +36,9 @@ class BuildContext:
     dependencies: dict[str, Any] | None = None
     """What `requirements` found (``{"from": "uv.lock", "locked": true, ...}``); `nitro
     build` records it in nitro.json."""
+    secret_store: str = "env"
+    """The preset's secret store: its library is installed when the config names a
+    secret (`nitro.runtime.secrets`)."""
 
     def requirements(
         self,
@@ -48,13 +51,14 @@ class BuildContext:
         (the versions of its lock file when it has one) and what nitro adds for the
         features it uses; says which file it read."""
         from ..bundle.vendor import target_requirements
+        from ..runtime.secrets import secret_requirements
 
         found = target_requirements(
             self.root,
             self.config,
             target,
             storage_defaults=storage_defaults,
-            platform=platform or (),
+            platform=[*(platform or ()), *secret_requirements(self.config, self.secret_store)],
         )
         if found.locked:
             self.log(
@@ -124,6 +128,9 @@ class Preset:
     serverless: bool = False
     """`event.wait_until` work ends before an invocation returns (a frozen instance
     runs nothing between invocations)."""
+    secret_store: str = "env"
+    """Where ``{{secret:NAME}}`` values are read at start-up (`nitro.secret_stores`):
+    ``aws-ssm``, ``gcp-secret-manager``, ``azure-key-vault``, or the environment."""
 
     def record(
         self, schedules: Iterable[Schedule] = (), options: Mapping[str, Any] | None = None
@@ -137,4 +144,5 @@ class Preset:
             self.sync_to_thread,
             self.serverless,
             dict(options or {}),
+            self.secret_store,
         )

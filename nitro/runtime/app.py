@@ -16,10 +16,11 @@ from ..core.handlers import EventHandler, Middleware, Plugin
 from ..core.loader import ModuleRef
 from ..core.manifest import OPENAPI_FILE, Manifest, PresetRecord
 from ..core.router import RouteConflictError
-from ..core.runtime_config import apply_env
+from ..core.runtime_config import RuntimeConfig, apply_env
 from ..core.sync import set_max_threads
 from ..core.utils.static import DirectoryAssets, ManifestAssets, PublicDir
 from .database import create_databases, dispose_databases
+from .secrets import start_up_secrets
 from .storage import create_storage
 from .tasks import configure_tasks
 
@@ -56,6 +57,7 @@ def load_app(
     scheduler: bool = False,
     prerender: bool = False,
     sync_to_thread: bool | None = None,
+    secret_store: str | None = None,
 ) -> NitroApp:
     """The app for the project at `root`.
 
@@ -73,10 +75,12 @@ def load_app(
     request is served at a time). The arguments of the same names replace them; the
     config's `sync_to_thread` wins over both.
 
-    Options' ``{{VAR}}`` references are resolved here, at start-up. While the build
-    prerenders or import-checks the entry (`IMPORT_CHECK_ENV` set), a mount or
-    connection whose variable is not set waits instead (`nitro.runtime.deferred`):
-    start-up secrets are not needed to build.
+    Options' ``{{VAR}}`` references are resolved here, at start-up, and the
+    ``{{secret:NAME}}`` ones fetched from `secret_store` (the preset's, recorded in the
+    manifest; else the environment: `nitro.runtime.secrets`). While the build
+    prerenders or import-checks the entry (`IMPORT_CHECK_ENV` set), nothing is
+    fetched and a mount or connection whose variable or secret is not known waits
+    instead (`nitro.runtime.deferred`): start-up secrets are not needed to build.
 
     Example::
 
@@ -112,8 +116,21 @@ def load_app(
     if serverless is None:
         serverless = record.serverless if record is not None else False
     defer_unset = prerender or os.environ.get(IMPORT_CHECK_ENV) == "1"
+    store = secret_store or (record.secret_store if record is not None else "env")
+    if defer_unset:
+        from .deferred import check_secret_store
+
+        secrets = None  # never read at build time (the store's library must be there)
+        check_secret_store(config, store, dev=dev or prerender, defaults=storage_defaults)
+    else:
+        secrets = start_up_secrets(config, dev=dev, store=store, storage_defaults=storage_defaults)
     storage = create_storage(
-        root, config, dev=dev or prerender, defaults=storage_defaults, defer_unset=defer_unset
+        root,
+        config,
+        dev=dev or prerender,
+        defaults=storage_defaults,
+        defer_unset=defer_unset,
+        secrets=secrets,
     )
     handler_kinds = (Middleware, EventHandler)
     server = manifest.server_handler
@@ -123,7 +140,7 @@ def load_app(
         middleware=[ModuleRef(root, m.file, m.export, handler_kinds) for m in manifest.middleware],
         plugins=[ModuleRef(root, p.file, p.export, (Plugin,)) for p in manifest.plugins],
         public=public,
-        runtime_config=apply_env(config.runtime_config, os.environ),
+        runtime_config=runtime_config(config, secrets),
         max_body_size=config.max_body_size,
         base_url=config.base_url,
         error_handler=config.error_handler,
@@ -135,7 +152,7 @@ def load_app(
         else None,
         storage=storage,
         route_rules=config.route_rules,
-        websocket=_websocket_options(config, defer_unset=defer_unset),
+        websocket=_websocket_options(config, defer_unset=defer_unset, secrets=secrets),
         serverless=serverless,
         log_requests=dev if log_requests is None else log_requests,
         shutdown_timeout=shutdown_timeout(os.environ),
@@ -153,7 +170,9 @@ def load_app(
         from ..core.openapi.serve import install_openapi  # only apps that document themselves
 
         install_openapi(app, config.openapi, built=built_openapi)
-    app.databases = create_databases(root, config, dev=dev or prerender, defer_unset=defer_unset)
+    app.databases = create_databases(
+        root, config, dev=dev or prerender, defer_unset=defer_unset, secrets=secrets
+    )
     configure_tasks(app, manifest, config, dev=dev, scheduler=scheduler)
     app.hooks.hook("close", storage.dispose)
     app.hooks.hook("close", functools.partial(dispose_databases, app))
@@ -200,9 +219,20 @@ def preset_record(app: NitroApp) -> PresetRecord:
     return record
 
 
-def _websocket_options(config: NitroConfig, *, defer_unset: bool) -> dict[str, Any]:
+def runtime_config(config: NitroConfig, secrets: Mapping[str, str] | None) -> RuntimeConfig:
+    """`runtime_config` overridden by ``NITRO_*`` variables, its ``{{secret:NAME}}``
+    values filled in (left as written while building: `secrets` None)."""
+    values = apply_env(config.runtime_config, os.environ)
+    if not secrets:
+        return values
+    return apply_env(resolve_env_refs(dict(values), None, "runtime_config", secrets=secrets), {})
+
+
+def _websocket_options(
+    config: NitroConfig, *, defer_unset: bool, secrets: Mapping[str, str] | None
+) -> dict[str, Any]:
     try:
-        return dict(resolve_env_refs(config.websocket, os.environ, "websocket"))
+        return dict(resolve_env_refs(config.websocket, os.environ, "websocket", secrets=secrets))
     except ConfigError:
         if not defer_unset:
             raise

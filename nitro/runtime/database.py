@@ -14,9 +14,17 @@ from ..sql_connectors import create_connector
 if TYPE_CHECKING:
     from ..core.app import NitroApp
 
-__all__ = ["create_databases", "dispose_databases"]
+__all__ = ["create_databases", "database_entries", "dispose_databases"]
 
 DEFAULT = {"default": {"connector": "sqlite"}}
+
+
+def database_entries(config: NitroConfig, *, dev: bool) -> dict[str, Any]:
+    """Connection name -> its entry as configured: `dev_database` in dev when set,
+    else `database`, else ``default`` on SQLite."""
+    return dict(
+        (config.dev_database if dev and config.dev_database else config.database) or DEFAULT
+    )
 
 
 def create_databases(
@@ -26,17 +34,19 @@ def create_databases(
     dev: bool,
     environ: Mapping[str, str] | None = None,
     defer_unset: bool = False,
+    secrets: Mapping[str, str] | None = None,
 ) -> dict[str, Database]:
     """One `Database` per configured connection; `dev_database` replaces `database` in dev.
 
     An entry is ``{"connector": "postgresql", "url": "{{DATABASE_URL}}"}`` (Nitro's
     ``{"connector": ..., "options": {...}}`` works too). With nothing configured,
     ``default`` is SQLite at `.data/db.sqlite`. Connections open on first use.
+    ``{{VAR}}`` resolves from the environment, ``{{secret:NAME}}`` from `secrets`.
     With `defer_unset` (the build importing or prerendering the app), a connection
     whose variable is not set is unavailable instead of an error, once its connector
     and libraries are found (see `nitro.runtime.deferred`).
     """
-    entries = (config.dev_database if dev and config.dev_database else config.database) or DEFAULT
+    entries = database_entries(config, dev=dev)
     env = os.environ if environ is None else environ
     databases: dict[str, Database] = {}
     for name, entry in entries.items():
@@ -52,7 +62,7 @@ def create_databases(
         if isinstance(nested, Mapping):
             options.update(nested)
         try:
-            resolved = resolve_env_refs(options, env, where)
+            resolved = resolve_env_refs(options, env, where, secrets=secrets)
         except ConfigError as exc:
             if not defer_unset:
                 raise

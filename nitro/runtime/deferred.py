@@ -8,20 +8,25 @@ connection whose variable is not set is not made: it stands in as unavailable (a
 use says which variable it waits for). What can be checked without its settings
 still is: the driver or connector must be a known one, and the libraries it
 requires must be installed where the app runs, as they must be at start-up.
+``{{secret:NAME}}`` values are never fetched then (`nitro.runtime.secrets`): an
+option naming one waits the same way, and the secret store's libraries are checked.
 (`load_app` knows the build is importing it by `IMPORT_CHECK_ENV`; this module is
 imported only when something waits.)
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
+from ..config import ConfigError, NitroConfig
 from ..core.database import DatabaseError
 from ..core.registry import import_registered, missing_extra
 
-__all__ = ["UnavailableConnector", "check_connector", "check_driver"]
+__all__ = ["UnavailableConnector", "check_connector", "check_driver", "check_secret_store"]
 
 
 def check_driver(name: str) -> None:
@@ -43,6 +48,28 @@ def check_connector(name: str) -> None:
         name, CONNECTORS, "nitro.sql_connectors", kind="connector", where="nitro:db"
     )
     _check_libraries(module, extra=EXTRAS.get(name), where=f"nitro:db:{name}")
+
+
+def check_secret_store(
+    config: NitroConfig,
+    store: str,
+    *,
+    dev: bool,
+    defaults: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """When the app's options name a secret, fail as start-up would if `store` is
+    unknown or its libraries are not installed (nothing is fetched)."""
+    from ..secret_stores import EXTRAS, STORE_ENV, store_module
+    from .secrets import used_secrets
+
+    if not used_secrets(config, dev=dev, storage_defaults=defaults):
+        return
+    store = os.environ.get(STORE_ENV) or store
+    try:
+        module = store_module(store)
+        _check_libraries(module, extra=EXTRAS.get(store), where=f"nitro:secrets:{store}")
+    except (ValueError, ImportError) as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _check_libraries(module: ModuleType, *, extra: str | None, where: str) -> None:

@@ -11,7 +11,7 @@ from ..config import ConfigError, NitroConfig, resolve_env_refs
 from ..core.storage import Storage, StorageError
 from ..storage_drivers import create_driver
 
-__all__ = ["UnavailableDriver", "create_storage", "default_mounts"]
+__all__ = ["UnavailableDriver", "create_storage", "default_mounts", "storage_mounts"]
 
 
 def default_mounts(*, dev: bool) -> dict[str, dict[str, Any]]:
@@ -24,6 +24,21 @@ def default_mounts(*, dev: bool) -> dict[str, dict[str, Any]]:
     }
 
 
+def storage_mounts(
+    config: NitroConfig,
+    *,
+    dev: bool,
+    defaults: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Mapping[str, Any]]:
+    """Mount base -> its options as configured: the built-in mounts, replaced by the
+    preset's `defaults`, by `storage`, and in dev by `dev_storage`."""
+    mounts: dict[str, Mapping[str, Any]] = {**default_mounts(dev=dev), **(defaults or {})}
+    mounts.update(config.storage)
+    if dev:
+        mounts.update(config.dev_storage)
+    return mounts
+
+
 def create_storage(
     root: Path,
     config: NitroConfig,
@@ -32,8 +47,10 @@ def create_storage(
     defaults: Mapping[str, Mapping[str, Any]] | None = None,
     environ: Mapping[str, str] | None = None,
     defer_unset: bool = False,
+    secrets: Mapping[str, str] | None = None,
 ) -> Storage:
-    """Mount every configured driver (options' ``{{VAR}}`` resolved from the environment now).
+    """Mount every configured driver (options' ``{{VAR}}`` resolved from the environment
+    now, ``{{secret:NAME}}`` from `secrets`, fetched at start-up).
 
     `defaults` (a preset's, e.g. DynamoDB for `data` on Lambda) replace the built-in
     ones; `storage` replaces those per mount name; in dev `dev_storage` does too.
@@ -41,9 +58,8 @@ def create_storage(
     variable is not set is unavailable instead of an error, once its driver and
     libraries are found (see `nitro.runtime.deferred`).
     """
-    mounts: dict[str, Mapping[str, Any]] = {**default_mounts(dev=dev), **(defaults or {})}
+    mounts = storage_mounts(config, dev=dev, defaults=defaults)
     configured = {**config.storage, **(config.dev_storage if dev else {})}
-    mounts.update(configured)
     env = os.environ if environ is None else environ
     storage = Storage()
     for base, options in mounts.items():
@@ -53,7 +69,7 @@ def create_storage(
                 f"[nitro:config] {where} needs a 'driver' name, e.g. {{'driver': 'redis', ...}}"
             )
         try:
-            resolved = resolve_env_refs(dict(options), env, where)
+            resolved = resolve_env_refs(dict(options), env, where, secrets=secrets)
         except ConfigError as exc:
             if defer_unset:
                 from .deferred import check_driver

@@ -105,9 +105,10 @@ class RuntimeAPI:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def invoke(self, event: Any, timeout: float = 60.0) -> Any:
-        """Queue `event`, wait for the function's answer; raise `InvocationError` on /error."""
-        request_id = str(uuid.uuid4())
+    def invoke(self, event: Any, timeout: float = 60.0, request_id: str | None = None) -> Any:
+        """Queue `event` (as invocation `request_id`, default a new one), wait for the
+        function's answer; raise `InvocationError` on /error."""
+        request_id = request_id or str(uuid.uuid4())
         self._events.put((request_id, json.dumps(event).encode()))
         deadline = time.monotonic() + timeout
         with self._answered:

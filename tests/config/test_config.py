@@ -115,6 +115,40 @@ def test_env_references() -> None:
         resolve_env_refs({"cache": {"url": "{{MISSING}}"}}, env, "storage")
 
 
+def test_secret_references_resolve_from_the_fetched_secrets_only() -> None:
+    options = {"url": "postgresql://app:{{secret:/shop/db-password}}@{{DB_HOST}}/shop"}
+    resolved = resolve_env_refs(
+        options, {"DB_HOST": "db"}, "database", secrets={"/shop/db-password": "p@ss"}
+    )
+    assert resolved == {"url": "postgresql://app:p@ss@db/shop"}
+    # Not fetched (the build never fetches): an error naming the option, as for a variable.
+    with pytest.raises(
+        ConfigError,
+        match=r"database.url uses \{\{secret:/shop/db-password\}\}, which is read when the app starts",
+    ):
+        resolve_env_refs(options, {"DB_HOST": "db"}, "database")
+    # A secret is never looked up in the environment, even under the same name.
+    with pytest.raises(ConfigError, match="secret:TOKEN"):
+        resolve_env_refs("{{secret:TOKEN}}", {"TOKEN": "from-env"}, "x", secrets={})
+    # Without an environment (runtime config), {{VAR}} stays as it is.
+    assert resolve_env_refs("{{VAR}} {{ secret: K }}", None, secrets={"K": "v"}) == "{{VAR}} v"
+
+
+def test_secret_refs_names_each_secret_with_the_first_option_using_it() -> None:
+    from nitro.config.env import secret_refs
+
+    value = {
+        "a": {"url": "{{secret:one}}", "hosts": ["{{secret:two}}", "{{ENV}}"]},
+        "b": "{{secret:one}}-{{secret:three}}",
+    }
+    assert secret_refs(value, "storage") == {
+        "one": "storage.a.url",
+        "two": "storage.a.hosts[0]",
+        "three": "storage.b",
+    }
+    assert secret_refs({"url": "{{ENV}}", "n": 3}) == {}
+
+
 def test_dotenv_never_overrides_the_environment(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("A=from-file\nB='quoted value'\nexport C=3\n")
     (tmp_path / ".env.local").write_text("A=local\nD=local\n")

@@ -38,6 +38,13 @@ PROJECTS: dict[str, dict[str, Any] | None] = {
         },
     },
     "no-data": {"storage": {"data": {"driver": "memory"}}},
+    "secrets": {
+        "storage": {
+            "data": {"driver": "memory"},
+            "cache": {"driver": "redis", "url": "redis://:{{secret:/shop/redis-password}}@r:6379"},
+            "uploads": {"driver": "s3", "bucket": "shop-up", "access_key_id": "{{secret:up-key}}"},
+        }
+    },
     "schedules": {
         "schedule": {
             "*/5 * * * *": ["cms:update"],
@@ -109,10 +116,10 @@ def transformed(template: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def mounted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default data table, an S3 mount named by a variable, a DynamoDB mount the
-    app creates itself, two schedules."""
+    """The default data table, an S3 mount named by a variable (with a key that is a
+    secret), a DynamoDB mount the app creates itself, two schedules."""
     storage = {
-        "uploads": UPLOADS,
+        "uploads": {**UPLOADS, "secret_access_key": "{{secret:/shop/uploads-key}}"},
         "sessions": {"driver": "dynamodb", "table": "shop-sessions", "create_table": True},
     }
     schedule = {"*/5 * * * *": ["cms:update"], "0 3 * * *": ["db:cleanup", "report"]}
@@ -197,6 +204,24 @@ def test_what_the_template_makes(built: Built) -> None:
                  ":table/${EnvNitroDataTable}"}  # fmt: skip
         assert by_sid["Data"]["Resource"] == by_sid["TableSetup"]["Resource"] == [table]
         assert "dynamodb:CreateTable" in by_sid["TableSetup"]["Action"]
+    if name == "secrets":
+        assert list(by_sid) == ["Logs", "Buckets", "Objects", "Secrets", "SecretKeys"]
+        parameters = [
+            {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+             ":parameter/shop/redis-password"},
+            {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+             ":parameter/up-key"},
+        ]  # fmt: skip
+        assert by_sid["Secrets"]["Action"] == ["ssm:GetParameter", "ssm:GetParameters"]
+        assert by_sid["Secrets"]["Resource"] == parameters
+        assert by_sid["SecretKeys"]["Condition"] == {
+            "StringEquals": {
+                "kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"},
+                "kms:EncryptionContext:PARAMETER_ARN": parameters,
+            }
+        }
+        # No parameter for a secret: the function reads it where it runs.
+        assert set(template["Parameters"]) == {"Stage"} and variables == {}
     if name == "no-data":
         assert list(by_sid) == ["Logs"] and variables == {}
         assert set(template["Parameters"]) == {"Stage"} and "--parameter-overrides" not in deploy
@@ -258,6 +283,7 @@ def test_the_template_and_the_deploy_are_one_deployment(
         "AWS::Partition": "aws",
         "AWS::Region": aws_env.region,
         "AWS::AccountId": account,
+        "AWS::URLSuffix": "amazonaws.com",
         "NitroData": "shop-same-data",  # the table's Ref: its name
         "EnvNitroUploads": "shop-uploads",  # --parameter-overrides, from NITRO_UPLOADS
     }
@@ -270,7 +296,7 @@ def test_the_template_and_the_deploy_are_one_deployment(
     wanted = render(policy["PolicyDocument"], variables)
     assert as_set(wanted["Statement"]) == as_set(deployed["PolicyDocument"]["Statement"])
     assert {s["Sid"] for s in wanted["Statement"]} == {
-        "Logs", "Data", "TableSetup", "Buckets", "Objects"
+        "Logs", "Data", "TableSetup", "Buckets", "Objects", "Secrets", "SecretKeys"
     }  # fmt: skip
     trust = iam.get_role(RoleName="shop-same-role")["Role"]["AssumeRolePolicyDocument"]
     assert role["AssumeRolePolicyDocument"] == trust

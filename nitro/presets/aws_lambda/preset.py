@@ -241,4 +241,5 @@ preset = Preset(
     storage_defaults=STORAGE_DEFAULTS,
     sync_to_thread=False,  # one request at a time per container: a thread hop is pure cost
     serverless=True,  # a frozen container runs nothing between invocations
+    secret_store="aws-ssm",  # {{secret:NAME}} at start-up: nitro.secret_stores
 )

@@ -225,4 +225,5 @@ preset = Preset(
     deploy="cd .output/server && func azure functionapp publish <app-name>",
     storage_defaults=STORAGE_DEFAULTS,
     serverless=True,  # wait_until work ends before the invocation returns
+    secret_store="azure-key-vault",  # {{secret:NAME}} at start-up: nitro.secret_stores
 )

@@ -156,4 +156,5 @@ preset = Preset(
     "--entry-point handler --trigger-http",
     storage_defaults=STORAGE_DEFAULTS,
     serverless=True,  # wait_until work ends before the invocation returns
+    secret_store="gcp-secret-manager",  # {{secret:NAME}} at start-up: nitro.secret_stores
 )

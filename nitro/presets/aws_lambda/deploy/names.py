@@ -165,6 +165,23 @@ class Names:
     def s3_bucket_arn(self, bucket: str) -> str:
         return f"arn:{self.partition}:s3:::{bucket}"
 
+    def ssm_parameter_arn(self, name: str) -> str:
+        """``db-password`` and ``/shop/db-password`` -> ``...:parameter/db-password``,
+        ``...:parameter/shop/db-password`` (an ARN never doubles the slash)."""
+        return self._arn("ssm", self.region, f"parameter/{self.literal(name).lstrip('/')}")
+
+    @property
+    def kms_keys_arn(self) -> str:
+        """Every KMS key of the account in the region (narrowed by conditions)."""
+        return self._arn("kms", self.region, "key/*")
+
+    @property
+    def url_suffix(self) -> str:
+        """The partition's domain: service principals are ``ssm.<region>.<suffix>``."""
+        if self.in_template:
+            return "${AWS::URLSuffix}"
+        return "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
+
     @property
     def log_group_arn(self) -> str:
         return self._arn("logs", self.region, f"log-group:/aws/lambda/{self.function}")

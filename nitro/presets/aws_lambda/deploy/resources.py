@@ -6,7 +6,7 @@ the config's storage mounts into `Resources`:
 | resource | what |
 |---|---|
 | function ``{name}-{stage}`` | the zip, handler ``index.handler``, versions behind the alias ``live`` |
-| role, inline policy ``nitro`` | trusted by Lambda; its logs, the data table, the storage mounts' buckets and tables |
+| role, inline policy ``nitro`` | trusted by Lambda; its logs, the data table, the storage mounts' buckets and tables, the SSM parameters of its ``{{secret:NAME}}`` values |
 | Function URL | on the alias; auth ``NONE`` (public, the default) or ``AWS_IAM`` |
 | data table ``{name}-{stage}-data`` | only while the `data` mount is the default; kept when the app is removed |
 | EventBridge rule per cron | one target per task on the alias, input ``{"nitro:task": name, "nitro:cron": cron}`` |
@@ -75,6 +75,9 @@ TABLE_SETUP_ACTIONS = (
     "dynamodb:DescribeTimeToLive",
     "dynamodb:UpdateTimeToLive",
 )
+# What the aws-ssm secret store calls: GetParameters (GetParameter for code that
+# reads one itself), on the parameters the config names only.
+SECRET_ACTIONS = ("ssm:GetParameter", "ssm:GetParameters")
 S3_BUCKET_ACTIONS = ("s3:ListBucket",)
 S3_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 # The option naming a mount's AWS resource, per driver.
@@ -97,14 +100,24 @@ class Statement:
     sid: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    """(operator, key, values): ``("StringEquals", "kms:ViaService", ("ssm...",))``."""
 
     def document(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "Sid": self.sid,
             "Effect": "Allow",
             "Action": list(self.actions),
             "Resource": list(self.resources),
         }
+        if self.conditions:
+            condition: dict[str, dict[str, Any]] = {}
+            for operator, key, values in self.conditions:
+                condition.setdefault(operator, {})[key] = (
+                    values[0] if len(values) == 1 else list(values)
+                )
+            document["Condition"] = condition
+        return document
 
 
 @dataclass(frozen=True)
@@ -199,6 +212,8 @@ class Resources:
     table: DataTable | None  # None: `data` is a configured mount, not the app's own table
     rules: tuple[Rule, ...]
     grants: tuple[Grant, ...]
+    secrets: tuple[str, ...] = ()
+    """The SSM parameters the config's ``{{secret:NAME}}`` values name."""
 
     @property
     def policy(self) -> dict[str, Any]:
@@ -212,15 +227,18 @@ def describe(
     storage: Mapping[str, Mapping[str, Any]],
     environment: Mapping[str, str],
     log: Callable[[str], None],
+    secrets: Sequence[str] = (),
 ) -> Resources:
     """The app's resources. `options`: the build's `aws_lambda` options (`runtime`,
     `architecture`, `memory`, `timeout`, `url_auth`); `schedules`: the ones the build
     recorded (its manifest's `preset`); `environment`: the function's variables but the data
-    table's (``{{VAR}}`` in a mount's bucket or table resolves from it)."""
+    table's (``{{VAR}}`` in a mount's bucket or table resolves from it); `secrets`: the
+    SSM parameters the app reads at start-up (`nitro.runtime.secrets`)."""
     table = DataTable(names.table) if "data" not in storage else None
     owned = {"NITRO_DYNAMODB_TABLE": table.name} if table is not None else {}
     variables = dict(sorted({**environment, **owned}.items()))
     grants = storage_grants(storage, variables, log)
+    parameters = tuple(sorted(set(secrets)))
     function = Function(
         name=names.function,
         description=f"nitro: {names.literal(names.project)} ({names.stage})",
@@ -234,19 +252,22 @@ def describe(
         name=names.role,
         description=f"nitro: the Lambda function {names.function}",
         policy_name=names.policy,
-        statements=role_statements(names, table, grants),
+        statements=role_statements(names, table, grants, parameters),
     )
     rules = tuple(Rule(s.cron, s.expression, s.tasks) for s in schedules)
     url_auth = str(options.get("url_auth", "NONE"))
-    return Resources(names, function, role, url_auth, table, rules, grants)
+    return Resources(names, function, role, url_auth, table, rules, grants, parameters)
 
 
 def role_statements(
-    names: Names, table: DataTable | None, grants: Sequence[Grant]
+    names: Names, table: DataTable | None, grants: Sequence[Grant], secrets: Sequence[str] = ()
 ) -> tuple[Statement, ...]:
     """Only what this app needs: its own log group; the driver's calls on the data
     table and the mounts' tables (and creating those with `create_table`); objects of
-    the mounts' buckets."""
+    the mounts' buckets; reading the SSM parameters of its secrets, and decrypting
+    those (a SecureString under a customer managed KMS key needs ``kms:Decrypt``:
+    allowed for no other use than SSM decrypting these very parameters, whose ARN
+    SSM puts in the encryption context)."""
     log_group = names.log_group_arn
     statements = [Statement("Logs", LOG_ACTIONS, (log_group, f"{log_group}:*"))]
     tables = [table.name] if table is not None else []
@@ -263,6 +284,14 @@ def role_statements(
         arns = _unique(names.s3_bucket_arn(b) for b in buckets)
         statements.append(Statement("Buckets", S3_BUCKET_ACTIONS, arns))
         statements.append(Statement("Objects", S3_OBJECT_ACTIONS, tuple(f"{a}/*" for a in arns)))
+    if secrets:
+        arns = _unique(names.ssm_parameter_arn(name) for name in secrets)
+        statements.append(Statement("Secrets", SECRET_ACTIONS, arns))
+        via = ("StringEquals", "kms:ViaService", (f"ssm.{names.region}.{names.url_suffix}",))
+        context = ("StringEquals", "kms:EncryptionContext:PARAMETER_ARN", arns)
+        statements.append(
+            Statement("SecretKeys", ("kms:Decrypt",), (names.kms_keys_arn,), (via, context))
+        )
     return tuple(statements)
 
 

@@ -21,6 +21,7 @@ from .names import Names
 from .plan import Plan
 from .role import plan_role, plan_role_removal
 from .rules import plan_rule_removals, plan_rules
+from .secrets import check_parameters
 from .session import Aws, open_aws
 from .spec import load_spec
 from .table import plan_table, plan_table_removal
@@ -73,6 +74,7 @@ def deploy(
     """Deploy the aws-lambda build in ``root/.output``."""
     aws, names = _connect(root, region, stage, log)
     spec = load_spec(root, config, names, log, url_auth)
+    check_parameters(aws, spec.resources.secrets, log)
     if via_s3(spec):
         log(
             f"the zip ({spec.zip_size / 1024 / 1024:.1f} MB) is over the direct-upload limit: it goes through S3"

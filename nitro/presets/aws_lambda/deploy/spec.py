@@ -4,7 +4,8 @@ The build is the truth for what runs: the zip, and the options and schedules the
 build recorded (``.output/nitro.json``, ``.output/server/manifest.json``), so a
 deploy never mixes a new config with an old zip. From the config: the storage mounts
 (whether `data` is the default, then the deploy owns a DynamoDB table, and the S3
-buckets and DynamoDB tables the role may use). From the environment: every
+buckets and DynamoDB tables the role may use) and the SSM parameters its
+``{{secret:NAME}}`` values name (the role may read those). From the environment: every
 ``NITRO_*`` variable, passed to the function. What that makes on AWS is
 `resources.describe`, the description the SAM template is written from too.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from ....bundle.output import built_preset
 from ....config import NitroConfig
 from ....core.manifest import Manifest
+from ....runtime.secrets import production_secrets
 from ...errors import DeployError
 from .names import Names
 from .resources import Resources, describe
@@ -87,9 +89,15 @@ def load_spec(
     env = function_environment(
         info.get("environment", {}), os.environ if environ is None else environ
     )
+    secrets = production_secrets(config, record.storage_defaults)
+    if secrets:
+        listed = ", ".join(f"{name!r} ({option})" for name, option in sorted(secrets.items()))
+        log(f"secrets: the role may read the SSM parameters {listed}, and decrypt only them")
     return Spec(
         zip_path=zip_path,
         code_sha256=code_sha256(zip_path),
         zip_size=zip_path.stat().st_size,
-        resources=describe(names, options, record.schedules, config.storage, env, log),
+        resources=describe(
+            names, options, record.schedules, config.storage, env, log, sorted(secrets)
+        ),
     )
