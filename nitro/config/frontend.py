@@ -53,7 +53,7 @@ class Frontend:
 
         frontend = find_frontend(root, config)
         if frontend is not None:
-            print(frontend.command("build"))  # ['npx', '--no', '--', 'vite', 'build']
+            print(frontend.command("build"))  # ['/app/web/node_modules/.bin/vite', 'build']
     """
 
     root: Path
@@ -64,8 +64,24 @@ class Frontend:
     assets_dir: str = "assets"
 
     def command(self, *args: str) -> list[str]:
-        """The command line that runs the project's own Vite with `args`."""
+        """The command line that runs the project's own Vite with `args`: its
+        ``node_modules/.bin/vite`` (what ``npx vite`` runs, without npm's wrapper
+        processes in between, so that signals reach Vite itself), else the package
+        manager's way to run it (Yarn Plug'n'Play has no node_modules).
+        """
+        found = self.vite_bin()
+        if found is not None:
+            return [str(found), *args]
         return [*_EXEC[self.package_manager], *args]
+
+    def vite_bin(self) -> Path | None:
+        """The front-end's ``node_modules/.bin/vite``, or a parent folder's (workspaces
+        hoist it); None when it is not installed."""
+        for folder in (self.root, *self.root.parents):
+            candidate = folder / "node_modules" / ".bin" / "vite"
+            if candidate.exists():
+                return candidate
+        return None
 
     @property
     def install_hint(self) -> str:
@@ -75,18 +91,16 @@ class Frontend:
         """A `MissingToolError` saying what to run when Vite cannot start here: no
         Node.js tool on PATH, or no `vite` in the front-end's ``node_modules`` (or any
         parent's: workspaces hoist it). nitro never installs packages itself."""
-        tool = _EXEC[self.package_manager][0]
+        pnp = self._uses_plug_n_play()  # Yarn PnP: no node_modules; `yarn run vite`
+        tool = _EXEC[self.package_manager][0] if pnp else "node"
         if shutil.which(tool) is None:
-            what = "Node.js (which brings npx)" if tool == "npx" else self.package_manager
+            what = "Node.js" if tool == "node" else self.package_manager
             raise MissingToolError(
                 f"[nitro:vite] {tool} is not on PATH: install {what}, then run "
                 f"`{self.install_hint}`"
             )
-        if self._uses_plug_n_play():
-            return  # Yarn PnP: no node_modules; `yarn run vite` resolves it
-        for folder in (self.root, *self.root.parents):
-            if (folder / "node_modules" / ".bin" / "vite").exists():
-                return
+        if pnp or self.vite_bin() is not None:
+            return
         raise MissingToolError(
             f"[nitro:vite] the front-end in {self.root} has no node_modules with vite: "
             f"run `{self.install_hint}` (and `{self.package_manager} add -D vite` if "

@@ -69,6 +69,7 @@ def test_missing_node_modules_says_what_to_run(tmp_path: Path) -> None:
     hoisted.mkdir(parents=True)
     (hoisted / "vite").write_text("")
     frontend.check_installed()
+    assert frontend.command("build") == [str(hoisted / "vite"), "build"]  # what npx would run
 
 
 def test_missing_npx_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,7 +77,7 @@ def test_missing_npx_says_what_to_install(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "vite.config.js").write_text("")
     frontend = find_frontend(tmp_path, define_nitro_config())
     assert frontend is not None
-    with pytest.raises(MissingToolError, match=r"npx is not on PATH: install Node.js"):
+    with pytest.raises(MissingToolError, match=r"node is not on PATH: install Node.js"):
         frontend.check_installed()
 
 
