@@ -134,9 +134,12 @@ def copy_public(root: Path, config: NitroConfig, dest: Path) -> dict[str, Public
         if public.dir.is_dir():
             target = dest / public.base_url.strip("/")
             shutil.copytree(public.dir, target, dirs_exist_ok=True, copy_function=_copy_new)
-            copied.append(PublicDir(target, public.base_url, public.max_age))
+            copied.append(public._replace(dir=target))
     if config.compress_public_assets:
         compress_public(dest)
+    # Directories copied into one another are indexed once, first listed first: the
+    # hashed front-end assets before the directory that now also holds them.
+    copied.sort(key=lambda public: not public.immutable)
     return scan_public(copied)
 
 
