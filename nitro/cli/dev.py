@@ -141,8 +141,9 @@ def start_vite(root: Path) -> ViteDevServer | None:
     from ..config import ConfigError, NitroConfig, load_config
     from ..config.frontend import find_frontend
     from ..runtime.frontend import VITE_URL_ENV
+    from ._errors import ProjectError
     from ._project import log
-    from .vite_dev import ViteDevServer, free_port, shown
+    from .vite_dev import ViteDevServer, ViteStartError, free_port, shown
 
     try:
         config = load_config(root)
@@ -155,7 +156,10 @@ def start_vite(root: Path) -> ViteDevServer | None:
     vite = ViteDevServer(frontend, port=free_port(), base=config.base_url)
     log(f"starting Vite in {shown(frontend.root, root)}: {' '.join(vite.command())}")
     started = time.perf_counter()
-    vite.start()
+    try:
+        vite.start()
+    except ViteStartError as exc:
+        raise ProjectError(str(exc)) from None  # one line on stderr, exit 1
     log(f"Vite is ready ({time.perf_counter() - started:.1f}s); nitro proxies to it")
     os.environ[VITE_URL_ENV] = vite.url
     return vite

@@ -161,3 +161,14 @@ def test_missing_node_modules_says_what_to_run(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "has no node_modules with vite: run `cd " in result.stderr
     assert "&& npm install`" in result.stderr
+
+
+def test_a_vite_that_cannot_start_fails_nitro_dev_with_its_output(tmp_path: Path) -> None:
+    root = fullstack_project(tmp_path)
+    (root / "web" / "vite.config.js").write_text("export default {\n")  # a syntax error
+    result = nitro_cli("dev", str(root), "--port", str(free_port()), timeout=90)
+    assert result.returncode == 1
+    assert "[vite] " in result.stderr  # Vite's own error, prefixed
+    assert "[nitro:vite] Vite's dev server exited with code 1 before it answered" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not processes_in((root / "web").resolve())
