@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from nitro.testing import TestClient
 
-from helpers import REPO
+from helpers import REPO, nitro_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -50,3 +54,53 @@ async def test_login_example_keeps_a_session(monkeypatch: pytest.MonkeyPatch) ->
         assert signed_out.headers["location"] == "/login"
         assert "Max-Age=0" in signed_out.headers["set-cookie"]
         assert (await client.get("/account")).status_code == 303
+
+
+def test_the_fullstack_example_is_what_nitro_init_writes(tmp_path: Path) -> None:
+    target = tmp_path / "fullstack"
+    result = nitro_cli("init", "--template", "vite", str(target))
+    assert result.returncode == 0, result.stderr
+    example = REPO / "examples" / "fullstack"
+    written = sorted(p.relative_to(target) for p in target.rglob("*") if p.is_file())
+    shipped = sorted(
+        p.relative_to(example)
+        for p in example.rglob("*")
+        if p.is_file() and "node_modules" not in p.parts and ".output" not in p.parts
+    )
+    assert written == shipped
+    for rel in written:
+        assert (target / rel).read_text() == (example / rel).read_text(), rel
+
+
+@pytest.mark.slow
+def test_the_fullstack_starter_builds_and_serves_its_page_in_a_browser(tmp_path: Path) -> None:
+    from adapters.builds import preview_server
+
+    from frontend_support import NODE_MODULES, chromium, require_vite
+
+    require_vite()
+    root = tmp_path / "starter"
+    assert nitro_cli("init", "--template", "vite", str(root)).returncode == 0
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert tests.returncode == 0, tests.stdout + tests.stderr  # its own test passes
+    (root / "web" / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    result = nitro_cli("build", str(root), timeout=300)
+    assert result.returncode == 0, result.stderr
+    server = preview_server(root, tmp_path / "preview.log")
+    try:
+        server.wait_ready(path="/api/hello")
+        with chromium() as browser:
+            page = browser.new_page()
+            page.goto(server.url + "/docs/deep/link")
+            page.wait_for_function(
+                "document.querySelector('#message').textContent === 'Hello, you!'"
+            )
+            assert page.text_content("#route") == "page: /docs/deep/link"
+    finally:
+        assert server.stop() == 0, server.logs()

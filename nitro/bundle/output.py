@@ -23,6 +23,7 @@ from .compress import compress_public
 __all__ = [
     "PRERENDER_DIR",
     "BuildError",
+    "built_frontend_dirs",
     "built_info",
     "built_preset",
     "check_options",
@@ -95,9 +96,20 @@ def copy_source(root: Path, dest: Path, config: NitroConfig | None = None) -> No
     asset directories (`public/` and `config.public_assets`) ship separately."""
     ignore_root = shutil.ignore_patterns(*SOURCE_IGNORE)
     public = {d.dir.resolve() for d in public_dirs(root, config)} if config else set()
+    if config is not None:
+        # A front-end in its own folder is built into the public assets: its sources
+        # (and their node_modules) have no business on the server.
+        from ..config.frontend import find_frontend
+
+        frontend = find_frontend(root, config)
+        if frontend is not None and frontend.root != root.resolve():
+            public.add(frontend.root)
 
     def ignore(directory: str, names: list[str]) -> set[str]:
-        ignored = set(shutil.ignore_patterns("__pycache__", "*.pyc")(directory, names))
+        # node_modules anywhere: JavaScript packages never run on the Python server.
+        ignored = set(
+            shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules")(directory, names)
+        )
         if Path(directory) == root:
             ignored |= set(ignore_root(directory, names))
         if public:
@@ -116,15 +128,29 @@ def copy_public(root: Path, config: NitroConfig, dest: Path) -> dict[str, Public
     prerendered = root / ".output" / PRERENDER_DIR
     if prerendered.is_dir():
         dirs.append(PublicDir(prerendered))  # after public/: a real file wins, as at runtime
+    dirs += built_frontend_dirs(root, config)  # after public/: its files win on a clash
     copied: list[PublicDir] = []
     for public in dirs:
         if public.dir.is_dir():
             target = dest / public.base_url.strip("/")
             shutil.copytree(public.dir, target, dirs_exist_ok=True, copy_function=_copy_new)
-            copied.append(PublicDir(target, public.base_url, public.max_age))
+            copied.append(public._replace(dir=target))
     if config.compress_public_assets:
         compress_public(dest)
+    # Directories copied into one another are indexed once, first listed first: the
+    # hashed front-end assets before the directory that now also holds them.
+    copied.sort(key=lambda public: not public.immutable)
     return scan_public(copied)
+
+
+def built_frontend_dirs(root: Path, config: NitroConfig) -> list[PublicDir]:
+    """The public directories of the front-end `nitro build` staged (none without one)."""
+    from ..config.frontend import find_frontend
+    from .frontend import FRONTEND_DIR, frontend_public_dirs
+
+    staged = root / ".output" / FRONTEND_DIR
+    frontend = find_frontend(root, config) if staged.is_dir() else None
+    return frontend_public_dirs(staged, frontend) if frontend is not None else []
 
 
 def _copy_new(source: str, dest: str) -> None:

@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     init = command("init", "create a new project")
     init.add_argument("dir", help="directory to create")
     init.add_argument("--force", action="store_true", help="write into a non-empty directory")
+    init.add_argument(
+        "--template",
+        choices=["default", "vite"],
+        default="default",
+        help="default: API routes and pages; vite: a Vite front-end calling an API route",
+    )
 
     dev = command("dev", "run the dev server (reloads on change)")
     project_dir(dev)

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def build_project(root: Path, config: NitroConfig, preset: Preset) -> Path:
     """Build `root` with `preset` into ``root/.output`` (also what `nitro deploy` runs)."""
+    from ..bundle.frontend import FRONTEND_DIR, SPA_DOCUMENT, build_frontend
     from ..bundle.output import reset_dir
     from ..bundle.prerender import PRERENDER_DIR, prerender_project, wants_prerender
     from ..presets import BuildContext
@@ -53,7 +54,12 @@ def build_project(root: Path, config: NitroConfig, preset: Preset) -> Path:
     out = root / ".output"
     reset_dir(out)
     staged = out / PRERENDER_DIR
+    frontend_out = out / FRONTEND_DIR
     try:
+        frontend = build_frontend(root, config, frontend_out, log)
+        if frontend is not None and frontend.spa_fallback:
+            if (frontend_out / SPA_DOCUMENT.lstrip("/")).is_file():
+                manifest.spa_fallback = SPA_DOCUMENT
         if wants_prerender(config):
             log("prerendering")
             result = prerender_project(root, config, manifest, staged, log)
@@ -69,6 +75,7 @@ def build_project(root: Path, config: NitroConfig, preset: Preset) -> Path:
         preset.build(ctx)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
+        shutil.rmtree(frontend_out, ignore_errors=True)
     if ctx.dependencies is not None and (out / "nitro.json").is_file():
         _record(out / "nitro.json", "dependencies", ctx.dependencies)
     log(f"done in {time.perf_counter() - started:.1f}s: {out.relative_to(root)}/")

@@ -1,4 +1,5 @@
-"""`nitro init DIR`: a small project that runs (`nitro dev DIR`) and has a passing test."""
+"""`nitro init DIR`: a small project that runs (`nitro dev DIR`) and has a passing test;
+`--template vite`: a full-stack one (`init_vite.py`)."""
 
 from __future__ import annotations
 
@@ -102,15 +103,23 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if target.exists() and any(target.iterdir()) and not args.force:
         raise ProjectError(f"[nitro] {target} is not empty (use --force to write into it)")
     name = target.resolve().name
-    files = dict(FILES)
+    if args.template == "vite":
+        from . import init_vite
+
+        files = dict(init_vite.FILES)
+        files["README.md"] = init_vite.README.format(name=name)
+    else:
+        files = dict(FILES)
+        files["README.md"] = README.format(name=name)
     files["pyproject.toml"] = PYPROJECT.format(name=name)
-    files["README.md"] = README.format(name=name)
     for rel, text in files.items():
         path = target / rel
         if path.exists() and not args.force:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    if args.template == "vite":
+        log(f"install the front-end's packages once: cd {args.dir}/web && npm install")
     log(f"created {target}; run it with: nitro dev {args.dir}")
     log(f"test it with: cd {args.dir} && python -m pytest")
     return 0

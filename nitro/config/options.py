@@ -39,6 +39,8 @@ class NitroConfig(Options):
     sync_to_thread: bool | None = None
     max_threads: int = DEFAULT_MAX_THREADS
     openapi: dict[str, Any] = {}
+    dev_proxy: dict[str, Any] = {}
+    vite: dict[str, Any] | bool = {}
     websocket: dict[str, Any] = {}
     aws_lambda: dict[str, Any] = {}
     gcp_functions: dict[str, Any] = {}
@@ -101,10 +103,7 @@ def define_nitro_config(**options: Any) -> NitroConfig:
 
 # Options the design names that nothing reads yet: an error, never silently ignored
 # (tests/config/test_config.py checks that every declared option is read somewhere).
-NOT_YET_SUPPORTED = {
-    "dev_proxy": "it is planned; remove it from nitro.config.py (a route rule "
-    "{'/legacy/**': {'proxy': 'http://127.0.0.1:8000/**'}} proxies in dev and production)",
-}
+NOT_YET_SUPPORTED: dict[str, str] = {}
 
 # --- one check per option: each returns the value as the config keeps it ---
 
@@ -220,6 +219,73 @@ def _openapi(value: Any) -> dict[str, Any]:
     return value
 
 
+def _dev_proxy(value: Any) -> dict[str, Any]:
+    value = _mapping("dev_proxy")(value)
+    for pattern, target in value.items():
+        to = target.get("to") if isinstance(target, Mapping) else target
+        if not isinstance(pattern, str) or not pattern.startswith("/"):
+            raise ConfigError(
+                f"[nitro:config] dev_proxy: {pattern!r} must be a path pattern such as '/legacy/**'"
+            )
+        if not isinstance(to, str) or not to.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"[nitro:config] dev_proxy[{pattern!r}] must be an http(s) URL such as "
+                "'http://127.0.0.1:8000/**', or {'to': URL, 'headers': {...}, 'timeout': 30}"
+            )
+    return value
+
+
+VITE_OPTIONS: dict[str, Any] = {
+    "root": ".",
+    "package_manager": None,
+    "dev_args": [],
+    "build_args": [],
+    "spa_fallback": True,
+    "assets_dir": "assets",
+}
+PACKAGE_MANAGERS = ("npm", "pnpm", "yarn", "bun")
+
+
+def _vite(value: Any) -> dict[str, Any] | bool:
+    # {} (the default): a project with vite.config.{js,mjs,ts} at its root is full-stack;
+    # False: never; a dict: the front-end in `root` (checked against the disk on use).
+    if value is None or value is True:
+        return {} if value is None else dict(VITE_OPTIONS)
+    if value is False:
+        return False
+    value = _mapping("vite")(value)
+    if not value:
+        return {}
+    unknown = sorted(set(value) - set(VITE_OPTIONS))
+    if unknown:
+        raise ConfigError(
+            f"[nitro:config] vite: unknown option {unknown[0]!r}"
+            f"{did_you_mean(unknown[0], VITE_OPTIONS, label='options')}"
+        )
+    merged = {**VITE_OPTIONS, **value}
+    if not isinstance(merged["root"], str) or not merged["root"]:
+        raise ConfigError("[nitro:config] vite root must be a directory path such as 'web'")
+    if merged["package_manager"] not in (None, *PACKAGE_MANAGERS):
+        raise ConfigError(
+            f"[nitro:config] vite package_manager must be one of {', '.join(PACKAGE_MANAGERS)} "
+            "(or None: found from the lock file)"
+        )
+    for name in ("dev_args", "build_args"):
+        args = merged[name]
+        if not isinstance(args, (list, tuple)) or not all(isinstance(a, str) for a in args):
+            raise ConfigError(f"[nitro:config] vite {name} must be a list of strings")
+        merged[name] = list(args)
+    if not isinstance(merged["spa_fallback"], bool):
+        raise ConfigError("[nitro:config] vite spa_fallback must be True or False")
+    assets = merged["assets_dir"]
+    if not isinstance(assets, str) or not assets.strip("/") or ".." in assets.split("/"):
+        raise ConfigError(
+            "[nitro:config] vite assets_dir must be the folder of Vite's build output "
+            "that holds its hashed files (Vite's build.assetsDir, 'assets' by default)"
+        )
+    return merged
+
+
 def _route_rules(value: Any) -> dict[str, Any]:
     value = _mapping("route_rules")(value)
     for pattern, rule in value.items():
@@ -278,6 +344,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "scheduled_tasks": _scheduled_tasks,
     "websocket": _websocket,
     "openapi": _openapi,
+    "dev_proxy": _dev_proxy,
+    "vite": _vite,
     "max_body_size": _max_body_size,
     "base_url": _base_url,
     "error_handler": _error_handler,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -118,6 +118,12 @@ class NitroApp:
         self.middleware: list[Middleware] = []
         self.server_handler: Middleware | None = None
         self.server_app: ASGIApp | None = None
+        # What answers a request no route takes (after server.py's app, if it 404s):
+        # the front-end's SPA fallback, or Vite's dev server in `nitro dev`. None
+        # declines: the request gets the 405/404 it would have had.
+        self.fallback: Callable[[Event], Awaitable[AnyResponse | None]] | None = None
+        # Where a WebSocket upgrade no route takes goes (Vite's hot reload in dev).
+        self.websocket_fallback: ASGIApp | None = None
         self.background = Background(self.capture_error)
         # JSON logs or tracing (nitro.core.observe), from the environment at start-up.
         self.observer: Observer | None = None
@@ -333,6 +339,8 @@ class NitroApp:
                 return await to_response(event, result)
         match = self.router.match(method, pathname)
         if match is None:
+            if self.fallback is not None:
+                return await self._fallback(event, pathname)
             if self.server_app is not None:
                 await self._call_server_app(event)
                 return None
@@ -352,13 +360,35 @@ class NitroApp:
         result = await call(event)
         return plain_response(event, result) or await to_response(event, result)
 
-    async def _call_server_app(self, event: Event) -> None:
+    async def _fallback(self, event: Event, pathname: str) -> AnyResponse | None:
+        """No route matched: server.py's app, then (for what it answers 404) `fallback`,
+        then the 405 or 404 the request would have had without them."""
+        assert self.fallback is not None
+        if self.server_app is not None:
+            held = _Held404(event.send)
+            await self._call_server_app(event, held)
+            if not held.messages:
+                return None  # server.py's app answered
+        else:
+            held = None
+        answered = await self.fallback(event)
+        if answered is not None:
+            return answered
+        if held is not None:
+            await held.replay()  # nobody else answers: server.py's own 404 stands
+            return None
+        allowed = self.router.allowed_methods(pathname)
+        if allowed:
+            raise HTTPError(405, headers={"allow": ", ".join(allowed)})
+        raise HTTPError(404, f"Cannot find any route matching [{event.method}] {pathname}")
+
+    async def _call_server_app(self, event: Event, send: Send | None = None) -> None:
         assert self.server_app is not None
         scope = event.scope
         lifespan = self._server_app_lifespan
         if lifespan is not None and lifespan.state:
             scope = {**scope, "state": {**scope.get("state", {}), **lifespan.state}}
-        progress = _SendProgress(event.send)
+        progress = _SendProgress(send or event.send)
         try:
             await self.server_app(scope, event.receive, progress)
         except Exception as error:
@@ -431,6 +461,29 @@ class _SendProgress:
         elif kind == "http.response.body" and not message.get("more_body", False):
             self.complete = True
         await self.send(message)
+
+
+class _Held404:
+    """An ASGI `send` for server.py's app that holds back a 404 answer (so the
+    `fallback` may answer instead) and passes any other straight through."""
+
+    __slots__ = ("messages", "send")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.messages: list[Message] = []
+
+    async def __call__(self, message: Message) -> None:
+        if self.messages or (
+            message["type"] == "http.response.start" and message.get("status") == 404
+        ):
+            self.messages.append(message)
+        else:
+            await self.send(message)
+
+    async def replay(self) -> None:
+        for message in self.messages:
+            await self.send(message)
 
 
 class _AnsweredError(Exception):

@@ -82,6 +82,7 @@ class PublicAsset(NamedTuple):
     content_type: str
     encodings: dict[str, str] | None = None  # "br" -> "x.js.br"
     max_age: int | None = None
+    immutable: bool = False  # content-hashed: `cache-control` says it never changes
 
 
 class _Record:
@@ -215,7 +216,9 @@ class Manifest:
     preset that built it recorded for run time (None without a build); `openapi` is
     the OpenAPI document a build computed (config ``openapi={"production": True}``):
     `write` puts it in its own file beside the manifest (`OPENAPI_FILE`), read on the
-    first request of ``/_openapi.json``, so a cold start never parses it.
+    first request of ``/_openapi.json``, so a cold start never parses it;
+    `spa_fallback` is the public asset (``/index.html``) served to a browser's page
+    request that nothing else answers (a built Vite front-end's, None without one).
     """
 
     __slots__ = (
@@ -227,6 +230,7 @@ class Manifest:
         "routes",
         "server_app",
         "server_handler",
+        "spa_fallback",
         "tasks",
     )
 
@@ -241,6 +245,7 @@ class Manifest:
         public: dict[str, PublicAsset] | None = None,
         preset: PresetRecord | None = None,
         openapi: dict[str, Any] | None = None,
+        spa_fallback: str | None = None,
     ) -> None:
         self.routes = routes if routes is not None else []
         self.middleware = middleware if middleware is not None else []
@@ -251,6 +256,7 @@ class Manifest:
         self.public = public
         self.preset = preset
         self.openapi = openapi
+        self.spa_fallback = spa_fallback
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Manifest:
@@ -274,6 +280,8 @@ class Manifest:
             data["public"] = {url: _compact(asset) for url, asset in self.public.items()}
         if self.preset is not None:
             data["preset"] = self.preset.to_json()
+        if self.spa_fallback is not None:
+            data["spa_fallback"] = self.spa_fallback
         return data
 
     @classmethod
@@ -301,6 +309,7 @@ class Manifest:
             if public is not None
             else None,
             preset=PresetRecord.from_json(data["preset"]) if data.get("preset") else None,
+            spa_fallback=data.get("spa_fallback"),
         )
 
     def write(self, path: Path) -> None:

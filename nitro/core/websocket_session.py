@@ -41,7 +41,9 @@ async def serve_websocket(app: NitroApp, scope: Scope, receive: Receive, send: S
     event = Event(app, {**scope, "method": "GET"}, receive, send)
     async with RequestScope(event):
         try:
-            _only_websocket_routes(app, event)
+            if not _only_websocket_routes(app, event) and app.websocket_fallback is not None:
+                await app.websocket_fallback(scope, receive, send)  # e.g. Vite's hot reload
+                return
             response = await app.dispatch(event)
             handler = event.scope.get(UPGRADE_KEY)
             if handler is None:
@@ -61,9 +63,10 @@ async def serve_websocket(app: NitroApp, scope: Scope, receive: Receive, send: S
         await _run_peer(app, handler, event, settings, receive, send, int(limit))
 
 
-def _only_websocket_routes(app: NitroApp, event: Event) -> None:
+def _only_websocket_routes(app: NitroApp, event: Event) -> bool:
     """An upgrade request may reach a WebSocket route or server.py's app, never run an
-    HTTP handler: refuse it before routing when the path's route is not a WebSocket one."""
+    HTTP handler: refuse it before routing when the path's route is not a WebSocket one.
+    False when nothing takes it but the app's `websocket_fallback`."""
     pathname = canonical_path(event.scope)
     if app.base_url != "/":
         pathname = strip_base(pathname, app.base_url)
@@ -71,13 +74,16 @@ def _only_websocket_routes(app: NitroApp, event: Event) -> None:
     if match is None:
         redirected = app.route_rules and "redirect" in app.route_rules.resolve("GET", pathname)
         if app.server_app is None and not redirected:
+            if app.websocket_fallback is not None:
+                return False
             raise HTTPError(404, f"No WebSocket endpoint at {pathname}")
-        return
+        return True
     route = match[0]
     if route.handler is None:
         route.load()
     if not isinstance(route.handler, WebSocketHandler):
         raise HTTPError(404, f"No WebSocket endpoint at {pathname} (it is an HTTP route)")
+    return True
 
 
 async def _upgrade(handler: WebSocketHandler, event: Event) -> dict[str, Any]:

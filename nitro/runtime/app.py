@@ -24,7 +24,14 @@ from .secrets import start_up_secrets
 from .storage import create_storage
 from .tasks import configure_tasks
 
-__all__ = ["IMPORT_CHECK_ENV", "load_app", "preset_record", "public_dirs", "shutdown_timeout"]
+__all__ = [
+    "IMPORT_CHECK_ENV",
+    "load_app",
+    "preset_record",
+    "public_dirs",
+    "shutdown_timeout",
+    "with_dev_proxy",
+]
 
 IMPORT_CHECK_ENV = "NITRO_IMPORT_CHECK"
 """Set to ``1`` by the build's import check: `load_app` then defers what waits for
@@ -151,7 +158,9 @@ def load_app(
         if manifest.server_app
         else None,
         storage=storage,
-        route_rules=config.route_rules,
+        route_rules=with_dev_proxy(config.route_rules, config.dev_proxy)
+        if dev
+        else config.route_rules,
         websocket=_websocket_options(config, defer_unset=defer_unset, secrets=secrets),
         serverless=serverless,
         log_requests=dev if log_requests is None else log_requests,
@@ -178,7 +187,29 @@ def load_app(
     app.hooks.hook("close", functools.partial(dispose_databases, app))
     app.state["config"] = config
     app.state["manifest"] = manifest
+    if manifest.spa_fallback is not None:
+        from .frontend import mount_spa_fallback
+
+        mount_spa_fallback(app, manifest.spa_fallback)
     return app
+
+
+def with_dev_proxy(
+    route_rules: Mapping[str, Mapping[str, Any]], dev_proxy: Mapping[str, Any]
+) -> dict[str, Any]:
+    """`route_rules` with the config's `dev_proxy` entries as `proxy` rules (dev only):
+    the same patterns, targets (a ``/**`` tail carries over) and proxy code.
+
+    Example::
+
+        with_dev_proxy({}, {"/legacy/**": "http://127.0.0.1:8000/**"})
+        # {"/legacy/**": {"proxy": {"to": "http://127.0.0.1:8000/**"}}}
+    """
+    rules = {key: dict(value) for key, value in route_rules.items()}
+    for pattern, target in dev_proxy.items():
+        proxy = dict(target) if isinstance(target, Mapping) else {"to": target}
+        rules[pattern] = {**rules.get(pattern, {}), "proxy": proxy}
+    return rules
 
 
 def shutdown_timeout(environ: Mapping[str, str]) -> float:

@@ -54,11 +54,13 @@ _CHARSET_TYPES = ("text/", "application/json", "application/manifest+json", "ima
 
 
 class PublicDir(NamedTuple):
-    """A directory served under `base_url`, with an optional `Cache-Control` max-age."""
+    """A directory served under `base_url`, with an optional `Cache-Control` max-age
+    (`immutable`: its files are content-hashed, a cache never needs to revalidate)."""
 
     dir: Path
     base_url: str = "/"
     max_age: int | None = None
+    immutable: bool = False
 
 
 def content_type_for(name: str) -> str:
@@ -113,6 +115,7 @@ def scan_public(dirs: list[PublicDir]) -> dict[str, PublicAsset]:
                 content_type=content_type_for(path.name),
                 encodings=encodings or None,
                 max_age=public.max_age,
+                immutable=public.immutable,
             )
     return index
 
@@ -215,6 +218,7 @@ class DirectoryAssets:
                     content_type=content_type_for(path.name),
                     encodings=encodings or None,
                     max_age=public.max_age,
+                    immutable=public.immutable,
                 )
                 return path.parent, asset
         return None
@@ -238,7 +242,8 @@ def serve_public(event: Event, found: tuple[Path, PublicAsset]) -> AnyResponse:
         (b"last-modified", formatdate(asset.mtime, usegmt=True).encode()),
     ]
     if asset.max_age is not None:
-        headers.append((b"cache-control", f"public, max-age={asset.max_age}".encode()))
+        immutable = ", immutable" if asset.immutable else ""
+        headers.append((b"cache-control", f"public, max-age={asset.max_age}{immutable}".encode()))
     if asset.encodings:
         headers.append((b"vary", b"Accept-Encoding"))
     if _not_modified(event, etag, asset.mtime):

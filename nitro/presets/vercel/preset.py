@@ -30,6 +30,7 @@ from typing import Any
 
 from ...bundle.output import (
     BuildError,
+    built_frontend_dirs,
     check_options,
     copy_public,
     copy_source,
@@ -205,9 +206,17 @@ def build(ctx: BuildContext) -> None:
     copy_source(ctx.root, function / "app", ctx.config)
     base = ctx.config.base_url.strip("/")
     ctx.log("copying public assets to .vercel/output/static")
-    copy_public(ctx.root, ctx.config, output / "static" / base if base else output / "static")
+    static = output / "static" / base if base else output / "static"
+    index = copy_public(ctx.root, ctx.config, static)
     schedule = ctx.schedule()
-    ctx.manifest.public = {}  # the CDN serves static/: the function ships no copy
+    ctx.manifest.public = {}  # the CDN serves static/: the function ships no copy...
+    spa = ctx.manifest.spa_fallback
+    if spa is not None and spa in index:
+        # ...but the front-end's index.html: only the function knows that no route
+        # answers a deep link, so it serves the SPA fallback itself.
+        ctx.manifest.public = {spa: index[spa]}
+        (function / "public").mkdir(parents=True)
+        shutil.copy2(static / index[spa].file, function / "public" / index[spa].file)
     record = preset.record(Schedule(cron, tuple(tasks)) for cron, tasks in schedule.items())
     ctx.write_entry(function, f"{ENTRY}.py", ENTRY_SOURCE, record)
     (function / f"{TRAMPOLINE}.py").write_text(
@@ -228,7 +237,11 @@ def build(ctx: BuildContext) -> None:
     (function / ".vc-config.json").write_text(
         json.dumps(vc_config(options), indent=2) + "\n", encoding="utf-8"
     )
-    public = [(d.base_url, d.max_age) for d in public_dirs(ctx.root, ctx.config) if d.dir.is_dir()]
+    public = [
+        (d.base_url, d.max_age, d.immutable)
+        for d in [*public_dirs(ctx.root, ctx.config), *built_frontend_dirs(ctx.root, ctx.config)]
+        if d.dir.is_dir()
+    ]
     config = build_config(ctx.config.route_rules, schedule, public, ctx.config.base_url)
     (output / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 

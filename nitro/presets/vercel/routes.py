@@ -203,20 +203,22 @@ def route_rule_routes(
 
 
 def static_header_routes(
-    public: Iterable[tuple[str, int | None]], base_url: str = "/"
+    public: Iterable[tuple[str, int | None] | tuple[str, int | None, bool]], base_url: str = "/"
 ) -> list[dict[str, Any]]:
     """`hit`-phase routes: `cache-control` for files served from ``static/``.
 
-    `public` lists each public directory's (base URL, max_age). Deeper base URLs
-    come later and win; a directory without max_age under one with it gets
+    `public` lists each public directory's (base URL, max_age[, immutable]). Deeper
+    base URLs come later and win; a directory without max_age under one with it gets
     Vercel's default back.
     """
     routes: list[dict[str, Any]] = []
-    for url, max_age in sorted(public, key=lambda item: len(item[0].rstrip("/"))):
+    for url, max_age, *flags in sorted(public, key=lambda item: len(item[0].rstrip("/"))):
         prefix = (base_url.rstrip("/") + "/" + url.strip("/")).rstrip("/")
         if max_age is None and not routes:
             continue
         value = f"public, max-age={max_age}" if max_age is not None else VERCEL_STATIC_DEFAULT
+        if max_age is not None and flags and flags[0]:
+            value += ", immutable"
         routes.append(
             {
                 "src": f"^{re.escape(prefix)}/.*$",
@@ -243,7 +245,7 @@ def cron_entries(schedule: Mapping[str, Any], base_url: str = "/") -> list[dict[
 def build_config(
     rules: Mapping[str, Mapping[str, Any]],
     schedule: Mapping[str, Any],
-    public: Iterable[tuple[str, int | None]],
+    public: Iterable[tuple[str, int | None] | tuple[str, int | None, bool]],
     base_url: str = "/",
 ) -> dict[str, Any]:
     """The whole `config.json`."""

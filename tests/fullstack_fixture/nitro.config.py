@@ -1,0 +1,3 @@
+from nitro.config import define_nitro_config
+
+config = define_nitro_config(vite={"root": "web"})
