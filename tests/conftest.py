@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,6 +15,61 @@ from helpers import FIXTURE, ServerProcess, free_port, nitro_cli, raw_asgi, raw_
 
 # Values the request suite expects from runtime config env overrides.
 FIXTURE_ENV = {"NITRO_LIMIT": "25", "NITRO_FEATURE_ENABLED": "true"}
+
+
+# --- no thread outlives the run ---
+# A non-daemon thread still alive when pytest ends keeps the interpreter from exiting:
+# the run prints its summary and then hangs until CI's time runs out. So the session
+# notes after which test each such thread was first seen, gives them a moment to end,
+# and fails the run naming those that do not (then exits, rather than hang).
+
+_first_seen: dict[int, str] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    yield
+    for thread in threading.enumerate():
+        if not thread.daemon and thread.ident is not None:
+            _first_seen.setdefault(thread.ident, item.nodeid)
+
+
+def _leaked_threads(grace: float = 10.0) -> list[threading.Thread]:
+    deadline = time.monotonic() + grace
+    alive = []
+    for thread in threading.enumerate():
+        if thread.daemon or thread is threading.main_thread():
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            alive.append(thread)
+    return alive
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    leaked = _leaked_threads()
+    if not leaked:
+        return
+    report = session.config.get_terminal_writer()
+    report.line()
+    for thread in leaked:
+        seen = _first_seen.get(thread.ident or 0, "before the first test ended")
+        report.line(
+            f"LEAKED THREAD {thread.name!r} (not a daemon), first seen after {seen}", red=True
+        )
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    session.config.stash[_LEAKED] = True
+
+
+_LEAKED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_LEAKED, False):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(pytest.ExitCode.TESTS_FAILED))  # a leaked thread would hang the exit
 
 
 @pytest.fixture

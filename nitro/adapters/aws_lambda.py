@@ -132,7 +132,18 @@ class LambdaHandler:
         return task.result()
 
     def close(self) -> None:
-        """Close the handler's event loop (tests; Lambda simply ends the process)."""
+        """Close the handler's event loop (tests; Lambda simply ends the process).
+
+        What the last invocation left queued runs first: its task stopped the loop
+        before its own done-callbacks ran, and one of them may be anyio's order to end a
+        worker thread (Starlette's `FileResponse` starts one). Unrun, that thread would
+        wait forever and keep the interpreter from exiting.
+        """
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon(self.loop.stop)
+        self.loop.run_forever()
+        self.loop.run_until_complete(self.loop.shutdown_default_executor())
         policy = asyncio.get_event_loop_policy()
         try:
             current = policy.get_event_loop()

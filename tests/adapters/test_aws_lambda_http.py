@@ -463,3 +463,33 @@ def test_template_yaml_round_trips() -> None:
 
     data = {"A": {"Fn::Sub": "x-${Stage}"}, "B": [{"c": 1, "d": [True, None]}, "e: f"], "G": {}}
     assert yaml.safe_load(to_yaml(data)) == data
+
+
+# --- close(): nothing the handler started outlives it ---
+
+
+def test_close_ends_the_worker_threads_anyio_started_in_an_invocation() -> None:
+    """Starlette's `FileResponse` (public assets) reads through anyio's worker threads,
+    which anyio ends when the invocation's task is done. That order is a done-callback
+    the stopped loop has not run yet: `close` runs it, or the thread (not a daemon)
+    would keep the interpreter from ever exiting, as it kept the test run from ending."""
+    import threading
+
+    import anyio.to_thread
+
+    app = NitroApp()
+
+    @define_handler
+    async def read(event: Any) -> Any:
+        return {"on": await anyio.to_thread.run_sync(lambda: threading.current_thread().name)}
+
+    app.add_route("/read", read)
+    handler = LambdaHandler(app)
+    answer = handler(events.http_v2(Request("GET", "/read")), None)
+    assert json.loads(answer["body"]) == {"on": "AnyIO worker thread"}
+    workers = [t for t in threading.enumerate() if t.name == "AnyIO worker thread"]
+    assert workers and all(t.is_alive() for t in workers)
+    handler.close()
+    for worker in workers:
+        worker.join(5)
+    assert not any(t.is_alive() for t in workers)
