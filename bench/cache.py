@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import report
+from common import asgi_requester
 from timing import MIN_SECONDS, compare, event_loop
 
 from nitro import define_cached_handler, define_handler
@@ -53,37 +54,8 @@ def make_app() -> tuple[NitroApp, dict[str, int]]:
 
 
 def requester(app: NitroApp, path: str) -> tuple[Callable[[], Awaitable[None]], dict[str, Any]]:
-    """A zero-argument coroutine sending one GET through the ASGI interface, and its last answer."""
-    answer: dict[str, Any] = {}
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"bench"), (b"accept", b"*/*")],
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 3000),
-    }
-    request = {"type": "http.request", "body": b"", "more_body": False}
-
-    async def receive() -> dict[str, Any]:
-        return request
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            answer["status"] = message["status"]
-        elif message["type"] == "http.response.body":
-            answer["body"] = message.get("body", b"")
-
-    async def call() -> None:
-        await app(dict(scope), receive, send)
-
-    return call, answer
+    """One GET of `path` through the ASGI interface, and its last answer."""
+    return asgi_requester(app, path, server=("bench", 3000))
 
 
 async def _measure(repeat: int) -> dict[str, float]:

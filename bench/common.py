@@ -9,10 +9,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 APPS_DIR = BENCH_DIR / "apps"
@@ -151,3 +151,47 @@ def running_server(
             yield
         finally:
             stop(proc)
+
+
+def asgi_requester(
+    app: Any,
+    path: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    *,
+    scheme: str = "http",
+    server: tuple[str, int] = ("127.0.0.1", 3000),
+) -> tuple[Callable[[], Awaitable[None]], dict[str, Any]]:
+    """A zero-argument coroutine sending one GET to `app` through the ASGI interface
+    (no server, no sockets: what is timed is the app), and the dict its answer's
+    status, headers and body land in."""
+    answer: dict[str, Any] = {}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": scheme,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", server[0].encode()), (b"accept", b"*/*"), *(headers or [])],
+        "client": ("127.0.0.1", 40000),
+        "server": server,
+    }
+    request = {"type": "http.request", "body": b"", "more_body": False}
+
+    async def receive() -> dict[str, Any]:
+        return request
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+            answer["headers"] = message["headers"]
+        elif message["type"] == "http.response.body":
+            answer["body"] = message.get("body", b"")
+
+    async def call() -> None:
+        await app(dict(scope), receive, send)
+
+    return call, answer

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import report
+from common import asgi_requester
 from timing import MIN_SECONDS, compare, event_loop
 
 from nitro import basic_auth, define_handler, use_session
@@ -65,43 +66,9 @@ def make_app() -> NitroApp:
 def requester(
     app: NitroApp, path: str, cookie: bytes
 ) -> tuple[Callable[[], Awaitable[None]], dict[str, Any]]:
-    """A zero-argument coroutine sending one GET through the ASGI interface, and its last answer."""
-    answer: dict[str, Any] = {}
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "https",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"bench.example"),
-            (b"accept", b"*/*"),
-            (b"cookie", b"theme=dark; " + cookie),
-            (b"authorization", CREDENTIALS),
-        ],
-        "client": ("127.0.0.1", 40000),
-        "server": ("bench.example", 443),
-    }
-    request = {"type": "http.request", "body": b"", "more_body": False}
-
-    async def receive() -> dict[str, Any]:
-        return request
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            answer["status"] = message["status"]
-            answer["headers"] = message["headers"]
-        elif message["type"] == "http.response.body":
-            answer["body"] = message.get("body", b"")
-
-    async def call() -> None:
-        await app(dict(scope), receive, send)
-
-    return call, answer
+    """One GET of `path` with the session cookie and the basic credentials, over HTTPS."""
+    headers = [(b"cookie", b"theme=dark; " + cookie), (b"authorization", CREDENTIALS)]
+    return asgi_requester(app, path, headers, scheme="https", server=("bench.example", 443))
 
 
 async def _session_cookie(app: NitroApp) -> bytes:
