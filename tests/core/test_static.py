@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,3 +91,47 @@ async def test_only_get_and_head_are_served_and_q0_is_respected(public: Path) ->
         response = await client.get("/app.js", headers={"accept-encoding": "gzip;q=0, br"})
         assert "content-encoding" not in response.headers
         assert response.headers["vary"] == "Accept-Encoding"
+
+
+async def test_an_app_that_runs_sync_code_inline_reads_assets_inline_with_the_same_answer(
+    public: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda and Vercel (`sync_to_thread=False`) read a public file on the loop's
+    thread, as they run sync code: no anyio worker thread per invocation. The answer
+    is FileResponse's, header for header; a Range request still goes to FileResponse."""
+    import gzip
+
+    import anyio.to_thread
+
+    (public / "app.js.gz").write_bytes(gzip.compress(b"x" * 2000))
+    hops: list[object] = []  # what went to anyio's worker threads
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(fn)
+        return await run_sync(fn, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    requests = [
+        ("GET", "/a.txt", {}),
+        ("GET", "/docs/", {}),
+        ("GET", "/app.js", {"accept-encoding": "gzip"}),
+        ("HEAD", "/app.js", {}),
+    ]
+    answers = {}
+    for inline in (True, False):
+        app = NitroApp(public=DirectoryAssets([PublicDir(public)]), sync_to_thread=not inline)
+        async with TestClient(app) as client:
+            hops.clear()
+            answers[inline] = [
+                await client.request(method, path, headers=headers)
+                for method, path, headers in requests
+            ]
+            assert bool(hops) is not inline, hops
+            ranged = await client.get(
+                "/app.js", headers={"range": "bytes=0-9", "accept-encoding": "identity"}
+            )
+            assert (ranged.status_code, ranged.content) == (206, b"x" * 10)
+    for threaded, inline in zip(answers[False], answers[True], strict=True):
+        assert (inline.status_code, inline.content) == (threaded.status_code, threaded.content)
+        assert dict(inline.headers) == dict(threaded.headers)

@@ -250,6 +250,20 @@ def serve_public(event: Event, found: tuple[Path, PublicAsset]) -> AnyResponse:
         return PlainResponse(b"", 304, headers)
     if encoding is not None:
         headers.append((b"content-encoding", encoding.encode()))
+    if not event.app.sync_to_thread and "range" not in event.headers:
+        # One request at a time (Lambda, Vercel): read here, as sync code runs here.
+        # FileResponse reads through anyio's worker threads: its import on the first
+        # asset, and a thread per invocation, which anyio ties to the invocation's task.
+        body = (directory / file).read_bytes()
+        content_type = asset.content_type
+        if content_type.startswith("text/") and "charset" not in content_type:
+            content_type += "; charset=utf-8"  # as FileResponse says it
+        headers += [
+            (b"content-type", content_type.encode()),
+            (b"accept-ranges", b"bytes"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        return PlainResponse(body, 200, headers)
     from starlette.responses import FileResponse
 
     response = FileResponse(directory / file, media_type=asset.content_type)
