@@ -9,7 +9,8 @@ order and the first that recognizes the event answers it:
 |---|---|---|
 | 1 | yours (``sources=[...]``) | |
 | 2 | HTTP: `HttpApiV2` (Function URLs, HTTP APIs), `RestApiV1`, `Alb` | `aws_lambda_http` |
-| 3 | tasks: `NitroTaskEvent`, `EventBridgeSchedule`, `SqsTaskMessages` (a `NitroApp` only) | `aws_lambda_tasks` |
+| 3 | WebSocket: `ApiGatewayWebSocket` (``CONNECT``/``MESSAGE``/``DISCONNECT``; a `NitroApp` only) | `aws_lambda_websocket` |
+| 4 | tasks: `NitroTaskEvent`, `EventBridgeSchedule`, `SqsTaskMessages` (a `NitroApp` only) | `aws_lambda_tasks` |
 
 HTTP events are translated here rather than by mangum, which sends encoded paths
 to the app decoded, forces ``application/json`` on HTTP API responses without a
@@ -44,6 +45,7 @@ from .aws_lambda_asgi import UnexpectedMessageError, run_http
 from .aws_lambda_http import HTTP_FORMATS
 from .aws_lambda_source import EventSource, UnsupportedEventError
 from .aws_lambda_tasks import TASK_SOURCES, describe, rule_name_from_arn
+from .aws_lambda_websocket import ApiGatewayWebSocket
 
 T = TypeVar("T")
 
@@ -59,7 +61,7 @@ __all__ = [
 
 # The built-in sources, in the order they are asked (after the user's): HTTP first,
 # it is the hot path.
-SOURCES: tuple[type[EventSource], ...] = (*HTTP_FORMATS, *TASK_SOURCES)
+SOURCES: tuple[type[EventSource], ...] = (*HTTP_FORMATS, ApiGatewayWebSocket, *TASK_SOURCES)
 
 
 class LambdaHandler:

@@ -15,6 +15,7 @@ from adapters.suite import Request
 from nitro.adapters.aws_lambda import SOURCES, EventSource, LambdaHandler, UnsupportedEventError
 from nitro.adapters.aws_lambda_http import Alb, HttpApiV2, RestApiV1, http_format_of
 from nitro.adapters.aws_lambda_tasks import EventBridgeSchedule, NitroTaskEvent, SqsTaskMessages
+from nitro.adapters.aws_lambda_websocket import ApiGatewayWebSocket
 from nitro.core.app import NitroApp
 from nitro.core.tasks import define_task
 
@@ -64,6 +65,7 @@ def test_built_in_sources_in_order_http_first() -> None:
         HttpApiV2,
         RestApiV1,
         Alb,
+        ApiGatewayWebSocket,
         NitroTaskEvent,
         EventBridgeSchedule,
         SqsTaskMessages,

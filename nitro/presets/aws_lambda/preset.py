@@ -20,7 +20,11 @@ Options (``aws_lambda={...}`` in the config): `runtime` (default "python3.12"),
 (seconds, default 30), `environment` (extra function environment variables),
 `url_auth` (the Function URL's auth type: "NONE", the default, or "AWS_IAM"),
 `event_sources` (the project's own `EventSource` classes as ``"module:Class"``,
-asked before the built-in ones: events nitro does not know, such as Kinesis).
+asked before the built-in ones: events nitro does not know, such as Kinesis),
+`websocket` (True: the project's WebSocket routes served through an API Gateway
+WebSocket API; default False) and `streaming` (True: the Function URL streams
+responses, through nitro's own runtime loop; default False); see
+docs/platforms/aws-lambda.md.
 boto3 and its companions are not shipped: every Lambda Python runtime has them.
 The code is compiled to bytecode for the target Python (when that interpreter is
 on this machine): the code root is read-only on Lambda, so without it every cold
@@ -56,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 30,
     "environment": {},
     "url_auth": "NONE",
+    "websocket": False,
+    "streaming": False,
 }
 URL_AUTH_TYPES = ("NONE", "AWS_IAM")
 ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
@@ -117,6 +123,9 @@ def lambda_options(raw: dict[str, Any]) -> dict[str, Any]:
             f"[nitro:build] aws_lambda: url_auth {options['url_auth']!r} must be 'NONE' (public) "
             "or 'AWS_IAM' (signed requests only)"
         )
+    for key in ("websocket", "streaming"):
+        if not isinstance(options[key], bool):
+            raise BuildError(f"[nitro:build] aws_lambda: {key} must be True or False")
     sources = options.get("event_sources", [])
     if not isinstance(sources, list) or not all(
         isinstance(s, str) and SOURCE_REF.fullmatch(s) for s in sources
