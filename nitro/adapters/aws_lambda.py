@@ -105,13 +105,7 @@ class LambdaHandler:
 
     def __call__(self, event: Any, context: Any) -> Any:
         if not self.started:
-            assert self.nitro is not None
-            self.run(self.nitro.startup())
-            self.started = True
-            # The container's process is ours: what start-up loaded lives as long as it
-            # does, so keep it out of the garbage collector's full passes (they would
-            # walk all of it, a pause of milliseconds in some later invocation).
-            gc.freeze()
+            self.start()
         if isinstance(event, dict):
             for source in self.sources:
                 if source.infer(event):
@@ -120,6 +114,18 @@ class LambdaHandler:
             f"[nitro:aws-lambda] unsupported event: expected "
             f"{', '.join(source.name for source in self.sources)}; got {describe(event)}"
         )
+
+    def start(self) -> None:
+        """Start the app once per container (the first invocation does it)."""
+        if self.started:
+            return
+        assert self.nitro is not None
+        self.run(self.nitro.startup())
+        self.started = True
+        # The container's process is ours: what start-up loaded lives as long as it
+        # does, so keep it out of the garbage collector's full passes (they would
+        # walk all of it, a pause of milliseconds in some later invocation).
+        gc.freeze()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run `coro` to its end on the container's loop and return its value.

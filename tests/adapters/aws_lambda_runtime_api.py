@@ -6,6 +6,11 @@ is queued, with the request-id, deadline, function-ARN and trace headers), then
 posts the answer to ``.../invocation/{id}/response`` or ``.../{id}/error``; a
 failed start posts ``/runtime/init/error``. `invoke(event)` queues one event and
 waits for its answer. Listens on 127.0.0.1 at a free port.
+
+A streamed answer (``Lambda-Runtime-Function-Response-Mode: streaming``, chunked:
+https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html) is read chunk by
+chunk as it arrives and answered as a `Streamed`: the request's headers, each chunk
+with the time it arrived, and the trailers.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import queue
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -28,6 +34,17 @@ class InvocationError(Exception):
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__(f"{payload.get('errorType')}: {payload.get('errorMessage')}")
         self.payload = payload
+
+
+@dataclass
+class Streamed:
+    headers: dict[str, str]
+    chunks: list[tuple[float, bytes]] = field(default_factory=list)  # (monotonic time, bytes)
+    trailers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(chunk for _, chunk in self.chunks)
 
 
 class RuntimeAPI:
@@ -64,6 +81,9 @@ class RuntimeAPI:
                 )
 
             def do_POST(self) -> None:
+                if self.headers.get("transfer-encoding", "").lower() == "chunked":
+                    self._streamed()
+                    return
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = self.path.removeprefix(PREFIX).strip("/").split("/")
@@ -80,6 +100,24 @@ class RuntimeAPI:
                 else:
                     self._reply(404, b'{"errorMessage":"not found"}')
                     return
+                self._reply(202, b'{"status":"OK"}')
+
+            def _streamed(self) -> None:
+                streamed = Streamed({k.lower(): v for k, v in self.headers.items()})
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0], 16)
+                    if size == 0:
+                        break
+                    chunk = self.rfile.read(size)
+                    streamed.chunks.append((time.monotonic(), chunk))
+                    self.rfile.readline()  # the chunk's CRLF
+                while (line := self.rfile.readline().strip()) != b"":
+                    name, _, value = line.decode().partition(":")
+                    streamed.trailers[name.strip()] = value.strip()
+                parts = self.path.removeprefix(PREFIX).strip("/").split("/")
+                with api._answered:
+                    api._answers[parts[1]] = ("response", streamed)
+                    api._answered.notify_all()
                 self._reply(202, b'{"status":"OK"}')
 
             def _reply(
