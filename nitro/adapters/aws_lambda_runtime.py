@@ -124,7 +124,11 @@ class RuntimeClient:
 
 class StreamingResponse:
     """One streamed ``/response``: chunked writes, then the last chunk (and the error
-    trailers when it failed)."""
+    trailers when it failed).
+
+    The request's head goes out with the first write, and the last chunk with the
+    final one: a response written at once (every buffered body) is one send.
+    """
 
     def __init__(self, connection: http.client.HTTPConnection, request_id: str) -> None:
         self.connection = connection
@@ -133,25 +137,37 @@ class StreamingResponse:
         connection.putheader("Transfer-Encoding", "chunked")
         connection.putheader("Content-Type", CONTENT_TYPE)
         connection.putheader("Trailer", f"{ERROR_TYPE}, {ERROR_BODY}")
-        connection.endheaders()
+        self.started = False
+        self.ended = False
         self.error: BaseException | None = None
 
-    def write(self, data: bytes) -> None:
-        if data:
-            self.connection.send(b"%x\r\n%s\r\n" % (len(data), data))
+    def _send(self, data: bytes) -> None:
+        if self.started:
+            self.connection.send(data)
+        else:
+            self.started = True
+            self.connection.endheaders(data)
+
+    def write(self, data: bytes, more: bool = True) -> None:
+        frame = b"%x\r\n%s\r\n" % (len(data), data) if data else b""
+        if not more:
+            self.ended = True
+            frame += b"0\r\n\r\n"
+        if frame:
+            self._send(frame)
 
     def fail(self, error: BaseException) -> None:
         self.error = error
 
     def finish(self) -> None:
-        if self.error is None:
-            self.connection.send(b"0\r\n\r\n")
-        else:
+        if self.error is not None:
             payload = _error_payload(self.error)
             encoded = base64.b64encode(json.dumps(payload).encode()).decode()
-            self.connection.send(
+            self._send(
                 f"0\r\n{ERROR_TYPE}: {payload['errorType']}\r\n{ERROR_BODY}: {encoded}\r\n\r\n".encode()
             )
+        elif not self.ended:
+            self._send(b"0\r\n\r\n")
         self.connection.getresponse().read()
 
 

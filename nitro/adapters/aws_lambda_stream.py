@@ -34,7 +34,8 @@ DELIMITER = b"\0" * 8
 class StreamSink(Protocol):
     """Where a streamed response goes (the Runtime API's streaming response)."""
 
-    def write(self, data: bytes) -> None: ...
+    def write(self, data: bytes, more: bool) -> None:
+        """Send `data`; `more` is False for the response's last bytes."""
 
     def fail(self, error: BaseException) -> None:
         """End the stream with an error (the response was torn mid-way)."""
@@ -97,9 +98,9 @@ async def stream_http(
             more = message.get("more_body", False)
             if not state["written"]:
                 state["written"] = True
-                sink.write(prelude(event, state["status"], state["headers"]) + chunk)
-            elif chunk:
-                sink.write(chunk)
+                sink.write(prelude(event, state["status"], state["headers"]) + chunk, more)
+            elif chunk or not more:
+                sink.write(chunk, more)
             if not more:
                 done.set_result(None)
         else:
@@ -123,4 +124,4 @@ async def stream_http(
     if failure is None:
         logger.error("[nitro:aws-lambda] the app returned without completing its response")
     headers = [(b"content-type", b"text/plain; charset=utf-8")]
-    sink.write(prelude(event, 500, headers) + b"Internal Server Error")
+    sink.write(prelude(event, 500, headers) + b"Internal Server Error", False)
