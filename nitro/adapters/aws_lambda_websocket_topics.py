@@ -74,7 +74,9 @@ class ManagementApi:
         self.endpoint = f"https://{domain}/{stage}"
 
     def _client(self) -> Any:
-        client = self._clients.get(self.endpoint)
+        override = os.environ.get(ENDPOINT_ENV)
+        key = override or self.endpoint
+        client = self._clients.get(key)
         if client is None:
             import boto3
             from botocore.config import Config
@@ -87,9 +89,9 @@ class ManagementApi:
             )
             # boto3 reads AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI only when no
             # endpoint_url is passed.
-            endpoint = None if os.environ.get(ENDPOINT_ENV) else self.endpoint
+            endpoint = None if override else self.endpoint
             client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
-            self._clients[self.endpoint] = client
+            self._clients[key] = client
         return client
 
     async def _run(self, fn: Any, **params: Any) -> None:
