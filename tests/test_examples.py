@@ -140,5 +140,6 @@ async def test_chat_example_on_nitro_dev(tmp_path: Path) -> None:
         async with httpx.AsyncClient(base_url=server.url) as client:
             clock = await client.get("/clock?every=0")
             assert clock.text.count("event: tick") == 5
+            assert "new WebSocket(url)" in (await client.get("/")).text
     finally:
         server.stop()

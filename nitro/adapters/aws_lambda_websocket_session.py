@@ -148,10 +148,16 @@ def _headers(event: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k.lower(), v) for k, v in (event.get("headers") or {}).items()]
 
 
+# Worked out again for every event: the route's params, the invocation's request id.
+_PER_EVENT = frozenset({"params", "request_id"})
+
+
 def _stored_context(context: dict[str, Any]) -> dict[str, Any]:
     """What of `peer.context` can be stored (JSON); the rest is left out, with a warning."""
     kept: dict[str, Any] = {}
     for key, value in context.items():
+        if key in _PER_EVENT:
+            continue
         try:
             encode_json(value)
         except Exception:
