@@ -183,6 +183,7 @@ def serve(make_handler: Callable[[], LambdaHandler], *, address: str | None = No
     """Start the handler (``make_handler()``, the build's entry), then answer
     invocations until the container is stopped."""
     client = RuntimeClient(address or os.environ["AWS_LAMBDA_RUNTIME_API"])
+    _log_to_stdout()
     try:
         handler = make_handler()
     except Exception as error:
@@ -199,7 +200,25 @@ def serve(make_handler: Callable[[], LambdaHandler], *, address: str | None = No
                 client.respond(request_id, handler(event, context))
         except Exception as error:
             logger.exception("[nitro:aws-lambda] invocation %s failed", request_id)
-            client.error(request_id, error)
+            try:
+                client.error(request_id, error)
+            except Exception:  # a stream cut mid-way: the next request reconnects
+                logger.exception("[nitro:aws-lambda] could not report the failure")
+                client.connection.close()
+
+
+def _log_to_stdout() -> None:
+    """What awslambdaric does for the function's logs: a handler on the root logger
+    writing to stdout (CloudWatch), at ``AWS_LAMBDA_LOG_LEVEL`` when set."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    output = logging.StreamHandler(sys.stdout)
+    output.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s\t%(name)s\t%(message)s"))
+    root.addHandler(output)
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+    if level and level.upper() in logging.getLevelNamesMapping():
+        root.setLevel(level.upper())
 
 
 def _stream(
@@ -210,5 +229,11 @@ def _stream(
     handler.start()
     scope = scope_for(HttpApiV2, event, context)
     response = client.stream(context.aws_request_id)
-    handler.run(stream_http(handler.app, event, scope, request_body(event), response))
+    try:
+        handler.run(stream_http(handler.app, event, scope, request_body(event), response))
+    except Exception as error:  # nitro's own failure (the app's are stream_http's)
+        logger.exception(
+            "[nitro:aws-lambda] streaming invocation %s failed", context.aws_request_id
+        )
+        response.fail(error)
     response.finish()
