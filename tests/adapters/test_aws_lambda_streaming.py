@@ -22,7 +22,7 @@ import pytest
 from storage_drivers.backends._moto import moto
 
 from adapters import aws_lambda_events as events
-from adapters.aws_lambda_runtime_api import RuntimeAPI, Streamed
+from adapters.aws_lambda_runtime_api import InvocationError, RuntimeAPI, Streamed
 from adapters.suite import Request
 from adapters.test_aws_lambda import _env, lambda_python
 from adapters.test_aws_lambda_websocket import ws_event
@@ -158,3 +158,21 @@ def test_other_events_are_answered_buffered(runtime: RuntimeAPI) -> None:
     # A WebSocket CONNECT refused by `upgrade` (no ?user=) never touches storage.
     refused = runtime.invoke(ws_event("CONNECT", "c1", query={"path": "/ws/lobby"}))
     assert refused["statusCode"] == 401
+
+
+def test_a_failed_invocation_is_reported_as_awslambdaric_reports_it(runtime: RuntimeAPI) -> None:
+    # The same payload shape as awslambdaric's /error (tests/adapters/test_aws_lambda.py
+    # checks awslambdaric's): errorType, errorMessage, stackTrace.
+    with pytest.raises(InvocationError) as failed:
+        runtime.invoke({"unknown": "event"})
+    payload = failed.value.payload
+    assert payload["errorType"] == "UnsupportedEventError"
+    assert "unsupported event" in payload["errorMessage"]
+    assert isinstance(payload["stackTrace"], list)
+    # ...and the loop goes on.
+    assert (
+        split(runtime.invoke(events.function_url(Request("GET", "/clock?every=0"))))[0][
+            "statusCode"
+        ]
+        == 200
+    )
