@@ -188,6 +188,10 @@ class StorageHub(Hub):
                 try:
                     await self.api.post(connection_id, payload)
                 except Gone:
+                    # this topic's key first: the record's list of topics may miss it
+                    # (two containers updating one connection's record at once)
+                    member = f"{_topic_base(namespace, topic)}:{quote(connection_id, safe='')}"
+                    await self.store.remove_item(member)
                     await self.drop(connection_id)
                 except Exception:
                     logger.exception("[nitro:websocket] could not post to %s", connection_id)

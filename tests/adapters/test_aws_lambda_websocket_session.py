@@ -139,3 +139,32 @@ def test_events_of_an_unknown_connection(handler: LambdaHandler, api: Management
     assert handler(ws_event("MESSAGE", "ghost", body="hi"), None) == {"statusCode": 410}
     assert handler(ws_event("DISCONNECT", "ghost"), None) == {"statusCode": 200}
     assert api.calls == 0
+
+
+def test_publish_forgets_a_gone_member_the_connection_record_does_not_list(
+    api: ManagementAPI,
+) -> None:
+    """Two containers writing one connection's record at once can lose a topic from its
+    list; the member's key is removed by the publish that meets the 410 all the same."""
+    import asyncio
+    import types
+
+    from nitro.adapters.aws_lambda_websocket_topics import ManagementApi, StorageHub
+    from nitro.core.storage import Storage
+    from nitro.storage_drivers.memory import driver
+
+    storage = Storage()
+    storage.mount("data", driver({}, root=Path.cwd()))
+    hub = StorageHub(storage.view("data:nitro:ws"), ManagementApi("example", "prod"))
+
+    async def scenario() -> list[str]:
+        for name in ("kept", "stale"):
+            peer: Any = types.SimpleNamespace(id=name, namespace="/ws", topics=set())
+            hub.subscribe(peer, "chat")
+        await hub.flush()  # "stale" has no connection record at all
+        api.gone.add("stale")
+        await hub.publish("/ws", "chat", "hi")
+        return await hub.members("/ws", "chat")
+
+    assert asyncio.run(scenario()) == ["kept"]
+    assert api.messages("kept") == ["hi"]
