@@ -201,3 +201,16 @@ def test_a_hook_closing_the_peer_deletes_the_connection(
     b(ws_event("MESSAGE", "fay", body="/leave"))
     assert api.deleted[-1] == "fay"
     assert a(ws_event("DISCONNECT", "fay", code=1000)) == {"statusCode": 200}
+
+
+def test_a_data_mount_containers_do_not_share_fails_the_build(tmp_path: Path) -> None:
+    root = tmp_path / "chat"
+    shutil.copytree(REPO / "examples" / "chat", root)
+    (root / "nitro.config.py").write_text(
+        "from nitro.config import define_nitro_config\n"
+        "config = define_nitro_config(aws_lambda={'websocket': True},"
+        " storage={'data': {'driver': 'memory'}})\n"
+    )
+    result = nitro_cli("build", str(root), "--preset", "aws-lambda", timeout=120)
+    assert result.returncode == 1
+    assert "the data mount is 'memory', which Lambda containers do not share" in result.stderr

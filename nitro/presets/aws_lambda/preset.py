@@ -214,6 +214,14 @@ def build(ctx: BuildContext) -> None:
     from .sam import write_template
 
     options = lambda_options(dict(ctx.config.aws_lambda))
+    data_driver = (ctx.config.storage.get("data") or {}).get("driver")
+    if options["websocket"] and data_driver in ("memory", "fs"):
+        # Each container would see its own topics: a publish would miss most peers.
+        raise BuildError(
+            f"[nitro:build] aws_lambda websocket: the data mount is {data_driver!r}, which "
+            "Lambda containers do not share; WebSocket topics and connections live in it "
+            "(keep the default DynamoDB, or use redis, s3...)"
+        )
     target = target_of(options)
     scheduled = _scheduled_tasks(ctx)
     server = ctx.out / "server"
