@@ -46,6 +46,25 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def url_updates(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The params of every UpdateFunctionUrlConfig the deploys make from now on."""
+    from nitro.presets.aws_lambda.deploy import session as aws_session
+
+    original = aws_session.new_session
+    calls: list[dict[str, Any]] = []
+
+    def new_session(region: str | None) -> Any:
+        session = original(region)
+        session.events.register(
+            "provide-client-params.lambda.UpdateFunctionUrlConfig",
+            lambda params, **_: calls.append(dict(params)),
+        )
+        return session
+
+    monkeypatch.setattr(aws_session, "new_session", new_session)
+    return calls
+
+
 def api_named(aws: Moto, name: str) -> dict[str, Any] | None:
     apis = aws.client("apigatewayv2").get_apis()["Items"]
     return next((a for a in apis if a["Name"] == name), None)
@@ -61,7 +80,7 @@ def test_dry_run_plans_the_websocket_api(
 
 
 def test_deploy_makes_the_websocket_api_and_a_streaming_url(
-    aws_env: Moto, chat: Path, cli: Callable[..., Run]
+    aws_env: Moto, chat: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = cli("deploy", "aws", str(chat), "--prebuilt", "--stage", "ws")
     assert run.code == 0, run.err
@@ -106,6 +125,24 @@ def test_deploy_makes_the_websocket_api_and_a_streaming_url(
     again = cli("deploy", "aws", str(chat), "--prebuilt", "--stage", "ws")
     assert again.code == 0, again.err
     assert {line.split()[0] for line in again.plan} == {"unchanged"}, again.plan
+
+    # Streaming off again: the URL goes back to BUFFERED and the wrapper variable goes.
+    (chat / "nitro.config.py").write_text(
+        "from nitro.config import define_nitro_config\n"
+        "config = define_nitro_config(aws_lambda={'websocket': True})\n"
+    )
+    assert nitro_cli("build", str(chat), "--preset", "aws-lambda", timeout=600).returncode == 0
+    updates = url_updates(monkeypatch)
+    buffered = cli("deploy", "aws", str(chat), "--prebuilt", "--stage", "ws")
+    assert buffered.code == 0, buffered.err
+    assert "update function-url chat-ws:live (invoke mode)" in buffered.plan
+    # moto 5.2 keeps the invoke mode a URL was created with (its update ignores it):
+    # the call is what is checked here.
+    assert [u["InvokeMode"] for u in updates] == ["BUFFERED"]
+    variables = lambda_.get_function_configuration(FunctionName="chat-ws")["Environment"][
+        "Variables"
+    ]
+    assert "AWS_LAMBDA_EXEC_WRAPPER" not in variables
 
     removed = cli("undeploy", "aws", str(chat), "--stage", "ws")
     assert removed.code == 0, removed.err

@@ -43,6 +43,11 @@ def _config(url: Resource) -> dict[str, Any] | None:
     return url.call("read", "get_function_url_config", missing=("ResourceNotFoundException",))
 
 
+def _mode(config: dict[str, Any]) -> str:
+    # a URL made without one is BUFFERED (moto says "Buffered")
+    return str(config.get("InvokeMode") or "BUFFERED").upper()
+
+
 def function_url(aws: Aws, names: Names) -> str | None:
     config = _config(_url(aws, names))
     return None if config is None else str(config["FunctionUrl"])
@@ -59,7 +64,7 @@ def plan_url(aws: Aws, names: Names, spec: Spec, alias: Change) -> Change:
     mode = spec.resources.invoke_mode
     if config is not None and config.get("AuthType") != spec.resources.url_auth:
         fields.append("auth")
-    if config is not None and config.get("InvokeMode", "BUFFERED") != mode:
+    if config is not None and _mode(config) != mode:
         fields.append("invoke mode")
     if sids & set(PUBLIC_STATEMENTS) != wanted:
         fields.append("permission")
@@ -71,7 +76,7 @@ def plan_url(aws: Aws, names: Names, spec: Spec, alias: Change) -> Change:
         auth = spec.resources.url_auth
         if current is None:
             url.call("create", "create_function_url_config", AuthType=auth, InvokeMode=mode)
-        elif current.get("AuthType") != auth or current.get("InvokeMode", "BUFFERED") != mode:
+        elif current.get("AuthType") != auth or _mode(current) != mode:
             url.call("update", "update_function_url_config", AuthType=auth, InvokeMode=mode)
         for sid, statement in PUBLIC_STATEMENTS.items():
             if sid in wanted:
