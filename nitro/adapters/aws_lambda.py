@@ -9,7 +9,7 @@ order and the first that recognizes the event answers it:
 |---|---|---|
 | 1 | yours (``sources=[...]``) | |
 | 2 | HTTP: `HttpApiV2` (Function URLs, HTTP APIs), `RestApiV1`, `Alb` | `aws_lambda_http` |
-| 3 | WebSocket: `ApiGatewayWebSocket` (``CONNECT``/``MESSAGE``/``DISCONNECT``; a `NitroApp` only) | `aws_lambda_websocket` |
+| 3 | WebSocket: `ApiGatewayWebSocket` (``CONNECT``/``MESSAGE``/``DISCONNECT``; a `NitroApp` only) | here; the work in `aws_lambda_websocket`, imported on the first such event |
 | 4 | tasks: `NitroTaskEvent`, `EventBridgeSchedule`, `SqsTaskMessages` (a `NitroApp` only) | `aws_lambda_tasks` |
 
 HTTP events are translated here rather than by mangum, which sends encoded paths
@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Coroutine, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from starlette.types import ASGIApp
 
@@ -45,12 +45,12 @@ from .aws_lambda_asgi import UnexpectedMessageError, run_http
 from .aws_lambda_http import HTTP_FORMATS
 from .aws_lambda_source import EventSource, UnsupportedEventError
 from .aws_lambda_tasks import TASK_SOURCES, describe, rule_name_from_arn
-from .aws_lambda_websocket import ApiGatewayWebSocket
 
 T = TypeVar("T")
 
 __all__ = [
     "SOURCES",
+    "ApiGatewayWebSocket",
     "EventSource",
     "LambdaHandler",
     "UnexpectedMessageError",
@@ -58,6 +58,38 @@ __all__ = [
     "rule_name_from_arn",
     "run_http",
 ]
+
+
+class ApiGatewayWebSocket(EventSource):
+    """API Gateway WebSocket API events: ``requestContext.eventType`` ``CONNECT``,
+    ``MESSAGE`` or ``DISCONNECT`` and a ``connectionId``.
+
+    Defined here rather than in `aws_lambda_websocket`, which does the work and is
+    imported on the first such event: a module of its own would cost every cold start
+    an import (about 70 us), WebSockets or not.
+    """
+
+    name: ClassVar[str] = "an API Gateway WebSocket event"
+    needs_nitro: ClassVar[bool] = True
+
+    @staticmethod
+    def infer(event: dict[str, Any]) -> bool:
+        context = event.get("requestContext")
+        return (
+            isinstance(context, dict)
+            and context.get("eventType") in _WEBSOCKET_EVENTS
+            and "connectionId" in context
+        )
+
+    @classmethod
+    async def handle(cls, handler: LambdaHandler, event: dict[str, Any], context: Any) -> Any:
+        from .aws_lambda_websocket import handle_websocket_event
+
+        assert handler.nitro is not None
+        return await handle_websocket_event(handler.nitro, event)
+
+
+_WEBSOCKET_EVENTS = ("CONNECT", "MESSAGE", "DISCONNECT")
 
 # The built-in sources, in the order they are asked (after the user's): HTTP first,
 # it is the hot path.

@@ -12,10 +12,15 @@ from starlette.types import Receive, Scope, Send
 
 from adapters import aws_lambda_events as events
 from adapters.suite import Request
-from nitro.adapters.aws_lambda import SOURCES, EventSource, LambdaHandler, UnsupportedEventError
+from nitro.adapters.aws_lambda import (
+    SOURCES,
+    ApiGatewayWebSocket,
+    EventSource,
+    LambdaHandler,
+    UnsupportedEventError,
+)
 from nitro.adapters.aws_lambda_http import Alb, HttpApiV2, RestApiV1, http_format_of
 from nitro.adapters.aws_lambda_tasks import EventBridgeSchedule, NitroTaskEvent, SqsTaskMessages
-from nitro.adapters.aws_lambda_websocket import ApiGatewayWebSocket
 from nitro.core.app import NitroApp
 from nitro.core.tasks import define_task
 

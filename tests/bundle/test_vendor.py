@@ -98,7 +98,6 @@ def test_nitro_is_copied_without_bytecode_or_build_only_code(tmp_path: Path) -> 
         "aws_lambda_stream.py",
         "aws_lambda_tasks.py",
         "aws_lambda_websocket.py",
-        "aws_lambda_websocket_session.py",
         "aws_lambda_websocket_topics.py",
     ]
 

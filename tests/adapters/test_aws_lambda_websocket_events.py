@@ -1,4 +1,4 @@
-"""The WebSocket event source in process, for what the built-handler tests leave out:
+"""API Gateway WebSocket events in process, for what the built-handler tests leave out:
 the only route without ``?path=``, binary messages, the size limit, hooks that raise,
 and what middleware put in the context at CONNECT. The `data` mount is in memory;
 posts go to the management API double (aws_lambda_management_api.py)."""
