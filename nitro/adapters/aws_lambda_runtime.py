@@ -40,7 +40,7 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .aws_lambda_stream import CONTENT_TYPE, is_function_url, stream_http
+from .aws_lambda_stream import CONTENT_TYPE, is_function_url, stream_function_url
 
 if TYPE_CHECKING:
     from .aws_lambda import LambdaHandler
@@ -224,13 +224,10 @@ def _log_to_stdout() -> None:
 def _stream(
     handler: LambdaHandler, client: RuntimeClient, event: dict[str, Any], context: LambdaContext
 ) -> None:
-    from .aws_lambda_http import HttpApiV2, request_body, scope_for
-
-    handler.start()
-    scope = scope_for(HttpApiV2, event, context)
+    handler.start()  # a failed start is reported as the invocation's error, not a stream
     response = client.stream(context.aws_request_id)
     try:
-        handler.run(stream_http(handler.app, event, scope, request_body(event), response))
+        stream_function_url(handler, event, context, response)
     except Exception as error:  # nitro's own failure (the app's are stream_http's)
         logger.exception(
             "[nitro:aws-lambda] streaming invocation %s failed", context.aws_request_id

@@ -16,14 +16,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.types import ASGIApp, Message
 
 from .aws_lambda_asgi import UnexpectedMessageError
-from .aws_lambda_http import HttpApiV2
+from .aws_lambda_http import HttpApiV2, request_body, scope_for
 
-__all__ = ["CONTENT_TYPE", "DELIMITER", "StreamSink", "is_function_url", "prelude", "stream_http"]
+if TYPE_CHECKING:
+    from .aws_lambda import LambdaHandler
+
+__all__ = [
+    "CONTENT_TYPE",
+    "DELIMITER",
+    "StreamSink",
+    "is_function_url",
+    "prelude",
+    "stream_function_url",
+    "stream_http",
+]
 
 logger = logging.getLogger("nitro")
 
@@ -125,3 +136,13 @@ async def stream_http(
         logger.error("[nitro:aws-lambda] the app returned without completing its response")
     headers = [(b"content-type", b"text/plain; charset=utf-8")]
     sink.write(prelude(event, 500, headers) + b"Internal Server Error", False)
+
+
+def stream_function_url(
+    handler: LambdaHandler, event: dict[str, Any], context: Any, sink: StreamSink
+) -> None:
+    """Answer the Function URL `event` through `handler`'s app as a stream into `sink`
+    (nitro's runtime loop does this; so does `nitro preview` of a streaming build)."""
+    handler.start()
+    scope = scope_for(HttpApiV2, event, context)
+    handler.run(stream_http(handler.app, event, scope, request_body(event), sink))

@@ -12,17 +12,20 @@ import base64
 import json
 import shutil
 import subprocess
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from storage_drivers.backends._moto import moto
 
 from adapters import aws_lambda_events as events
 from adapters.aws_lambda_runtime_api import InvocationError, RuntimeAPI, Streamed
+from adapters.builds import preview_server
 from adapters.suite import Request
 from adapters.test_aws_lambda import _env, lambda_python
 from adapters.test_aws_lambda_websocket import ws_event
@@ -42,13 +45,19 @@ def handler(event):
 
 
 @pytest.fixture(scope="module")
-def task_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lambda_python()
     root = tmp_path_factory.mktemp("stream") / "chat"
     shutil.copytree(REPO / "examples" / "chat", root)
     (root / "routes" / "broken.get.py").write_text(BROKEN)
     result = nitro_cli("build", str(root), "--preset", "aws-lambda", timeout=300)
     assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def task_root(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = built
     task = tmp_path_factory.mktemp("var-task")
     with zipfile.ZipFile(root / ".output" / "aws-lambda.zip") as archive:
         archive.extractall(task)
@@ -176,3 +185,22 @@ def test_a_failed_invocation_is_reported_as_awslambdaric_reports_it(runtime: Run
         ]
         == 200
     )
+
+
+def test_nitro_preview_of_a_streaming_build_streams(built: Path, tmp_path: Path) -> None:
+    server = preview_server(built, tmp_path / "preview.log")
+    try:
+        server.wait_ready(path="/clock?every=0")
+        arrived: list[tuple[float, bytes]] = []
+        with httpx.stream("GET", f"{server.url}/clock?every=0.2", timeout=10) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            assert response.headers["transfer-encoding"] == "chunked"
+            for chunk in response.iter_raw():
+                arrived.append((time.monotonic(), chunk))
+        first = next(t for t, chunk in arrived if b"data: 0" in chunk)
+        last = next(t for t, chunk in arrived if b"data: 4" in chunk)
+        assert last - first >= 0.6, arrived
+        assert httpx.get(f"{server.url}/ws/lobby").status_code == 426  # buffered, as before
+    finally:
+        server.stop()
