@@ -29,6 +29,7 @@ import cache
 import coldstart
 import database
 import lambda_handler
+import lambda_realtime
 import observe
 import router
 import session
@@ -48,6 +49,7 @@ SECTIONS = (
     "session",
     "websocket",
     "lambda",
+    "lambda-realtime",
     "observe",
 )
 RESULTS = BENCH_DIR / "results" / "latest.json"
@@ -150,6 +152,7 @@ PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "session": session.print_report,
     "websocket": ws_broadcast.print_report,
     "lambda": lambda_handler.print_report,
+    "lambda-realtime": lambda_realtime.print_report,
     "observe": observe.print_report,
 }
 
@@ -173,6 +176,8 @@ def measure_section(
         return ws_broadcast.measure(workdir, cpus, args.quick)
     if name == "lambda":
         return lambda_handler.measure(workdir, args.runs, args.repeat, args.quick)
+    if name == "lambda-realtime":
+        return lambda_realtime.measure(workdir, args.repeat, args.quick)
     if name == "observe":
         return observe.measure(workdir, args.duration, args.warmup, cpus, args.repeat, args.quick)
     return router.measure(args.repeat)

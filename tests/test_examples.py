@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from nitro.testing import TestClient
@@ -104,3 +106,40 @@ def test_the_fullstack_starter_builds_and_serves_its_page_in_a_browser(tmp_path:
             assert page.text_content("#route") == "page: /docs/deep/link"
     finally:
         assert server.stop() == 0, server.logs()
+
+
+async def test_chat_example_on_nitro_dev(tmp_path: Path) -> None:
+    """examples/chat, unchanged, on `nitro dev`: the same routes the Lambda build serves
+    (tests/adapters/test_aws_lambda_websocket.py drives them with API Gateway events)."""
+    import json
+
+    from websockets.asyncio.client import connect
+
+    from helpers import ServerProcess, free_port
+
+    root = tmp_path / "chat"
+    shutil.copytree(REPO / "examples" / "chat", root)
+    port = free_port()
+    server = ServerProcess(
+        [sys.executable, "-m", "nitro", "dev", str(root), "--port", str(port)],
+        cwd=root,
+        port=port,
+        log=tmp_path / "dev.log",
+    )
+    try:
+        server.wait_ready(path="/clock?every=0")
+        base = f"ws://127.0.0.1:{port}/ws/lobby"
+        async with connect(f"{base}?user=ann") as ann:
+            assert json.loads(await ann.recv()) == {"system": "welcome to lobby, ann"}
+            async with connect(f"{base}?user=bob") as bob:
+                assert json.loads(await bob.recv()) == {"system": "welcome to lobby, bob"}
+                assert json.loads(await ann.recv()) == {"system": "bob joined"}
+                await ann.send("hi")
+                assert json.loads(await bob.recv()) == {"user": "ann", "text": "hi"}
+            assert json.loads(await ann.recv()) == {"system": "bob left"}
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            clock = await client.get("/clock?every=0")
+            assert clock.text.count("event: tick") == 5
+            assert "new WebSocket(url)" in (await client.get("/")).text
+    finally:
+        server.stop()

@@ -9,7 +9,8 @@ order and the first that recognizes the event answers it:
 |---|---|---|
 | 1 | yours (``sources=[...]``) | |
 | 2 | HTTP: `HttpApiV2` (Function URLs, HTTP APIs), `RestApiV1`, `Alb` | `aws_lambda_http` |
-| 3 | tasks: `NitroTaskEvent`, `EventBridgeSchedule`, `SqsTaskMessages` (a `NitroApp` only) | `aws_lambda_tasks` |
+| 3 | WebSocket: `ApiGatewayWebSocket` (``CONNECT``/``MESSAGE``/``DISCONNECT``; a `NitroApp` only) | here; the work in `aws_lambda_websocket`, imported on the first such event |
+| 4 | tasks: `NitroTaskEvent`, `EventBridgeSchedule`, `SqsTaskMessages` (a `NitroApp` only) | `aws_lambda_tasks` |
 
 HTTP events are translated here rather than by mangum, which sends encoded paths
 to the app decoded, forces ``application/json`` on HTTP API responses without a
@@ -35,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Coroutine, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from starlette.types import ASGIApp
 
@@ -49,6 +50,7 @@ T = TypeVar("T")
 
 __all__ = [
     "SOURCES",
+    "ApiGatewayWebSocket",
     "EventSource",
     "LambdaHandler",
     "UnexpectedMessageError",
@@ -57,9 +59,41 @@ __all__ = [
     "run_http",
 ]
 
+
+class ApiGatewayWebSocket(EventSource):
+    """API Gateway WebSocket API events: ``requestContext.eventType`` ``CONNECT``,
+    ``MESSAGE`` or ``DISCONNECT`` and a ``connectionId``.
+
+    Defined here rather than in `aws_lambda_websocket`, which does the work and is
+    imported on the first such event: a module of its own would cost every cold start
+    an import (about 70 us), WebSockets or not.
+    """
+
+    name: ClassVar[str] = "an API Gateway WebSocket event"
+    needs_nitro: ClassVar[bool] = True
+
+    @staticmethod
+    def infer(event: dict[str, Any]) -> bool:
+        context = event.get("requestContext")
+        return (
+            isinstance(context, dict)
+            and context.get("eventType") in _WEBSOCKET_EVENTS
+            and "connectionId" in context
+        )
+
+    @classmethod
+    async def handle(cls, handler: LambdaHandler, event: dict[str, Any], context: Any) -> Any:
+        from .aws_lambda_websocket import handle_websocket_event
+
+        assert handler.nitro is not None
+        return await handle_websocket_event(handler.nitro, event)
+
+
+_WEBSOCKET_EVENTS = ("CONNECT", "MESSAGE", "DISCONNECT")
+
 # The built-in sources, in the order they are asked (after the user's): HTTP first,
 # it is the hot path.
-SOURCES: tuple[type[EventSource], ...] = (*HTTP_FORMATS, *TASK_SOURCES)
+SOURCES: tuple[type[EventSource], ...] = (*HTTP_FORMATS, ApiGatewayWebSocket, *TASK_SOURCES)
 
 
 class LambdaHandler:
@@ -103,13 +137,7 @@ class LambdaHandler:
 
     def __call__(self, event: Any, context: Any) -> Any:
         if not self.started:
-            assert self.nitro is not None
-            self.run(self.nitro.startup())
-            self.started = True
-            # The container's process is ours: what start-up loaded lives as long as it
-            # does, so keep it out of the garbage collector's full passes (they would
-            # walk all of it, a pause of milliseconds in some later invocation).
-            gc.freeze()
+            self.start()
         if isinstance(event, dict):
             for source in self.sources:
                 if source.infer(event):
@@ -118,6 +146,18 @@ class LambdaHandler:
             f"[nitro:aws-lambda] unsupported event: expected "
             f"{', '.join(source.name for source in self.sources)}; got {describe(event)}"
         )
+
+    def start(self) -> None:
+        """Start the app once per container (the first invocation does it)."""
+        if self.started:
+            return
+        assert self.nitro is not None
+        self.run(self.nitro.startup())
+        self.started = True
+        # The container's process is ours: what start-up loaded lives as long as it
+        # does, so keep it out of the garbage collector's full passes (they would
+        # walk all of it, a pause of milliseconds in some later invocation).
+        gc.freeze()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run `coro` to its end on the container's loop and return its value.

@@ -54,7 +54,10 @@ async def run_http(app: ASGIApp, scope: dict[str, Any], body: bytes) -> tuple[in
         if not sent_body:
             sent_body = True
             return {"type": "http.request", "body": body, "more_body": False}
-        await done  # the client "disconnects" once the response is complete
+        # the client "disconnects" once the response is complete; shielded: the app
+        # cancelling this wait (Starlette does when a streamed body fails) must not
+        # cancel `done`, which would pass a torn response off as complete
+        await asyncio.shield(done)
         return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:

@@ -30,7 +30,14 @@ if TYPE_CHECKING:
     from .app import NitroApp
     from .response import AnyResponse
 
-__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "serve_websocket"]
+__all__ = [
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "check_websocket_route",
+    "deny",
+    "guard_hook",
+    "run_upgrade",
+    "serve_websocket",
+]
 
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 
@@ -41,7 +48,7 @@ async def serve_websocket(app: NitroApp, scope: Scope, receive: Receive, send: S
     event = Event(app, {**scope, "method": "GET"}, receive, send)
     async with RequestScope(event):
         try:
-            if not _only_websocket_routes(app, event) and app.websocket_fallback is not None:
+            if not check_websocket_route(app, event) and app.websocket_fallback is not None:
                 await app.websocket_fallback(scope, receive, send)  # e.g. Vite's hot reload
                 return
             response = await app.dispatch(event)
@@ -51,7 +58,7 @@ async def serve_websocket(app: NitroApp, scope: Scope, receive: Receive, send: S
                     return
                 await deny(scope, send, response)
                 return
-            settings = await _upgrade(handler, event)
+            settings = await run_upgrade(handler, event)
             await app.hub.start()  # Redis unreachable: refused with a 503, not accepted
         except Exception as error:
             await deny(scope, send, await respond_to_error(app, error, event))
@@ -63,7 +70,7 @@ async def serve_websocket(app: NitroApp, scope: Scope, receive: Receive, send: S
         await _run_peer(app, handler, event, settings, receive, send, int(limit))
 
 
-def _only_websocket_routes(app: NitroApp, event: Event) -> bool:
+def check_websocket_route(app: NitroApp, event: Event) -> bool:
     """An upgrade request may reach a WebSocket route or server.py's app, never run an
     HTTP handler: refuse it before routing when the path's route is not a WebSocket one.
     False when nothing takes it but the app's `websocket_fallback`."""
@@ -86,7 +93,7 @@ def _only_websocket_routes(app: NitroApp, event: Event) -> bool:
     return True
 
 
-async def _upgrade(handler: WebSocketHandler, event: Event) -> dict[str, Any]:
+async def run_upgrade(handler: WebSocketHandler, event: Event) -> dict[str, Any]:
     settings = await handler.run_hook(event.app, "upgrade", event)
     if settings is None:
         return {}
@@ -114,7 +121,7 @@ async def _run_peer(
     await send(_accept(settings))
     details = CloseDetails(1005)
     try:
-        if not await _guard(app, handler, peer, "open", peer):
+        if not await guard_hook(app, handler, peer, "open", peer):
             details = CloseDetails(1011)
             return
         while True:
@@ -136,7 +143,7 @@ async def _run_peer(
                 details = CloseDetails(1009, f"message of {size} bytes over the {limit} limit")
                 await peer.close(details.code, details.reason)
                 return
-            if not await _guard(app, handler, peer, "message", peer, Message(data)):
+            if not await guard_hook(app, handler, peer, "message", peer, Message(data)):
                 details = CloseDetails(1011)
                 return
             if peer.closed:  # the hook closed it
@@ -144,7 +151,7 @@ async def _run_peer(
                 return
     finally:
         hub.remove(peer)
-        await _guard(app, handler, peer, "close", peer, details)
+        await guard_hook(app, handler, peer, "close", peer, details)
 
 
 def _accept(settings: dict[str, Any]) -> dict[str, Any]:
@@ -163,7 +170,7 @@ def _accept(settings: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-async def _guard(
+async def guard_hook(
     app: NitroApp, handler: WebSocketHandler, peer: Peer, hook: str, *args: Any
 ) -> bool:
     """Run a hook; if it raises, close the peer and tell the error hooks. True if it ran."""

@@ -6,15 +6,22 @@ is queued, with the request-id, deadline, function-ARN and trace headers), then
 posts the answer to ``.../invocation/{id}/response`` or ``.../{id}/error``; a
 failed start posts ``/runtime/init/error``. `invoke(event)` queues one event and
 waits for its answer. Listens on 127.0.0.1 at a free port.
+
+A streamed answer (``Lambda-Runtime-Function-Response-Mode: streaming``, chunked:
+https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html) is read chunk by
+chunk as it arrives and answered as a `Streamed`: the request's headers, each chunk
+with the time it arrived, and the trailers.
 """
 
 from __future__ import annotations
 
 import json
 import queue
+import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -30,6 +37,17 @@ class InvocationError(Exception):
         self.payload = payload
 
 
+@dataclass
+class Streamed:
+    headers: dict[str, str]
+    chunks: list[tuple[float, bytes]] = field(default_factory=list)  # (monotonic time, bytes)
+    trailers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(chunk for _, chunk in self.chunks)
+
+
 class RuntimeAPI:
     def __init__(self) -> None:
         self._events: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
@@ -41,6 +59,7 @@ class RuntimeAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as written
 
             def do_GET(self) -> None:
                 if self.path != f"{PREFIX}/invocation/next":
@@ -64,6 +83,9 @@ class RuntimeAPI:
                 )
 
             def do_POST(self) -> None:
+                if self.headers.get("transfer-encoding", "").lower() == "chunked":
+                    self._streamed()
+                    return
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = self.path.removeprefix(PREFIX).strip("/").split("/")
@@ -80,6 +102,24 @@ class RuntimeAPI:
                 else:
                     self._reply(404, b'{"errorMessage":"not found"}')
                     return
+                self._reply(202, b'{"status":"OK"}')
+
+            def _streamed(self) -> None:
+                streamed = Streamed({k.lower(): v for k, v in self.headers.items()})
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0], 16)
+                    if size == 0:
+                        break
+                    chunk = self.rfile.read(size)
+                    streamed.chunks.append((time.monotonic(), chunk))
+                    self.rfile.readline()  # the chunk's CRLF
+                while (line := self.rfile.readline().strip()) != b"":
+                    name, _, value = line.decode().partition(":")
+                    streamed.trailers[name.strip()] = value.strip()
+                parts = self.path.removeprefix(PREFIX).strip("/").split("/")
+                with api._answered:
+                    api._answers[parts[1]] = ("response", streamed)
+                    api._answered.notify_all()
                 self._reply(202, b'{"status":"OK"}')
 
             def _reply(
@@ -99,7 +139,7 @@ class RuntimeAPI:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.address = f"127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -126,6 +166,14 @@ class RuntimeAPI:
         self._events.put(None)
         self._server.shutdown()
         self._server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A runtime stopped while it waited for work resets its connection: expected.
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
 
 
 def _json(body: bytes) -> Any:

@@ -438,7 +438,10 @@ def test_lambda_options() -> None:
         "timeout": 30,
         "environment": {},
         "url_auth": "NONE",
+        "websocket": False,
+        "streaming": False,
     }
+    assert lambda_options({"websocket": True, "streaming": True})["streaming"] is True
     assert lambda_options({"architecture": "aarch64"})["architecture"] == "arm64"
     sources = {"event_sources": ["lib.events:Kinesis"]}
     assert lambda_options(sources)["event_sources"] == ["lib.events:Kinesis"]
@@ -452,6 +455,8 @@ def test_lambda_options() -> None:
         {"url_auth": "PUBLIC"},
         {"event_sources": "lib:Source"},
         {"event_sources": ["lib.Source"]},
+        {"websocket": "yes"},
+        {"streaming": 1},
     )
     for bad in bad_options:
         with pytest.raises(BuildError):

@@ -12,7 +12,13 @@ from starlette.types import Receive, Scope, Send
 
 from adapters import aws_lambda_events as events
 from adapters.suite import Request
-from nitro.adapters.aws_lambda import SOURCES, EventSource, LambdaHandler, UnsupportedEventError
+from nitro.adapters.aws_lambda import (
+    SOURCES,
+    ApiGatewayWebSocket,
+    EventSource,
+    LambdaHandler,
+    UnsupportedEventError,
+)
 from nitro.adapters.aws_lambda_http import Alb, HttpApiV2, RestApiV1, http_format_of
 from nitro.adapters.aws_lambda_tasks import EventBridgeSchedule, NitroTaskEvent, SqsTaskMessages
 from nitro.core.app import NitroApp
@@ -64,6 +70,7 @@ def test_built_in_sources_in_order_http_first() -> None:
         HttpApiV2,
         RestApiV1,
         Alb,
+        ApiGatewayWebSocket,
         NitroTaskEvent,
         EventBridgeSchedule,
         SqsTaskMessages,

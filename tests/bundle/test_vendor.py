@@ -93,8 +93,12 @@ def test_nitro_is_copied_without_bytecode_or_build_only_code(tmp_path: Path) -> 
         "aws_lambda.py",
         "aws_lambda_asgi.py",
         "aws_lambda_http.py",
+        "aws_lambda_runtime.py",
         "aws_lambda_source.py",
+        "aws_lambda_stream.py",
         "aws_lambda_tasks.py",
+        "aws_lambda_websocket.py",
+        "aws_lambda_websocket_topics.py",
     ]
 
 

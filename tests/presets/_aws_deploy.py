@@ -55,7 +55,7 @@ class Run:
 
     @property
     def plan(self) -> list[str]:
-        return [line for line in self.lines if not line.startswith("https://")]
+        return [line for line in self.lines if not line.startswith(("https://", "wss://"))]
 
     def actions(self) -> dict[str, str]:
         """``{"TYPE NAME": action}`` from the plan lines."""

@@ -19,7 +19,7 @@ import yaml
 from _aws_deploy import Run, write_project
 from storage_drivers.backends._moto import Moto
 
-from helpers import FIXTURE, nitro_cli
+from helpers import FIXTURE, REPO, nitro_cli
 
 pytestmark = pytest.mark.slow
 
@@ -345,3 +345,43 @@ def test_the_template_and_the_deploy_are_one_deployment(
         rules, lambda r: events.list_targets_by_rule(Rule=r["Name"])["Targets"]
     )
     assert len(rules) == 2
+
+
+def test_websocket_and_streaming_in_the_template(tmp_path: Path) -> None:
+    """examples/chat (``websocket`` and ``streaming``): the WebSocket API, its routes,
+    stage and permission; the role's policy on that API's connections; a streaming
+    Function URL whose environment starts nitro's runtime loop. Valid for cfn-lint, as
+    written and as SAM transforms it."""
+    root = tmp_path / "chat"
+    shutil.copytree(REPO / "examples" / "chat", root)
+    result = nitro_cli("build", str(root), "--preset", "aws-lambda", timeout=600)
+    assert result.returncode == 0, result.stderr
+    text = (root / ".output" / "template.yaml").read_text()
+    assert problems(text) == []
+    template = yaml.safe_load(text)
+    resources = template["Resources"]
+    function = resources["NitroFunction"]["Properties"]
+    assert function["FunctionUrlConfig"] == {"AuthType": "NONE", "InvokeMode": "RESPONSE_STREAM"}
+    assert function["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"] == (
+        "/var/task/nitro-runtime"
+    )
+    assert resources["NitroWebSocket"]["Properties"]["ProtocolType"] == "WEBSOCKET"
+    keys = sorted(
+        r["Properties"]["RouteKey"]
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    )
+    assert keys == ["$connect", "$default", "$disconnect"]
+    permission = resources["NitroWebSocketPermission"]["Properties"]
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert permission["FunctionName"] == {"Ref": "NitroFunction.Alias"}
+    policies = {
+        p["PolicyName"]: p["PolicyDocument"]
+        for p in resources["NitroRole"]["Properties"]["Policies"]
+    }
+    [statement] = policies["nitro-websocket"]["Statement"]
+    assert statement["Action"] == ["execute-api:ManageConnections"]
+    assert "${NitroWebSocket}/${Stage}/*/@connections/*" in statement["Resource"][0]["Fn::Sub"]
+    assert "WebSocketUrl" in template["Outputs"]
+    cloudformation = transformed(template)
+    assert problems(json.dumps(cloudformation, indent=1)) == []

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 from nitro.adapters.aws_lambda import EventSource, LambdaHandler
 from nitro.runtime.app import load_app, preset_record
 
-__all__ = ["create_handler", "event_source"]
+__all__ = ["create_handler", "event_source", "stream_function_url"]
 
 
 def create_handler(code_root: Path) -> LambdaHandler:
@@ -49,3 +50,12 @@ def event_source(ref: str) -> type[EventSource]:
             "nitro.adapters.aws_lambda.EventSource"
         )
     return found
+
+
+def stream_function_url(handler: LambdaHandler, event: Any, context: Any, sink: Any) -> None:
+    """A Function URL event answered as a stream into `sink` (`nitro preview` of a
+    streaming build; nitro's runtime loop calls the adapter directly). Imported on
+    use: a build that does not stream never loads it."""
+    from nitro.adapters.aws_lambda_stream import stream_function_url as stream
+
+    stream(handler, event, context, sink)

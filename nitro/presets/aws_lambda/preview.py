@@ -7,8 +7,12 @@ dependencies under the target Python when this machine has it, and with what
 Lambda's runtime provides (boto3 and its companions, which the build does not
 ship), linked from the environment that runs nitro into
 ``.output/.preview/provided`` (see `nitro.bundle.provided`). One request at a
-time, as one Lambda container serves them. Only the standard library is used here:
-the target interpreter has nothing else installed.
+time, as one Lambda container serves them. Only the standard library is used here
+(and the build's own nitro): the target interpreter has nothing else installed.
+
+A build with ``aws_lambda={"streaming": True}`` is previewed as its streaming
+Function URL: the answer goes through the same streamed path as under nitro's
+runtime loop and reaches the client chunk by chunk (``Transfer-Encoding: chunked``).
 """
 
 from __future__ import annotations
@@ -137,6 +141,44 @@ def http_v2_event(
     return event
 
 
+class _ClientStream:
+    """A streamed answer (prelude, 8 NULs, body: `aws_lambda_stream`) relayed to the
+    preview's client as a chunked HTTP response, each write as it comes."""
+
+    def __init__(self, client: BaseHTTPRequestHandler) -> None:
+        self.client = client
+        self.started = False
+        self.ended = False
+
+    def write(self, data: bytes, more: bool = True) -> None:
+        client = self.client
+        if not self.started:
+            self.started = True
+            prelude, _, data = data.partition(b"\0" * 8)
+            meta = json.loads(prelude)
+            client.send_response(int(meta.get("statusCode", 200)))
+            for key, value in (meta.get("headers") or {}).items():
+                if key.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    client.send_header(key, value)
+            for cookie in meta.get("cookies") or []:
+                client.send_header("set-cookie", cookie)
+            client.send_header("transfer-encoding", "chunked")
+            client.end_headers()
+        if client.command == "HEAD":
+            self.ended = not more
+            return
+        frame = b"%x\r\n%s\r\n" % (len(data), data) if data else b""
+        if not more:
+            self.ended = True
+            frame += b"0\r\n\r\n"
+        if frame:
+            client.wfile.write(frame)
+            client.wfile.flush()
+
+    def fail(self, error: BaseException) -> None:
+        print(f"[nitro] the response failed mid-stream: {error!r}", file=sys.stderr)
+
+
 def main(server_dir: str) -> None:
     server = Path(server_dir).resolve()
     manifest = json.loads((server / "manifest.json").read_text(encoding="utf-8"))
@@ -163,12 +205,29 @@ def main(server_dir: str) -> None:
             event = http_v2_event(
                 self.command, self.path, list(self.headers.items()), body, self.client_address[0]
             )
+            if streaming:
+                self.stream(event)
+                return
             try:
                 answer = handler(event, LocalContext(name, memory, timeout))
             except Exception as error:  # Lambda answers a failed invocation with 502
                 print(f"[nitro] invocation failed: {error!r}", file=sys.stderr)
                 answer = {"statusCode": 502, "body": '{"message":"Internal Server Error"}'}
             self.reply(answer)
+
+        def stream(self, event: dict[str, Any]) -> None:
+            from nitro.presets.aws_lambda.entry import stream_function_url
+
+            sink = _ClientStream(self)
+            try:
+                stream_function_url(handler, event, LocalContext(name, memory, timeout), sink)
+            except Exception as error:
+                print(f"[nitro] invocation failed: {error!r}", file=sys.stderr)
+                sink.fail(error)
+            if not sink.started:
+                self.reply({"statusCode": 502, "body": '{"message":"Internal Server Error"}'})
+            elif not sink.ended:
+                self.close_connection = True  # torn, as a client of the Function URL sees it
 
         def reply(self, answer: dict[str, Any]) -> None:
             raw = answer.get("body") or ""
@@ -187,6 +246,7 @@ def main(server_dir: str) -> None:
         def log_message(self, format: str, *args: Any) -> None:
             print(f"[nitro] {self.address_string()} {format % args}", file=sys.stderr)
 
+    streaming = bool(options.get("streaming"))
     env = os.environ
     host = env.get("NITRO_HOST") or env.get("HOST") or "127.0.0.1"
     port = int(env.get("NITRO_PORT") or env.get("PORT") or 3000)

@@ -9,7 +9,12 @@ the data table ``{name}-${Stage}-data`` only while the `data` mount is the defau
 (the policy also lets it read the SSM parameters of its ``{{secret:NAME}}`` values),
 kept when the stack is deleted or replaced (``DeletionPolicy``/``UpdateReplacePolicy:
 Retain``, as `nitro undeploy aws` keeps it without ``--delete-data``); one EventBridge
-rule per cron, one target per task on the alias.
+rule per cron, one target per task on the alias. With ``websocket``: the WebSocket API
+(routes ``$connect``, ``$disconnect``, ``$default`` to the alias, an auto-deployed
+stage ``${Stage}``, the permission for API Gateway to invoke the alias from it) and a
+second role policy ``nitro-websocket`` that manages that API stage's connections
+only; output ``WebSocketUrl``. With ``streaming``: the Function URL's ``InvokeMode``
+is ``RESPONSE_STREAM`` (the wrapper variable is in the environment).
 
 The function's environment is ``aws_lambda["environment"]``, the data table's name, and
 one template parameter per ``{{NITRO_*}}`` variable the config's storage or database
@@ -127,6 +132,8 @@ def template(resources: Resources, parameters: Mapping[str, str]) -> dict[str, A
         "FunctionUrlConfig": {"AuthType": resources.url_auth},
         "Tags": tags,
     }
+    if resources.invoke_mode != "BUFFERED":
+        properties["FunctionUrlConfig"]["InvokeMode"] = resources.invoke_mode
     if function.environment:
         variables = {key: value(text) for key, text in function.environment.items()}
         properties["Environment"] = {"Variables": variables}
@@ -191,6 +198,11 @@ def template(resources: Resources, parameters: Mapping[str, str]) -> dict[str, A
     }
     if table is not None:
         outputs["DataTable"] = {"Value": {"Ref": TABLE}}
+    if resources.websocket:
+        out.update(_websocket(resources, alias, tag_list))
+        policies = out[ROLE]["Properties"]["Policies"]
+        policies.append({"PolicyName": names.websocket_policy, "PolicyDocument": _WS_POLICY})
+        outputs["WebSocketUrl"] = {"Value": {"Fn::Sub": _WSS_URL}}
     stage = {
         "Type": "String",
         "Default": "prod",
@@ -211,6 +223,89 @@ def template(resources: Resources, parameters: Mapping[str, str]) -> dict[str, A
         "Resources": out,
         "Outputs": outputs,
     }
+
+
+WEBSOCKET = "NitroWebSocket"
+_WSS_URL = f"wss://${{{WEBSOCKET}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/${{Stage}}"
+_WS_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "WebSocketConnections",
+            "Effect": "Allow",
+            "Action": ["execute-api:ManageConnections"],
+            "Resource": [
+                {
+                    "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                    f"${{{WEBSOCKET}}}/${{Stage}}/*/@connections/*"
+                }
+            ],
+        }
+    ],
+}
+
+
+def _websocket(resources: Resources, alias: Any, tags: list[dict[str, Any]]) -> dict[str, Any]:
+    """The WebSocket API, as `deploy.websocket` makes it."""
+    api = {"Ref": WEBSOCKET}
+    integration = f"{WEBSOCKET}Integration"
+    uri = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:", {"Ref": "AWS::Partition"}, ":apigateway:", {"Ref": "AWS::Region"},
+                ":lambda:path/2015-03-31/functions/", alias, "/invocations",
+            ],
+        ]
+    }  # fmt: skip
+    out: dict[str, Any] = {
+        WEBSOCKET: {
+            "Type": "AWS::ApiGatewayV2::Api",
+            "Properties": {
+                "Name": _sub(resources.names.websocket_api),
+                "ProtocolType": "WEBSOCKET",
+                "RouteSelectionExpression": "$request.body.action",
+                "Tags": {tag["Key"]: tag["Value"] for tag in tags},
+            },
+        },
+        integration: {
+            "Type": "AWS::ApiGatewayV2::Integration",
+            "Properties": {"ApiId": api, "IntegrationType": "AWS_PROXY", "IntegrationUri": uri},
+        },
+    }
+    routes = []
+    for key, logical in (
+        ("$connect", "Connect"),
+        ("$disconnect", "Disconnect"),
+        ("$default", "Default"),
+    ):
+        routes.append(f"{WEBSOCKET}{logical}Route")
+        out[routes[-1]] = {
+            "Type": "AWS::ApiGatewayV2::Route",
+            "Properties": {
+                "ApiId": api,
+                "RouteKey": key,
+                "Target": {"Fn::Join": ["/", ["integrations", {"Ref": integration}]]},
+            },
+        }
+    out[f"{WEBSOCKET}Stage"] = {
+        "Type": "AWS::ApiGatewayV2::Stage",
+        "DependsOn": routes,
+        "Properties": {"ApiId": api, "StageName": {"Ref": "Stage"}, "AutoDeploy": True},
+    }
+    out[f"{WEBSOCKET}Permission"] = {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {
+            "FunctionName": alias,
+            "Action": "lambda:InvokeFunction",
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                f"${{{WEBSOCKET}}}/*"
+            },
+        },
+    }
+    return out
 
 
 def write_template(

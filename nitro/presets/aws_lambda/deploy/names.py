@@ -105,6 +105,15 @@ class Names:
 
     alias = ALIAS
     policy = "nitro"
+    websocket_policy = "nitro-websocket"
+
+    @property
+    def websocket_api(self) -> str:
+        return f"{self.function}-ws"
+
+    def websocket_connections_arn(self, api_id: str) -> str:
+        """What the role may manage: the connections of that API's stage only."""
+        return self._arn("execute-api", self.region, f"{api_id}/{self.stage}/*/@connections/*")
 
     def literal(self, text: str) -> str:
         """`text` as it must be written among these names: as is, or escaped for the

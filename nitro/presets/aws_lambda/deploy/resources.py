@@ -10,6 +10,10 @@ the config's storage mounts into `Resources`:
 | Function URL | on the alias; auth ``NONE`` (public, the default) or ``AWS_IAM`` |
 | data table ``{name}-{stage}-data`` | only while the `data` mount is the default; kept when the app is removed |
 | EventBridge rule per cron | one target per task on the alias, input ``{"nitro:task": name, "nitro:cron": cron}`` |
+| WebSocket API ``{name}-{stage}-ws`` | with ``websocket``: routes ``$connect``, ``$disconnect``, ``$default`` to the alias, stage ``{stage}``; the role may manage that API's connections only |
+
+With ``streaming`` the Function URL's invoke mode is ``RESPONSE_STREAM`` and the
+function's ``AWS_LAMBDA_EXEC_WRAPPER`` starts nitro's runtime loop (`EXEC_WRAPPER`).
 
 The SAM template (`aws_lambda_sam`, written by the build) and `nitro deploy aws`
 (`spec.load_spec`) are both made from it, so they cannot disagree on what the function
@@ -35,8 +39,10 @@ from .names import Names
 
 __all__ = [
     "DATA_TABLE_ACTIONS",
+    "EXEC_WRAPPER",
     "HANDLER",
     "TRUST_POLICY",
+    "WEBSOCKET_ACTIONS",
     "DataTable",
     "Function",
     "Grant",
@@ -49,6 +55,11 @@ __all__ = [
 ]
 
 HANDLER = "index.handler"
+# The build's wrapper script (aws_lambda streaming): it starts nitro's runtime loop.
+EXEC_WRAPPER = "/var/task/nitro-runtime"
+# What peer.send and peer.close call (post_to_connection, delete_connection), on the
+# app's own WebSocket API and stage only.
+WEBSOCKET_ACTIONS = ("execute-api:ManageConnections",)
 TRUST_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
@@ -214,6 +225,10 @@ class Resources:
     grants: tuple[Grant, ...]
     secrets: tuple[str, ...] = ()
     """The SSM parameters the config's ``{{secret:NAME}}`` values name."""
+    websocket: bool = False
+    """An API Gateway WebSocket API serves the app's WebSocket routes."""
+    invoke_mode: str = "BUFFERED"
+    """The Function URL's: ``RESPONSE_STREAM`` with ``streaming``."""
 
     @property
     def policy(self) -> dict[str, Any]:
@@ -236,6 +251,9 @@ def describe(
     SSM parameters the app reads at start-up (`nitro.runtime.secrets`)."""
     table = DataTable(names.table) if "data" not in storage else None
     owned = {"NITRO_DYNAMODB_TABLE": table.name} if table is not None else {}
+    streaming = bool(options.get("streaming"))
+    if streaming:
+        owned["AWS_LAMBDA_EXEC_WRAPPER"] = EXEC_WRAPPER
     variables = dict(sorted({**environment, **owned}.items()))
     grants = storage_grants(storage, variables, log)
     parameters = tuple(sorted(set(secrets)))
@@ -256,7 +274,18 @@ def describe(
     )
     rules = tuple(Rule(s.cron, s.expression, s.tasks) for s in schedules)
     url_auth = str(options.get("url_auth", "NONE"))
-    return Resources(names, function, role, url_auth, table, rules, grants, parameters)
+    return Resources(
+        names,
+        function,
+        role,
+        url_auth,
+        table,
+        rules,
+        grants,
+        parameters,
+        websocket=bool(options.get("websocket")),
+        invoke_mode="RESPONSE_STREAM" if streaming else "BUFFERED",
+    )
 
 
 def role_statements(

@@ -26,6 +26,7 @@ from .session import Aws, open_aws
 from .spec import load_spec
 from .table import plan_table, plan_table_removal
 from .url import function_url, plan_url, plan_url_removal
+from .websocket import plan_websocket, plan_websocket_removal, websocket_url
 
 __all__ = ["deploy", "rollback", "undeploy"]
 
@@ -52,8 +53,16 @@ def _finish(plan: Plan, dry_run: bool, log: Output, out: Output) -> bool:
     return True
 
 
-def _announce(aws: Aws, names: Names, done: str, log: Output, out: Output) -> None:
-    """`done` and the function's URL on stderr; the URL, the last line, on stdout."""
+def _announce(
+    aws: Aws, names: Names, done: str, log: Output, out: Output, websocket: bool = False
+) -> None:
+    """`done` and the function's URL on stderr; the URL, the last line, on stdout
+    (after the WebSocket API's ``wss://`` URL, when the app has one)."""
+    if websocket:
+        wss = websocket_url(aws, names)
+        log(f"WebSocket API: {wss}")
+        if wss:
+            out(wss)
     url = function_url(aws, names)
     log(f"{done}: {url}")
     if url:
@@ -88,9 +97,11 @@ def deploy(
     alias = plan_alias(aws, names, spec, function)
     plan.add(alias)
     plan.add(plan_url(aws, names, spec, alias))
+    plan.add(plan_websocket(aws, names, spec))
     plan.add(plan_rules(aws, names, spec.resources.rules, alias))
     if _finish(plan, dry_run, log, out):
-        _announce(aws, names, f"deployed {names.function} (alias {names.alias})", log, out)
+        done = f"deployed {names.function} (alias {names.alias})"
+        _announce(aws, names, done, log, out, websocket=spec.resources.websocket)
 
 
 def rollback(
@@ -118,6 +129,7 @@ def undeploy(
     plan = Plan()
     plan.add(plan_rule_removals(aws, names))
     plan.add(plan_url_removal(aws, names))
+    plan.add(plan_websocket_removal(aws, names))
     plan.add(plan_function_removal(aws, names))
     plan.add(plan_role_removal(aws, names))
     plan.add(plan_bucket_removal(aws, names))

@@ -27,6 +27,12 @@ LABELS = {
     "lambda-alias": "Lambda alias",
     "function-url": "function URL",
     "eventbridge-rule": "EventBridge rule",
+    "websocket-api": "WebSocket API",
+    "websocket-integration": "WebSocket integration",
+    "websocket-route": "WebSocket route",
+    "websocket-stage": "WebSocket stage",
+    "websocket-permission": "WebSocket permission",
+    "websocket-policy": "WebSocket role policy",
 }
 
 

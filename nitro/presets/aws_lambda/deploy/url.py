@@ -4,7 +4,8 @@ Auth ``NONE`` (the default) makes it public: the alias's policy then allows anyo
 ``lambda:InvokeFunctionUrl`` (for URL auth NONE) and ``lambda:InvokeFunction`` only
 through the URL, as AWS asks of function URLs made since October 2025. With
 ``AWS_IAM`` those statements are removed: callers sign their requests and need
-the permission in their own IAM policy.
+the permission in their own IAM policy. Its invoke mode is ``BUFFERED``, or
+``RESPONSE_STREAM`` with ``aws_lambda={"streaming": True}``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def _config(url: Resource) -> dict[str, Any] | None:
     return url.call("read", "get_function_url_config", missing=("ResourceNotFoundException",))
 
 
+def _mode(config: dict[str, Any]) -> str:
+    # a URL made without one is BUFFERED (moto says "Buffered")
+    return str(config.get("InvokeMode") or "BUFFERED").upper()
+
+
 def function_url(aws: Aws, names: Names) -> str | None:
     config = _config(_url(aws, names))
     return None if config is None else str(config["FunctionUrl"])
@@ -55,8 +61,11 @@ def plan_url(aws: Aws, names: Names, spec: Spec, alias: Change) -> Change:
     sids = set(alias_statements(aws, names, KIND, label)) if exists else set()
     wanted = set(PUBLIC_STATEMENTS) if spec.resources.url_auth == "NONE" else set()
     fields = []
+    mode = spec.resources.invoke_mode
     if config is not None and config.get("AuthType") != spec.resources.url_auth:
         fields.append("auth")
+    if config is not None and _mode(config) != mode:
+        fields.append("invoke mode")
     if sids & set(PUBLIC_STATEMENTS) != wanted:
         fields.append("permission")
     if config is not None and not fields:
@@ -64,10 +73,11 @@ def plan_url(aws: Aws, names: Names, spec: Spec, alias: Change) -> Change:
 
     def apply() -> None:
         current = _config(url)
+        auth = spec.resources.url_auth
         if current is None:
-            url.call("create", "create_function_url_config", AuthType=spec.resources.url_auth)
-        elif current.get("AuthType") != spec.resources.url_auth:
-            url.call("update", "update_function_url_config", AuthType=spec.resources.url_auth)
+            url.call("create", "create_function_url_config", AuthType=auth, InvokeMode=mode)
+        elif current.get("AuthType") != auth or _mode(current) != mode:
+            url.call("update", "update_function_url_config", AuthType=auth, InvokeMode=mode)
         for sid, statement in PUBLIC_STATEMENTS.items():
             if sid in wanted:
                 add_permission(aws, names, KIND, label, sid, **statement)
