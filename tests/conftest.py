@@ -34,11 +34,18 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
             _first_seen.setdefault(thread.ident, item.nodeid)
 
 
+def _ends_at_exit(thread: threading.Thread) -> bool:
+    """A `concurrent.futures` worker (asyncio's default executor too): its module tells it
+    to end when the interpreter exits, so an idle one cannot hang the exit."""
+    target = getattr(thread, "_target", None)
+    return getattr(target, "__module__", None) == "concurrent.futures.thread"
+
+
 def _leaked_threads(grace: float = 10.0) -> list[threading.Thread]:
     deadline = time.monotonic() + grace
     alive = []
     for thread in threading.enumerate():
-        if thread.daemon or thread is threading.main_thread():
+        if thread.daemon or thread is threading.main_thread() or _ends_at_exit(thread):
             continue
         thread.join(max(0.0, deadline - time.monotonic()))
         if thread.is_alive():
