@@ -56,9 +56,10 @@ def main(server: Path) -> None:
 
     manifest = Manifest.read(server / "manifest.json")
     record = manifest.preset
-    plan: ServerPlan = server_plan(
-        (record.options.get("server") if record is not None else None), os.environ
-    )
+    try:
+        plan = server_plan(record.options.get("server") if record else None, os.environ)
+    except ValueError as exc:  # a ConfigError naming the variable: one line, no traceback
+        raise SystemExit(str(exc)) from None
     if plan == ServerPlan(1, "uvicorn"):  # the default: one process, as ever
         serve(create_app(server, scheduler=True))
         return
