@@ -22,6 +22,7 @@ SERVER_DEFAULTS: dict[str, Any] = {"workers": 1, "engine": "uvicorn"}
 def check_workers(value: Any, where: str) -> int | str:
     """`value` as a worker count (an int >= 1, or a digit string) or ``"auto"``; else a
     ValueError whose message starts with `where` (the option or variable given)."""
+    given = value
     if isinstance(value, str):
         text = value.strip().lower()
         if text == "auto":
@@ -30,7 +31,7 @@ def check_workers(value: Any, where: str) -> int | str:
             value = int(text)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
         return value
-    raise ValueError(f"{where}={value!r}: give a number of worker processes (1, 2, ...) or 'auto'")
+    raise ValueError(f"{where}={given!r}: give a number of worker processes (1, 2, ...) or 'auto'")
 
 
 def check_server(value: Any) -> dict[str, Any]:
