@@ -2,9 +2,9 @@
 nitro's storage and database against raw calls; a cache hit against a plain route;
 a session read and basic auth against a plain route; WebSocket broadcast against Starlette;
 the Lambda handler against the usual ways of serving HTTP on Lambda; JSON logs and
-tracing against both off.
+tracing against both off; uvicorn against granian, and 1 worker against 2.
 
-    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache,session,websocket,lambda,observe]
+    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache,session,websocket,lambda,observe,engines]
 
 Prints a table per section with ratios and writes bench/results/latest.json.
 """
@@ -28,6 +28,7 @@ from typing import Any
 import cache
 import coldstart
 import database
+import engines
 import lambda_handler
 import observe
 import router
@@ -49,6 +50,7 @@ SECTIONS = (
     "websocket",
     "lambda",
     "observe",
+    "engines",
 )
 RESULTS = BENCH_DIR / "results" / "latest.json"
 
@@ -117,13 +119,22 @@ def environment() -> dict[str, Any]:
         "cpus_usable": len(os.sched_getaffinity(0)),
         "packages": {
             p: version(p)
-            for p in ("nitro-py", "uvicorn", "uvloop", "httptools", "starlette", "fastapi", "redis")
+            for p in (
+                "nitro-py",
+                "uvicorn",
+                "uvloop",
+                "httptools",
+                "granian",
+                "starlette",
+                "fastapi",
+                "redis",
+            )
         },
     }
 
 
 def check_tools(sections: list[str], cpus: tuple[int | None, int | None]) -> None:
-    if {"throughput", "observe"} & set(sections) and shutil.which("wrk") is None:
+    if {"throughput", "observe", "engines"} & set(sections) and shutil.which("wrk") is None:
         raise SystemExit(
             "wrk is needed for the throughput section: apt-get install wrk (or --only coldstart,router)"
         )
@@ -151,6 +162,7 @@ PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "websocket": ws_broadcast.print_report,
     "lambda": lambda_handler.print_report,
     "observe": observe.print_report,
+    "engines": engines.print_report,
 }
 
 
@@ -173,6 +185,8 @@ def measure_section(
         return ws_broadcast.measure(workdir, cpus, args.quick)
     if name == "lambda":
         return lambda_handler.measure(workdir, args.runs, args.repeat, args.quick)
+    if name == "engines":
+        return engines.measure(workdir, args.duration, args.warmup, cpus)
     if name == "observe":
         return observe.measure(workdir, args.duration, args.warmup, cpus, args.repeat, args.quick)
     return router.measure(args.repeat)

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import FIXTURE, ServerProcess, free_port, nitro_cli, raw_asgi, raw_http
+from helpers import FIXTURE, SERVERS, ServerProcess, free_port, nitro_cli, raw_asgi, raw_http
 
 # Values the request suite expects from runtime config env overrides.
 FIXTURE_ENV = {"NITRO_LIMIT": "25", "NITRO_FEATURE_ENABLED": "true"}
@@ -82,10 +82,6 @@ def granian_fixture_server(
         yield server
     finally:
         assert server.stop() == 0, server.logs()
-
-
-SERVERS = {"uvicorn": "fixture_server", "granian": "granian_fixture_server"}
-"""The built fixture's server on each engine (`server={"engine": ...}`)."""
 
 
 @pytest.fixture(params=["inprocess", *SERVERS])

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SERVERS
 
 from adapters.suite import Case, cases, run_case_over_http
 
-from helpers import ServerProcess
+from helpers import SERVERS, ServerProcess
 
 pytestmark = pytest.mark.slow
 

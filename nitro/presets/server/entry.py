@@ -6,7 +6,7 @@ ships one) and calls this module::
     from nitro.presets.server import entry
 
     if __name__ == "__main__":
-        entry.main(HERE)
+        entry.main(HERE, {"workers": 1, "engine": "uvicorn"})  # the build's `server` option
     elif __name__ != "__mp_main__":
         app = entry.create_app(HERE)
 
@@ -24,7 +24,9 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from nitro.core.app import NitroApp
 from nitro.core.manifest import Manifest
@@ -50,19 +52,20 @@ def create_app(server: Path, *, scheduler: bool = False) -> NitroApp:
     )
 
 
-def main(server: Path) -> None:
-    """Serve the build in `server` as its ``server`` option and the environment say."""
+def main(server: Path, options: Mapping[str, Any] | None = None) -> None:
+    """Serve the build in `server` as its ``server`` `options` (written into
+    ``index.py`` by the build, so the default path reads nothing more) and the
+    environment say."""
     from nitro.adapters.uvicorn import log_config, resolve_bind, serve_workers
 
-    manifest = Manifest.read(server / "manifest.json")
-    record = manifest.preset
     try:
-        plan = server_plan(record.options.get("server") if record else None, os.environ)
+        plan = server_plan(options, os.environ)
     except ValueError as exc:  # a ConfigError naming the variable: one line, no traceback
         raise SystemExit(str(exc)) from None
     if plan == ServerPlan(1, "uvicorn"):  # the default: one process, as ever
         serve(create_app(server, scheduler=True))
         return
+    manifest = Manifest.read(server / "manifest.json")
     _configure_logging(log_config())
     logger.info("[nitro] serving with %d %s worker(s)", plan.workers, plan.engine)
     warning = local_publish_warning(server / "app", manifest, plan.workers)

@@ -33,7 +33,7 @@ if (HERE / "_vendor").is_dir():
 from nitro.presets.server import entry  # noqa: E402
 
 if __name__ == "__main__":
-    entry.main(HERE)  # serves, with the build's `server` option (NITRO_WORKERS overrides)
+    entry.main(HERE, {server})  # the build's `server` option (NITRO_WORKERS overrides workers)
 elif __name__ != "__mp_main__":  # a uvicorn worker re-runs this file so: it loads its own app
     app = entry.create_app(HERE)  # imported (import check, `uvicorn index:app`): no schedule
 '''
@@ -45,7 +45,8 @@ def write_server_output(ctx: BuildContext, preset: Preset) -> Path:
     ctx.copy_project(server, public=ctx.out / "public")
     schedules = [Schedule(cron, tuple(tasks)) for cron, tasks in ctx.schedule().items()]
     record = preset.record(schedules, {"server": ctx.config.server})
-    ctx.write_entry(server, "index.py", ENTRY.format(preset=preset.name), record)
+    entry = ENTRY.format(preset=preset.name, server=repr(ctx.config.server))
+    ctx.write_entry(server, "index.py", entry, record)
     return server
 
 
