@@ -65,6 +65,13 @@ async def handler(event):
     return "finished"
 """
 
+PEER = """from nitro import get_request_ip, get_request_protocol
+
+
+def handler(event):
+    return {"ip": get_request_ip(event), "protocol": get_request_protocol(event)}
+"""
+
 ROOM = """import os
 from nitro import define_websocket_handler
 
@@ -103,6 +110,7 @@ def build(root: Path, engine: str) -> Path:
         "import os\n\ndef handler(event):\n    return {'pid': os.getpid()}\n"
     )
     (root / "routes" / "slow.py").write_text(SLOW)
+    (root / "routes" / "peer.py").write_text(PEER)
     (root / "routes" / "room.py").write_text(ROOM)
     (root / "plugins" / "marks.py").write_text(PLUGIN)
     (root / "tasks" / "tick.py").write_text(TICK)
@@ -209,6 +217,23 @@ def test_one_worker_from_the_environment_overrides_the_config(
         assert len(workers) == 1
         if engine == "uvicorn":  # the default path: no supervisor at all
             assert workers == {server.process.pid}
+        # Both engines trust forwarding headers from FORWARDED_ALLOW_IPS only (default:
+        # loopback, which this test client is): the client becomes the forwarded one.
+        forwarded = {"x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"}
+        peer = httpx.get(server.url + "/peer", headers=forwarded).json()
+        assert peer == {"ip": "203.0.113.7", "protocol": "https"}
+    finally:
+        assert server.stop() == 0, server.logs()
+
+
+def test_forwarding_headers_from_an_untrusted_peer_are_ignored(
+    project: Path, tmp_path: Path
+) -> None:
+    server = start(project, tmp_path / "marks", {"FORWARDED_ALLOW_IPS": "192.0.2.1"})
+    try:
+        forwarded = {"x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"}
+        peer = httpx.get(server.url + "/peer", headers=forwarded).json()
+        assert peer == {"ip": "127.0.0.1", "protocol": "http"}
     finally:
         assert server.stop() == 0, server.logs()
 
