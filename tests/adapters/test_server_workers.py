@@ -200,6 +200,26 @@ def test_two_workers_start_replace_tick_and_stop_gracefully(
     assert "publish() reaches only the peers connected to the same worker" in server.logs()
 
 
+def test_nitro_preview_runs_the_workers_and_stops_them(project: Path, tmp_path: Path) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    port = free_port()
+    server = ServerProcess(
+        [sys.executable, "-m", "nitro", "preview", str(project), "--port", str(port)],
+        cwd=project,
+        port=port,
+        env={"MARKS": str(marks), "NITRO_WORKERS": "2"},
+        log=marks / "preview.log",
+    )
+    try:
+        server.wait_ready(path="/pid")
+        wait_until(lambda: len(pids(marks, "start")) == 2, "two workers started", server)
+    finally:
+        code = server.stop(signal.SIGTERM)
+    assert code == 0, server.logs()
+    assert pids(marks, "close") == pids(marks, "start"), server.logs()
+
+
 def test_an_invalid_worker_count_stops_start_up_naming_the_variable(project: Path) -> None:
     env = {**os.environ, "NITRO_WORKERS": "", "WEB_CONCURRENCY": "many", "MARKS": "/nonexistent"}
     result = subprocess_run(project, env)
