@@ -121,26 +121,44 @@ def with_port(cmd: list[str], port: int) -> list[str]:
     return out
 
 
+def median_sample(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sample with the median req/s (its latencies with it), and every sample's rate."""
+    ordered = sorted(samples, key=lambda sample: sample["requests_per_sec"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["samples_rps"] = [sample["requests_per_sec"] for sample in samples]
+    return chosen
+
+
 def measure_one_worker(
-    workdir: Path, duration: int, warmup: int, cpus: tuple[int | None, int | None]
+    workdir: Path, duration: int, warmup: int, cpus: tuple[int | None, int | None], rounds: int
 ) -> dict[str, Any]:
+    """Every app once per round, rounds interleaved: a load that comes and goes on a
+    shared machine then touches every app, and the median round is reported."""
     server_cpu, client_cpu = cpus
-    results: dict[str, Any] = {}
-    for name, _engine, cmd, directory, is_entry in one_worker_rows(workdir):
-        port = free_port()
-        if is_entry:
-            command, env = [sys.executable, str(directory / "index.py")], entry_env(port)
-        else:
-            command, env = with_port(cmd or [], port), {}
-        results[name] = {}
-        with running_server(taskset(server_cpu, command), port, cwd=directory, env=env):
-            check_responses(name, port)
-            for label, path, _ in ENDPOINTS:
-                wrk(port, path, warmup, client_cpu)
-                results[name][label] = asdict(wrk(port, path, duration, client_cpu))
-                rps = results[name][label]["requests_per_sec"]
-                print(f"   {name:<27} {label:<16} {rps:>10,.0f} req/s", flush=True)
-    return results
+    rows = one_worker_rows(workdir)
+    samples: dict[str, dict[str, list[dict[str, Any]]]] = {name: {} for name, *_ in rows}
+    for round_ in range(rounds):
+        for name, _engine, cmd, directory, is_entry in rows:
+            port = free_port()
+            if is_entry:
+                command, env = [sys.executable, str(directory / "index.py")], entry_env(port)
+            else:
+                command, env = with_port(cmd or [], port), {}
+            with running_server(taskset(server_cpu, command), port, cwd=directory, env=env):
+                check_responses(name, port)
+                for label, path, _ in ENDPOINTS:
+                    wrk(port, path, warmup, client_cpu)
+                    sample = asdict(wrk(port, path, duration, client_cpu))
+                    samples[name].setdefault(label, []).append(sample)
+                    rps = sample["requests_per_sec"]
+                    print(
+                        f"   {round_ + 1}/{rounds} {name:<27} {label:<16} {rps:>10,.0f} req/s",
+                        flush=True,
+                    )
+    return {
+        name: {label: median_sample(runs) for label, runs in by_label.items()}
+        for name, by_label in samples.items()
+    }
 
 
 def rss_kib(pid: int) -> int:
@@ -166,29 +184,31 @@ def worker_pids(server: int) -> list[int]:
     ]
 
 
-def measure_workers(workdir: Path, duration: int, warmup: int) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for engine in ENGINES:
-        server = burn_project(workdir / f"burn_{engine}", engine)
-        for workers in (1, 2):
-            name = f"{engine}, {workers} worker{'s' if workers > 1 else ''}"
-            port = free_port()
-            command = [sys.executable, str(server / "index.py")]
-            env = entry_env(port, workers)
-            with running_server(command, port, cwd=server, env=env) as proc:
-                wrk(port, "/", warmup, None)
-                outcome = asdict(wrk(port, "/", duration, None))
-                outcome["rss_kib"] = {
-                    "server": rss_kib(proc.pid),
-                    "workers": [rss_kib(pid) for pid in worker_pids(proc.pid)],
-                }
-            results[name] = outcome
-            print(f"   {name:<27} {outcome['requests_per_sec']:>10,.0f} req/s", flush=True)
-    return results
+def measure_workers(workdir: Path, duration: int, warmup: int, rounds: int) -> dict[str, Any]:
+    servers = {engine: burn_project(workdir / f"burn_{engine}", engine) for engine in ENGINES}
+    samples: dict[str, list[dict[str, Any]]] = {}
+    for round_ in range(rounds):
+        for engine, server in servers.items():
+            for workers in (1, 2):
+                name = f"{engine}, {workers} worker{'s' if workers > 1 else ''}"
+                port = free_port()
+                command = [sys.executable, str(server / "index.py")]
+                env = entry_env(port, workers)
+                with running_server(command, port, cwd=server, env=env) as proc:
+                    wrk(port, "/", warmup, None)
+                    outcome = asdict(wrk(port, "/", duration, None))
+                    outcome["rss_kib"] = {
+                        "server": rss_kib(proc.pid),
+                        "workers": [rss_kib(pid) for pid in worker_pids(proc.pid)],
+                    }
+                samples.setdefault(name, []).append(outcome)
+                rps = outcome["requests_per_sec"]
+                print(f"   {round_ + 1}/{rounds} {name:<27} {rps:>10,.0f} req/s", flush=True)
+    return {name: median_sample(runs) for name, runs in samples.items()}
 
 
 def measure(
-    workdir: Path, duration: int, warmup: int, cpus: tuple[int | None, int | None]
+    workdir: Path, duration: int, warmup: int, cpus: tuple[int | None, int | None], rounds: int
 ) -> dict[str, Any]:
     report.section(
         "Engines and workers (requests per second, higher is better)",
@@ -196,12 +216,18 @@ def measure(
             f"one worker: uvicorn {' '.join(UVICORN_FLAGS)} / granian {' '.join(GRANIAN_FLAGS)}"
             f" (nitro: its entry), server on CPU {cpus[0]}, wrk -t1 -c{CONNECTIONS} on CPU {cpus[1]}",
             "workers: a ~2 ms CPU handler through the entry, NITRO_WORKERS=1 vs 2, nothing pinned",
+            f"{rounds} interleaved rounds (every app once per round); the median round is shown",
         ],
     )
     return {
-        "settings": {"duration_s": duration, "warmup_s": warmup, "cpus": list(cpus)},
-        "one_worker": measure_one_worker(workdir, duration, warmup, cpus),
-        "workers": measure_workers(workdir, duration, warmup),
+        "settings": {
+            "duration_s": duration,
+            "warmup_s": warmup,
+            "cpus": list(cpus),
+            "rounds": rounds,
+        },
+        "one_worker": measure_one_worker(workdir, duration, warmup, cpus, rounds),
+        "workers": measure_workers(workdir, duration, warmup, rounds),
     }
 
 

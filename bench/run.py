@@ -186,7 +186,9 @@ def measure_section(
     if name == "lambda":
         return lambda_handler.measure(workdir, args.runs, args.repeat, args.quick)
     if name == "engines":
-        return engines.measure(workdir, args.duration, args.warmup, cpus)
+        # Short runs, several interleaved rounds: this section compares many servers.
+        duration = max(2, args.duration // 2)
+        return engines.measure(workdir, duration, args.warmup, cpus, rounds=1 if args.quick else 3)
     if name == "observe":
         return observe.measure(workdir, args.duration, args.warmup, cpus, args.repeat, args.quick)
     return router.measure(args.repeat)
