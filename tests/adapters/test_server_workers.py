@@ -171,6 +171,8 @@ def test_two_workers_start_replace_tick_and_stop_gracefully(
         os.kill(victim, signal.SIGKILL)
         wait_until(lambda: len(pids(marks, "start")) == 3, "the killed worker replaced", server)
         replaced = pids(marks, "start") - workers
+        said = {"uvicorn": f"Child process [{victim}] died", "granian": "Respawning worker-"}
+        wait_until(lambda: said[engine] in server.logs(), "the replacement logged", server)
         for _ in range(20):  # the port keeps answering, from the live workers
             assert httpx.get(server.url + "/pid", timeout=5).json()["pid"] != victim
 
