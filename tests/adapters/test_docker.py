@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.builds import build_fixture
+from adapters.builds import build_fixture, tiny_project
 from adapters.suite import Case, cases, run_case_over_http
 
-from helpers import ServerProcess, free_port
+from helpers import ServerProcess, free_port, nitro_cli
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +82,6 @@ def test_conformance(server: ServerProcess, case: Case) -> None:
 
 
 def test_a_granian_image_ships_granian_and_serves_with_workers(tmp_path: Path) -> None:
-    from adapters.builds import tiny_project
-
-    from helpers import nitro_cli
-
     root = tiny_project(tmp_path / "tiny", config="server={'engine': 'granian', 'workers': 2}")
     result = nitro_cli("build", str(root), "--preset", "docker")
     assert result.returncode == 0, result.stderr
