@@ -67,7 +67,23 @@ def serve(
         workers_kill_timeout=math.ceil(shutdown_timeout) + 5,
     )
     trusted = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+    os.register_at_fork(after_in_child=_default_stop_signals)
     server.serve(target_loader=_Loader(load, trusted), wrap_loader=False)
+
+
+def _default_stop_signals() -> None:
+    """In a freshly forked worker: a stop exits until granian sets the worker's handlers.
+
+    The fork copies the supervisor's handlers, which only flag the supervisor's loop, so
+    a SIGTERM reaching a worker that is still loading (a stop right after start-up) was
+    swallowed and the worker killed only after `workers_kill_timeout`. Nothing has been
+    served yet, so exiting is the right answer; granian replaces these handlers with the
+    worker's graceful ones before it serves.
+    """
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 class _Loader:

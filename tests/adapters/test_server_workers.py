@@ -202,6 +202,32 @@ def test_two_workers_start_replace_tick_and_stop_gracefully(
     assert "publish() reaches only the peers connected to the same worker" in server.logs()
 
 
+@pytest.mark.parametrize("when", ["announced", "one worker up"])
+def test_a_stop_while_the_workers_start_ends_promptly(
+    engine: str, project: Path, tmp_path: Path, when: str
+) -> None:
+    # SIGTERM while the supervisor sets up or a worker still loads the app: the server
+    # exits 0 at once, instead of waiting to kill a worker that swallowed the signal
+    # (granian's forked workers inherit the supervisor's handlers).
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    server = ServerProcess(
+        [sys.executable, ".output/server/index.py"],
+        cwd=project,
+        port=free_port(),
+        env={"MARKS": str(marks)},
+        log=marks / "server.log",
+    )
+    if when == "announced":
+        server.wait_for_log("serving with 2")
+    else:
+        wait_until(lambda: pids(marks, "start"), "a worker started", server)
+    started = time.monotonic()
+    code = server.stop(signal.SIGTERM, timeout=15)
+    assert code == 0, server.logs()
+    assert time.monotonic() - started < 10, server.logs()
+
+
 def test_nitro_preview_runs_the_workers_and_stops_them(project: Path, tmp_path: Path) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import signal
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,10 @@ def main(server: Path, options: Mapping[str, Any] | None = None) -> None:
     if plan == ServerPlan(1, "uvicorn"):  # the default: one process, as ever
         serve(create_app(server, scheduler=True))
         return
+    # Until the engine's supervisor sets its own handlers (before it starts a worker),
+    # a stop has nothing to wait for: exit 0 at once, as a stop later would.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _exit_now)
     manifest = Manifest.read(server / "manifest.json")
     _configure_logging(log_config())
     logger.info("[nitro] serving with %d %s worker(s)", plan.workers, plan.engine)
@@ -114,6 +119,10 @@ def serve(app: NitroApp) -> None:
     # it (multi-millisecond pauses in tail latency).
     gc.freeze()
     serve_with_uvicorn(app, shutdown_timeout=app.shutdown_timeout)
+
+
+def _exit_now(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _configure_logging(config: dict[str, object]) -> None:
