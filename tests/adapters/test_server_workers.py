@@ -10,6 +10,7 @@ WebSocket `publish` reaches the peers held by the other worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -226,6 +227,26 @@ def test_a_stop_while_the_workers_start_ends_promptly(
     code = server.stop(signal.SIGTERM, timeout=15)
     assert code == 0, server.logs()
     assert time.monotonic() - started < 10, server.logs()
+
+
+def test_workers_end_with_a_killed_supervisor(project: Path, tmp_path: Path) -> None:
+    marks = tmp_path / "marks"
+    server = start(project, marks)
+    try:
+        wait_until(lambda: len(pids(marks, "start")) == 2, "two workers started", server)
+        workers = pids(marks, "start")
+    finally:
+        server.stop(signal.SIGKILL)  # no chance to stop them itself
+
+    def gone() -> bool:
+        return not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+    try:
+        wait_until(gone, "the workers ended with their supervisor", server)
+    finally:  # never leave an orphan serving the port behind a failed test
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_nitro_preview_runs_the_workers_and_stops_them(project: Path, tmp_path: Path) -> None:

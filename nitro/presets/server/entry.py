@@ -25,6 +25,7 @@ import functools
 import logging
 import os
 import signal
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ SERVER_DIR_ENV = "NITRO_SERVER_DIR"
 """Where uvicorn's workers (fresh interpreters) find the build: set by `main`."""
 
 logger = logging.getLogger("nitro")
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def create_app(server: Path, *, scheduler: bool = False) -> NitroApp:
@@ -102,6 +105,7 @@ def worker_app(server: str | None = None) -> NitroApp:
     """One worker's app, schedule included (called in each worker process)."""
     import gc
 
+    _end_with_the_supervisor()
     app = create_app(Path(server or os.environ[SERVER_DIR_ENV]), scheduler=True)
     gc.freeze()  # see `serve`
     return app
@@ -119,6 +123,19 @@ def serve(app: NitroApp) -> None:
     # it (multi-millisecond pauses in tail latency).
     gc.freeze()
     serve_with_uvicorn(app, shutdown_timeout=app.shutdown_timeout)
+
+
+def _end_with_the_supervisor() -> None:
+    """Linux: this worker gets SIGTERM when its supervisor dies, even by SIGKILL, so
+    no orphaned worker keeps serving the port (neither engine's workers notice alone)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # no prctl: the supervisor's stop still ends us
+        pass
 
 
 def _exit_now(signum: int, frame: object) -> None:
