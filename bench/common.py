@@ -142,13 +142,14 @@ def wait_until_ready(
 @contextmanager
 def running_server(
     cmd: list[str], port: int, cwd: Path, env: dict[str, str] | None = None
-) -> Iterator[None]:
-    """A server that answers HTTP for the duration of the block, then is stopped."""
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server (its process) that answers HTTP for the duration of the block, then is
+    stopped."""
     with tempfile.TemporaryFile() as log:
         proc = spawn(cmd, log, cwd, env)
         try:
             wait_until_ready(proc, port, log)
-            yield
+            yield proc
         finally:
             stop(proc)
 

@@ -2,9 +2,9 @@
 nitro's storage and database against raw calls; a cache hit against a plain route;
 a session read and basic auth against a plain route; WebSocket broadcast against Starlette;
 the Lambda handler against the usual ways of serving HTTP on Lambda; JSON logs and
-tracing against both off.
+tracing against both off; uvicorn against granian, and 1 worker against 2.
 
-    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache,session,websocket,lambda,observe]
+    python bench/run.py [--quick] [--only throughput,coldstart,router,storage,database,cache,session,websocket,lambda,lambda-realtime,observe,engines]
 
 Prints a table per section with ratios and writes bench/results/latest.json.
 """
@@ -28,6 +28,7 @@ from typing import Any
 import cache
 import coldstart
 import database
+import engines
 import lambda_handler
 import lambda_realtime
 import observe
@@ -51,6 +52,7 @@ SECTIONS = (
     "lambda",
     "lambda-realtime",
     "observe",
+    "engines",
 )
 RESULTS = BENCH_DIR / "results" / "latest.json"
 
@@ -119,13 +121,22 @@ def environment() -> dict[str, Any]:
         "cpus_usable": len(os.sched_getaffinity(0)),
         "packages": {
             p: version(p)
-            for p in ("nitro-py", "uvicorn", "uvloop", "httptools", "starlette", "fastapi", "redis")
+            for p in (
+                "nitro-py",
+                "uvicorn",
+                "uvloop",
+                "httptools",
+                "granian",
+                "starlette",
+                "fastapi",
+                "redis",
+            )
         },
     }
 
 
 def check_tools(sections: list[str], cpus: tuple[int | None, int | None]) -> None:
-    if {"throughput", "observe"} & set(sections) and shutil.which("wrk") is None:
+    if {"throughput", "observe", "engines"} & set(sections) and shutil.which("wrk") is None:
         raise SystemExit(
             "wrk is needed for the throughput section: apt-get install wrk (or --only coldstart,router)"
         )
@@ -154,6 +165,7 @@ PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "lambda": lambda_handler.print_report,
     "lambda-realtime": lambda_realtime.print_report,
     "observe": observe.print_report,
+    "engines": engines.print_report,
 }
 
 
@@ -178,6 +190,10 @@ def measure_section(
         return lambda_handler.measure(workdir, args.runs, args.repeat, args.quick)
     if name == "lambda-realtime":
         return lambda_realtime.measure(workdir, args.repeat, args.quick)
+    if name == "engines":
+        # Short runs, several interleaved rounds: this section compares many servers.
+        duration = max(2, args.duration // 2)
+        return engines.measure(workdir, duration, args.warmup, cpus, rounds=1 if args.quick else 3)
     if name == "observe":
         return observe.measure(workdir, args.duration, args.warmup, cpus, args.repeat, args.quick)
     return router.measure(args.repeat)

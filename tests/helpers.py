@@ -17,6 +17,8 @@ import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixture"
+SERVERS = {"uvicorn": "fixture_server", "granian": "granian_fixture_server"}
+"""The fixtures serving the built fixture on each engine (`server={"engine": ...}`)."""
 
 
 def free_port() -> int:

@@ -54,14 +54,14 @@ LAYERS: dict[str, set[str]] = {
 }
 # A preset's entry module (presets/<folder>/entry.py) imports runtime, core and its
 # platform's adapter only: it is what a deployed function runs.
-ENTRY_ADAPTERS = {
-    "server": "uvicorn",
+ENTRY_ADAPTERS: dict[str, str | tuple[str, ...]] = {
+    "server": ("uvicorn", "granian"),  # server={"engine": ...}
     "aws_lambda": "aws_lambda",
     "gcp_functions": "gcp_functions",
     "azure_functions": "azure_functions",
     "vercel": "vercel",
 }
-PLATFORMS = ("uvicorn", "aws_lambda", "gcp_functions", "azure_functions", "vercel")
+PLATFORMS = ("uvicorn", "granian", "aws_lambda", "gcp_functions", "azure_functions", "vercel")
 
 
 def imported_modules(path: Path) -> list[str]:

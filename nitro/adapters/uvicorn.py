@@ -1,4 +1,5 @@
-"""Serving a `NitroApp` with uvicorn (dev, preview, the server and docker presets).
+"""Serving a `NitroApp` with uvicorn (dev, preview, the server and docker presets):
+in this process (`serve`), or in several worker processes on one port (`serve_workers`).
 
 Port and host come from `NITRO_PORT`/`NITRO_HOST`, then `PORT`/`HOST`. On SIGTERM or
 SIGINT uvicorn stops accepting, lets in-flight requests finish (up to
@@ -17,7 +18,7 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-__all__ = ["log_config", "resolve_bind", "serve"]
+__all__ = ["log_config", "resolve_bind", "serve", "serve_workers"]
 
 
 def resolve_bind(host: str | None = None, port: int | None = None) -> tuple[str, int]:
@@ -72,6 +73,43 @@ def serve(
             signal.signal(sig, lambda *_: None)
     uvicorn.run(
         app,
+        host=bind_host,
+        port=bind_port,
+        lifespan="on",
+        access_log=False,
+        log_config=log_config(log_level),
+        log_level=log_level,
+        timeout_graceful_shutdown=math.ceil(shutdown_timeout),
+        server_header=False,
+    )
+
+
+def serve_workers(
+    factory: str,
+    *,
+    workers: int,
+    host: str | None = None,
+    port: int | None = None,
+    log_level: str = "info",
+    shutdown_timeout: float = 30.0,
+) -> None:
+    """Run `workers` uvicorn processes on one socket until SIGTERM/SIGINT.
+
+    This process binds the socket and supervises (uvicorn's `Multiprocess`): each
+    worker is a fresh interpreter (multiprocessing's ``spawn``) that imports
+    `factory` (``"module:function"``) and serves the app it returns, lifespan
+    included; a worker that dies or stops answering the supervisor's health check is
+    replaced (logged as ``Child process [pid] died``). A stop signals every worker,
+    which finishes its in-flight requests (up to `shutdown_timeout`), and this
+    process then exits 0.
+    """
+    import uvicorn
+
+    bind_host, bind_port = resolve_bind(host, port)
+    uvicorn.run(
+        factory,
+        factory=True,
+        workers=workers,
         host=bind_host,
         port=bind_port,
         lifespan="on",

@@ -362,11 +362,13 @@ _BUILD_ONLY = {
 }
 
 
-def copy_nitro(directory: Path, *, adapter: str | None = None, preset: str | None = None) -> None:
+def copy_nitro(
+    directory: Path, *, adapter: str | tuple[str, ...] | None = None, preset: str | None = None
+) -> None:
     """Copy this nitro package (source only, no build-only code) into `directory`/nitro.
 
     With `adapter` (``"aws_lambda"``), only that platform's adapter modules are
-    copied (``adapters/aws_lambda*.py``), not every platform's. Of the presets only
+    copied (``adapters/aws_lambda*.py``; a tuple names several), not every platform's. Of the presets only
     the entry module of `preset` (a folder: ``"aws_lambda"``) ships, with the
     packages around it: ``presets/aws_lambda/entry.py``.
     """

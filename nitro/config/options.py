@@ -8,6 +8,7 @@ from typing import Any
 from ..core.options import Options, did_you_mean
 from ..core.settings import DEFAULT_MAX_BODY_SIZE
 from ..core.sync import DEFAULT_MAX_THREADS
+from .server import check_server
 
 __all__ = ["ConfigError", "NitroConfig", "define_nitro_config"]
 
@@ -47,6 +48,7 @@ class NitroConfig(Options):
     azure_functions: dict[str, Any] = {}
     vercel: dict[str, Any] = {}
     docker: dict[str, Any] = {}
+    server: dict[str, Any] = {}
 
     def validate(self) -> None:
         """Check every option and keep it in its normal form (a ConfigError says which
@@ -343,6 +345,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "route_rules": _route_rules,
     "scheduled_tasks": _scheduled_tasks,
     "websocket": _websocket,
+    "server": check_server,
     "openapi": _openapi,
     "dev_proxy": _dev_proxy,
     "vite": _vite,

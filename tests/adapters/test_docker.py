@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.builds import build_fixture
+from adapters.builds import build_fixture, tiny_project
 from adapters.suite import Case, cases, run_case_over_http
 
-from helpers import ServerProcess, free_port
+from helpers import ServerProcess, free_port, nitro_cli
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +79,28 @@ def test_the_server_uses_the_vendored_nitro(server: ServerProcess, built: Path) 
 @pytest.mark.parametrize("case", cases(), ids=lambda c: c.id)
 def test_conformance(server: ServerProcess, case: Case) -> None:
     run_case_over_http(case, server.url)
+
+
+def test_a_granian_image_ships_granian_and_serves_with_workers(tmp_path: Path) -> None:
+    root = tiny_project(tmp_path / "tiny", config="server={'engine': 'granian', 'workers': 2}")
+    result = nitro_cli("build", str(root), "--preset", "docker")
+    assert result.returncode == 0, result.stderr
+    out = root / ".output"
+    requirements = (out / "server" / "requirements.txt").read_text().splitlines()
+    assert any(r.startswith("granian") for r in requirements)
+    adapters = out / "server" / "_vendor" / "nitro" / "adapters"
+    assert (adapters / "granian.py").is_file() and (adapters / "uvicorn.py").is_file()
+    assert not (adapters / "aws_lambda.py").exists()  # only the server's adapters ship
+    port = free_port()
+    process = ServerProcess(
+        [sys.executable, "server/index.py"],
+        cwd=out,
+        port=port,
+        env={"NITRO_HOST": "", "NITRO_PORT": "", "HOST": "127.0.0.1", "PORT": str(port)},
+        log=tmp_path / "docker.log",
+    )
+    try:
+        process.wait_ready()
+    finally:
+        assert process.stop() == 0, process.logs()
+    assert "serving with 2 granian worker(s)" in process.logs()

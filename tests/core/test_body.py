@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from nitro import NitroApp, define_handler, read_body, read_raw_body
+from nitro.core.utils.body import DRAIN_BYTES
 from nitro.testing import TestClient
 
 pytestmark = pytest.mark.anyio
@@ -62,7 +63,22 @@ async def test_streamed_body_stops_at_the_limit() -> None:
     chunks = [b"x" * 40] * 100
     status, calls = await asgi_post(echo_app(), [], chunks)
     assert status == 413
-    assert calls == 3  # 40 + 40 + 40 > 100: nothing past the limit is buffered
+    # 40 + 40 + 40 > 100: refused there; the rest (small) is read and dropped so the
+    # 413 is not lost to a reset of a connection closed with unread data
+    assert calls == 100
+
+
+async def test_a_refused_stream_is_drained_only_up_to_a_bound() -> None:
+    chunk = b"x" * (64 * 1024)
+    status, calls = await asgi_post(echo_app(), [], [chunk] * 50)
+    assert status == 413
+    assert calls == 1 + DRAIN_BYTES // len(chunk)  # the refused chunk, then 256 KiB dropped
+
+
+async def test_an_honest_content_length_the_drain_covers_is_read_and_dropped() -> None:
+    status, calls = await asgi_post(echo_app(), [(b"content-length", b"400")], [b"x" * 200] * 2)
+    assert status == 413
+    assert calls == 2
 
 
 async def test_lying_content_length_is_still_counted() -> None:

@@ -2,11 +2,14 @@
 
 Every read goes through ``event.receive``, which enforces `max_body_size` while
 the body streams in: an honest oversize ``Content-Length`` is refused before
-anything is read, and a body that grows past the limit stops at the limit (413).
+anything is kept, and a body that grows past the limit stops at the limit (413).
+What the client is still sending then (up to `DRAIN_BYTES`) is read and dropped
+before the 413 goes out, so the connection is not reset under the answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import json
 import re
@@ -38,6 +41,32 @@ def _too_large(limit: int) -> HTTPError:
     return HTTPError(413, f"Request body is larger than {limit} bytes", data={"limit": limit})
 
 
+# What a refused body may still send before the 413 goes out: read and dropped, never
+# kept (Go's net/http reads up to 256 KiB of an unread body for the same reason).
+DRAIN_BYTES = 256 * 1024
+DRAIN_SECONDS = 2.0
+
+
+async def _refuse(receive: Receive, limit: int) -> HTTPError:
+    """The 413, once what the client is still sending is read and dropped (up to
+    `DRAIN_BYTES`, for `DRAIN_SECONDS`): a server that closes a connection with unread
+    data resets it, and the reset can reach the client before the 413 (granian does
+    this; uvicorn reads ahead, so it rarely shows there)."""
+    dropped = 0
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            while dropped < DRAIN_BYTES:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                dropped += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        pass
+    return _too_large(limit)
+
+
 def limited_receive(event: Event, receive: Receive, limit: int) -> Receive:
     """Wrap `receive` so the body can never exceed `limit` bytes (413)."""
     received = 0
@@ -49,11 +78,14 @@ def limited_receive(event: Event, receive: Receive, limit: int) -> Receive:
             checked = True
             length = _content_length(event)
             if length is not None and length > limit:
-                raise _too_large(limit)
+                # A body too big to drain is refused without reading any of it.
+                raise await _refuse(receive, limit) if length <= DRAIN_BYTES else _too_large(limit)
         message = await receive()
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > limit:
+                if message.get("more_body", False):
+                    raise await _refuse(receive, limit)
                 raise _too_large(limit)
         return message
 

@@ -5,22 +5,44 @@ ships one) and calls this module::
 
     from nitro.presets.server import entry
 
-    app = entry.create_app(HERE, scheduler=__name__ == "__main__")
     if __name__ == "__main__":
-        entry.serve(app)
+        entry.main(HERE, {"workers": 1, "engine": "uvicorn"})  # the build's `server` option
+    elif __name__ != "__mp_main__":
+        app = entry.create_app(HERE)
 
-Only the running server schedules `scheduled_tasks`: a process that imports
-``index.py`` (the build's import check, or ``uvicorn index:app``) gets the app alone.
+`main` serves with the build's ``server`` option (``NITRO_WORKERS`` /
+``WEB_CONCURRENCY`` override its workers): one uvicorn process by default, else a
+supervising process and its workers on one port (`nitro.runtime.workers`). Each
+worker loads the app itself (plugins at start, `close` hooks at shutdown) and runs
+the schedule, whose ticks the `tasks`/`data` storage claims once across workers.
+A process that imports ``index.py`` (the build's import check, ``uvicorn index:app``)
+gets the app alone, without the schedule.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import os
+import signal
+import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from nitro.core.app import NitroApp
-from nitro.runtime.app import load_app
+from nitro.core.manifest import Manifest
+from nitro.runtime.app import load_app, shutdown_timeout
+from nitro.runtime.workers import ServerPlan, local_publish_warning, server_plan
 
-__all__ = ["create_app", "serve"]
+__all__ = ["create_app", "main", "serve", "worker_app"]
+
+SERVER_DIR_ENV = "NITRO_SERVER_DIR"
+"""Where uvicorn's workers (fresh interpreters) find the build: set by `main`."""
+
+logger = logging.getLogger("nitro")
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def create_app(server: Path, *, scheduler: bool = False) -> NitroApp:
@@ -32,6 +54,61 @@ def create_app(server: Path, *, scheduler: bool = False) -> NitroApp:
         public_dir=server.parent / "public",
         scheduler=scheduler,
     )
+
+
+def main(server: Path, options: Mapping[str, Any] | None = None) -> None:
+    """Serve the build in `server` as its ``server`` `options` (written into
+    ``index.py`` by the build, so the default path reads nothing more) and the
+    environment say."""
+    from nitro.adapters.uvicorn import log_config, resolve_bind, serve_workers
+
+    try:
+        plan = server_plan(options, os.environ)
+    except ValueError as exc:  # a ConfigError naming the variable: one line, no traceback
+        raise SystemExit(str(exc)) from None
+    if plan == ServerPlan(1, "uvicorn"):  # the default: one process, as ever
+        serve(create_app(server, scheduler=True))
+        return
+    # Until the engine's supervisor sets its own handlers (before it starts a worker),
+    # a stop has nothing to wait for: exit 0 at once, as a stop later would.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _exit_now)
+    manifest = Manifest.read(server / "manifest.json")
+    _configure_logging(log_config())
+    logger.info("[nitro] serving with %d %s worker(s)", plan.workers, plan.engine)
+    warning = local_publish_warning(server / "app", manifest, plan.workers)
+    if warning:
+        logger.warning("%s", warning)
+    stop_after = shutdown_timeout(os.environ)
+    if plan.engine == "granian":
+        from nitro.adapters.granian import serve as serve_with_granian
+
+        host, port = resolve_bind()
+        serve_with_granian(
+            functools.partial(worker_app, str(server)),
+            workers=plan.workers,
+            host=host,
+            port=port,
+            log_config=log_config(),
+            shutdown_timeout=stop_after,
+        )
+    else:
+        os.environ[SERVER_DIR_ENV] = str(server)
+        serve_workers(
+            f"{__name__}:worker_app",
+            workers=plan.workers,
+            shutdown_timeout=stop_after,
+        )
+
+
+def worker_app(server: str | None = None) -> NitroApp:
+    """One worker's app, schedule included (called in each worker process)."""
+    import gc
+
+    _end_with_the_supervisor()
+    app = create_app(Path(server or os.environ[SERVER_DIR_ENV]), scheduler=True)
+    gc.freeze()  # see `serve`
+    return app
 
 
 def serve(app: NitroApp) -> None:
@@ -46,3 +123,26 @@ def serve(app: NitroApp) -> None:
     # it (multi-millisecond pauses in tail latency).
     gc.freeze()
     serve_with_uvicorn(app, shutdown_timeout=app.shutdown_timeout)
+
+
+def _end_with_the_supervisor() -> None:
+    """Linux: this worker gets SIGTERM when its supervisor dies, even by SIGKILL, so
+    no orphaned worker keeps serving the port (neither engine's workers notice alone)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # no prctl: the supervisor's stop still ends us
+        pass
+
+
+def _exit_now(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _configure_logging(config: dict[str, object]) -> None:
+    import logging.config
+
+    logging.config.dictConfig(config)

@@ -32,9 +32,10 @@ if (HERE / "_vendor").is_dir():
 
 from nitro.presets.server import entry  # noqa: E402
 
-app = entry.create_app(HERE, scheduler=__name__ == "__main__")  # only the running server schedules
 if __name__ == "__main__":
-    entry.serve(app)
+    entry.main(HERE, {server})  # the build's `server` option (NITRO_WORKERS overrides workers)
+elif __name__ != "__mp_main__":  # a uvicorn worker re-runs this file so: it loads its own app
+    app = entry.create_app(HERE)  # imported (import check, `uvicorn index:app`): no schedule
 '''
 
 
@@ -43,8 +44,9 @@ def write_server_output(ctx: BuildContext, preset: Preset) -> Path:
     server = ctx.out / "server"
     ctx.copy_project(server, public=ctx.out / "public")
     schedules = [Schedule(cron, tuple(tasks)) for cron, tasks in ctx.schedule().items()]
-    record = preset.record(schedules)
-    ctx.write_entry(server, "index.py", ENTRY.format(preset=preset.name), record)
+    record = preset.record(schedules, {"server": ctx.config.server})
+    entry = ENTRY.format(preset=preset.name, server=repr(ctx.config.server))
+    ctx.write_entry(server, "index.py", entry, record)
     return server
 
 

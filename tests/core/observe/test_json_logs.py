@@ -1,7 +1,7 @@
 """``NITRO_LOG_FORMAT=json`` (issue 21): every ``nitro`` log line and the access log are
 JSON objects with `time`, `level`, `message`, `request_id`, `method`, `path`, `status`,
-`duration_ms` and, for errors, the exception; through a built server (uvicorn: its
-own lines are JSON too) and a built Lambda function run by awslambdaric, Lambda's
+`duration_ms` and, for errors, the exception; through a built server (uvicorn, and
+granian with two workers: the engine's own lines are JSON too) and a built Lambda function run by awslambdaric, Lambda's
 runtime client (each line once, with the invocation's request id)."""
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ ROUTES = {
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
-def project(root: Path) -> Path:
-    tiny_project(root)
+def project(root: Path, config: str = "") -> Path:
+    tiny_project(root, config=config)
     for name, source in ROUTES.items():
         (root / "routes" / name).write_text(source)
     return root
@@ -76,11 +76,18 @@ def check_request_lines(found: list[dict[str, Any]], ok_id: str, boom_id: str) -
 
 
 @pytest.mark.slow
-def test_a_built_server_writes_every_line_as_json(tmp_path: Path) -> None:
-    root = project(tmp_path / "shop")
+@pytest.mark.parametrize(
+    ("server", "engine_logger"),
+    [(None, "uvicorn.error"), ({"engine": "granian", "workers": 2}, "_granian")],
+    ids=["uvicorn", "granian-2-workers"],
+)
+def test_a_built_server_writes_every_line_as_json(
+    tmp_path: Path, server: dict[str, Any] | None, engine_logger: str
+) -> None:
+    root = project(tmp_path / "shop", f"server={server!r}" if server else "")
     result = nitro_cli("build", str(root))
     assert result.returncode == 0, result.stderr
-    server = ServerProcess(
+    process = ServerProcess(
         [sys.executable, ".output/server/index.py"],
         cwd=root,
         port=free_port(),
@@ -88,14 +95,14 @@ def test_a_built_server_writes_every_line_as_json(tmp_path: Path) -> None:
         log=tmp_path / "server.log",
     )
     try:
-        server.wait_ready(path="/missing")
-        ok = httpx.get(server.url + "/?from=test")
-        boom = httpx.get(server.url + "/boom")
+        process.wait_ready(path="/missing")
+        ok = httpx.get(process.url + "/?from=test")
+        boom = httpx.get(process.url + "/boom")
     finally:
-        assert server.stop() == 0
+        assert process.stop() == 0
     assert ok.json()["id"] == ok.headers["x-request-id"]
-    found = parsed(server.logs())  # uvicorn's start and stop lines included
-    assert any(line["logger"] == "uvicorn.error" for line in found)
+    found = parsed(process.logs())  # the engine's start and stop lines included
+    assert any(line["logger"] == engine_logger for line in found)
     check_request_lines(found, ok.headers["x-request-id"], boom.headers["x-request-id"])
 
 
