@@ -50,14 +50,32 @@ class Blocker:
             self.running -= 1
 
 
+class Gate:
+    """A blocking call that returns only once `calls` of it run at the same time (or
+    after `timeout`): all of them end up running at once only if none waited for a
+    thread behind another, however slowly a loaded machine starts threads."""
+
+    def __init__(self, calls: int, timeout: float = 10.0) -> None:
+        self.calls, self.timeout = calls, timeout
+        self.running = self.peak = 0
+        self.changed = threading.Condition()
+
+    def __call__(self) -> None:
+        with self.changed:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: self.peak >= self.calls, self.timeout)
+            self.running -= 1
+
+
 async def test_blocking_calls_overlap_up_to_the_bound() -> None:
     pool = ThreadPool(64)
-    block = Blocker(0.2)
+    gate = Gate(64)
     started = time.monotonic()
-    await asyncio.gather(*(pool.submit(block) for _ in range(64)))
-    elapsed = time.monotonic() - started
-    assert block.peak == 64  # every call had its own thread: none queued behind another
-    assert elapsed < 0.2 * 8  # 64 in sequence would take 12.8 s
+    await asyncio.gather(*(pool.submit(gate) for _ in range(64)))
+    assert gate.peak == 64  # every call had its own thread: none queued behind another
+    assert time.monotonic() - started < gate.timeout
     assert pool.threads == 64
 
 
