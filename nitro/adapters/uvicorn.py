@@ -71,17 +71,7 @@ def serve(
         # for by SIGTERM/SIGINT ends with exit code 0, as process managers expect.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: None)
-    uvicorn.run(
-        app,
-        host=bind_host,
-        port=bind_port,
-        lifespan="on",
-        access_log=False,
-        log_config=log_config(log_level),
-        log_level=log_level,
-        timeout_graceful_shutdown=math.ceil(shutdown_timeout),
-        server_header=False,
-    )
+    uvicorn.run(app, host=bind_host, port=bind_port, **_options(log_level, shutdown_timeout))
 
 
 def serve_workers(
@@ -112,10 +102,17 @@ def serve_workers(
         workers=workers,
         host=bind_host,
         port=bind_port,
-        lifespan="on",
-        access_log=False,
-        log_config=log_config(log_level),
-        log_level=log_level,
-        timeout_graceful_shutdown=math.ceil(shutdown_timeout),
-        server_header=False,
+        **_options(log_level, shutdown_timeout),
     )
+
+
+def _options(log_level: str, shutdown_timeout: float) -> dict[str, Any]:
+    """uvicorn's settings for nitro's server, one worker or many."""
+    return {
+        "lifespan": "on",
+        "access_log": False,  # nitro writes its own access line when asked
+        "log_config": log_config(log_level),
+        "log_level": log_level,
+        "timeout_graceful_shutdown": math.ceil(shutdown_timeout),
+        "server_header": False,
+    }
