@@ -3,7 +3,8 @@ a CPU-bound handler on 1 and on 2 worker processes, with each worker's memory.
 
     python bench/run.py --only engines [--quick]
 
-One worker: bare ASGI and Starlette served by each engine's own command line, and
+One worker: bare ASGI and Starlette served by each engine's own command line, Nitro
+itself (JavaScript, `nitro_js.py`) on node when npm can install it, and
 nitro's `async def` and `def` (``sync_to_thread=False``) handlers served by the server
 preset's entry (`python .output/server/index.py`) built with ``server={"engine": E}``;
 server pinned to one CPU, wrk to the other (as the throughput section).
@@ -21,6 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import nitro_js
 import projects
 import report
 from common import APPS_DIR, HOST, UVICORN_FLAGS, free_port, running_server, taskset, uvicorn_cmd
@@ -112,7 +114,15 @@ def one_worker_rows(workdir: Path) -> list[tuple[str, str, list[str] | None, Pat
                 workdir / f"engines_{engine}_{index}", kind, sync_to_thread, engine
             )
             rows.append((f"{label}, {engine}", engine, None, server, True))
+    js, why_not = nitro_js.build()
+    if js is None:
+        print(f"   {NITRO_JS}: left out ({why_not})", flush=True)
+    else:
+        rows.append((NITRO_JS, "node", nitro_js.command(), js, False))
     return rows
+
+
+NITRO_JS = "Nitro JS, node"
 
 
 def with_port(cmd: list[str], port: int) -> list[str]:
@@ -142,6 +152,8 @@ def measure_one_worker(
             port = free_port()
             if is_entry:
                 command, env = [sys.executable, str(directory / "index.py")], entry_env(port)
+            elif name == NITRO_JS:  # Nitro's node-server reads its address from the env
+                command, env = cmd or [], {"HOST": HOST, "PORT": str(port)}
             else:
                 command, env = with_port(cmd or [], port), {}
             with running_server(taskset(server_cpu, command), port, cwd=directory, env=env):
@@ -226,6 +238,7 @@ def measure(
             "cpus": list(cpus),
             "rounds": rounds,
         },
+        "nitro_js_version": nitro_js.version(),
         "one_worker": measure_one_worker(workdir, duration, warmup, cpus, rounds),
         "workers": measure_workers(workdir, duration, warmup, rounds),
     }
@@ -260,6 +273,14 @@ def print_report(results: dict[str, Any]) -> None:
                     mine / rps[f"{variant}, uvicorn"],
                 )
             )
+        if NITRO_JS in rps:
+            for engine in ENGINES:
+                lines.append(
+                    (
+                        f"nitro async def on {engine} / Nitro JS, {label}",
+                        rps[f"nitro async def, {engine}"] / rps[NITRO_JS],
+                    )
+                )
     report.ratios(lines)
     print(
         f"  targets: nitro on granian >= {TARGET_VS_SAME}x bare granian and >= "
