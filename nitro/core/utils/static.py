@@ -255,11 +255,8 @@ def serve_public(event: Event, found: tuple[Path, PublicAsset]) -> AnyResponse:
         # FileResponse reads through anyio's worker threads: its import on the first
         # asset, and a thread per invocation, which anyio ties to the invocation's task.
         body = (directory / file).read_bytes()
-        content_type = asset.content_type
-        if content_type.startswith("text/") and "charset" not in content_type:
-            content_type += "; charset=utf-8"  # as FileResponse says it
         headers += [
-            (b"content-type", content_type.encode()),
+            (b"content-type", asset.content_type.encode()),  # charset included for text
             (b"accept-ranges", b"bytes"),
             (b"content-length", str(len(body)).encode()),
         ]
