@@ -14,10 +14,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import unquote
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .background import Background
 from .context import app_started, app_stopped, current_app, current_event, finish_request
@@ -35,6 +35,7 @@ from .response import PlainResponse, plain_response, send_response, starlette_re
 from .route_rules import RouteRules, add_rule_headers, apply_rules, rule_cache
 from .router import Router
 from .runtime_config import RuntimeConfig
+from .server_app import AnsweredError, Held404, call_server_app
 from .settings import AppSettings
 from .storage import Storage
 from .sync import run_user_code
@@ -262,7 +263,7 @@ class NitroApp:
         try:
             try:
                 response = await self.dispatch(event)
-            except _AnsweredError as late:
+            except AnsweredError as late:
                 # server.py's app raised after it began its answer: nothing may be sent
                 # on top of it. Report the error; a torn answer must also reach the
                 # server, which then drops the connection instead of ending the body.
@@ -344,10 +345,7 @@ class NitroApp:
             if self.server_app is not None:
                 await self._call_server_app(event)
                 return None
-            allowed = self.router.allowed_methods(pathname)
-            if allowed:
-                raise HTTPError(405, headers={"allow": ", ".join(allowed)})
-            raise HTTPError(404, f"Cannot find any route matching [{method}] {pathname}")
+            self._no_route(method, pathname)
         route, params = match
         if params:
             for name, value in params.items():
@@ -365,7 +363,7 @@ class NitroApp:
         then the 405 or 404 the request would have had without them."""
         assert self.fallback is not None
         if self.server_app is not None:
-            held = _Held404(event.send)
+            held = Held404(event.send)
             await self._call_server_app(event, held)
             if not held.messages:
                 return None  # server.py's app answered
@@ -377,24 +375,20 @@ class NitroApp:
         if held is not None:
             await held.replay()  # nobody else answers: server.py's own 404 stands
             return None
+        self._no_route(event.method, pathname)
+
+    def _no_route(self, method: str, pathname: str) -> NoReturn:
+        """The 405 (a route takes `pathname` with other methods) or the 404."""
         allowed = self.router.allowed_methods(pathname)
         if allowed:
             raise HTTPError(405, headers={"allow": ", ".join(allowed)})
-        raise HTTPError(404, f"Cannot find any route matching [{event.method}] {pathname}")
+        raise HTTPError(404, f"Cannot find any route matching [{method}] {pathname}")
 
     async def _call_server_app(self, event: Event, send: Send | None = None) -> None:
         assert self.server_app is not None
-        scope = event.scope
         lifespan = self._server_app_lifespan
-        if lifespan is not None and lifespan.state:
-            scope = {**scope, "state": {**scope.get("state", {}), **lifespan.state}}
-        progress = _SendProgress(send or event.send)
-        try:
-            await self.server_app(scope, event.receive, progress)
-        except Exception as error:
-            if not progress.started:
-                raise  # nothing was sent: nitro answers with its error response
-            raise _AnsweredError(error, complete=progress.complete) from error
+        state = lifespan.state if lifespan is not None else None
+        await call_server_app(self.server_app, event, state, send or event.send)
 
     async def _run_response_hooks(self, event: Event, response: AnyResponse) -> AnyResponse:
         response = starlette_response(response)  # what hooks are promised
@@ -442,54 +436,3 @@ class NitroApp:
 
     def __repr__(self) -> str:
         return f"<NitroApp {self.root} routes={len(self.router)}>"
-
-
-class _SendProgress:
-    """An ASGI `send` that remembers how far the response has got."""
-
-    __slots__ = ("complete", "send", "started")
-
-    def __init__(self, send: Send) -> None:
-        self.send = send
-        self.started = False
-        self.complete = False
-
-    async def __call__(self, message: Message) -> None:
-        kind = message["type"]
-        if kind == "http.response.start":
-            self.started = True
-        elif kind == "http.response.body" and not message.get("more_body", False):
-            self.complete = True
-        await self.send(message)
-
-
-class _Held404:
-    """An ASGI `send` for server.py's app that holds back a 404 answer (so the
-    `fallback` may answer instead) and passes any other straight through."""
-
-    __slots__ = ("messages", "send")
-
-    def __init__(self, send: Send) -> None:
-        self.send = send
-        self.messages: list[Message] = []
-
-    async def __call__(self, message: Message) -> None:
-        if self.messages or (
-            message["type"] == "http.response.start" and message.get("status") == 404
-        ):
-            self.messages.append(message)
-        else:
-            await self.send(message)
-
-    async def replay(self) -> None:
-        for message in self.messages:
-            await self.send(message)
-
-
-class _AnsweredError(Exception):
-    """`error` was raised after the response had started (`complete`: and ended)."""
-
-    def __init__(self, error: Exception, *, complete: bool) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.complete = complete
