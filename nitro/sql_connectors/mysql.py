@@ -21,7 +21,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from ..core.database import Result, split_statements
+from ..core.database import Result
+from ..core.sql_text import split_statements
 from ._common import parse_options
 from ._pool import PooledConnector, ServerOptions, socket_readable
 

@@ -12,8 +12,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..core.database import Result, split_statements
+from ..core.database import Result
 from ..core.options import Options
+from ..core.sql_text import split_statements
 from ..core.sync import run_in_thread
 from ._common import InTransaction, parse_options
 
