@@ -207,14 +207,7 @@ def bench_python() -> Path:
 def build_hello(workdir: Path, kind: str = "async") -> Path:
     """The hello project with an `async def` or a `def` handler, built for aws-lambda."""
     project = projects.make_project(workdir / f"lambda_hello_{kind}", 1, kind)
-    result = subprocess.run(
-        [sys.executable, "-m", "nitro", "build", str(project), "--preset", "aws-lambda"],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise BenchError(f"nitro build --preset aws-lambda failed:\n{result.stderr}")
-    return project / ".output"
+    return projects.build(project, preset="aws-lambda").parent
 
 
 def zip_sizes(archive: Path) -> dict[str, int]:

@@ -96,14 +96,7 @@ def _build(workdir: Path, name: str, options: dict[str, bool]) -> Path:
         "from nitro.config import define_nitro_config\n\n"
         f"config = define_nitro_config(aws_lambda={options!r})\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "nitro", "build", str(project), "--preset", "aws-lambda"],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise BenchError(f"nitro build --preset aws-lambda failed:\n{result.stderr}")
-    return project / ".output" / "server"
+    return projects.build(project, preset="aws-lambda")
 
 
 # --- 1. fan-out ---

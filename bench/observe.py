@@ -99,13 +99,7 @@ def measure_throughput(
 def measure_lambda(workdir: Path, repeat: int, quick: bool) -> dict[str, Any]:
     python = lambda_handler.bench_python()
     root = project(workdir / "observe_lambda")
-    built = subprocess.run(
-        [sys.executable, "-m", "nitro", "build", str(root), "--preset", "aws-lambda"],
-        capture_output=True,
-        text=True,
-    )
-    if built.returncode != 0:
-        raise BenchError(f"nitro build --preset aws-lambda failed:\n{built.stderr}")
+    projects.build(root, preset="aws-lambda")
     purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
     runtime = subprocess.run([str(python), "-c", purelib], capture_output=True, text=True)
     paths = [str(root / ".output" / "server"), runtime.stdout.strip()]
