@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..config.frontend import Frontend
+from ..runtime.workers import end_with_parent
 
 __all__ = ["ViteDevServer", "ViteStartError"]
 
@@ -85,7 +86,8 @@ class ViteDevServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             process_group=0,  # its own group: stopped as a whole, not by the terminal's ^C
-            preexec_fn=_die_with_parent,
+            # Linux: SIGTERMed when `nitro dev` dies, even by SIGKILL: no Vite left behind.
+            preexec_fn=end_with_parent,
             env=_color_env(),
         )
         self._reader = threading.Thread(target=self._copy_output, name="vite-output", daemon=True)
@@ -164,18 +166,6 @@ def _color_env() -> dict[str, str]:
 
 def _to_stderr(text: str) -> None:
     print(f"[vite] {text}", file=sys.stderr, flush=True)
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM it when `nitro dev` dies (Linux prctl
-    PR_SET_PDEATHSIG), so even a SIGKILLed `nitro dev` leaves no Vite behind."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
