@@ -51,7 +51,7 @@ def build_frontend(
     if config.base_url != "/":
         args += ["--base", config.base_url.rstrip("/") + "/"]  # Vite's base is nitro's
     command = frontend.command(*args, *frontend.build_args)
-    log(f"building the front-end in {_shown(frontend.root, root)}: {' '.join(command)}")
+    log(f"building the front-end in {frontend.shown_from(root)}: {' '.join(command)}")
     code = run_prefixed(command, cwd=frontend.root)
     if code != 0:
         raise BuildError(
@@ -91,10 +91,3 @@ def run_prefixed(command: list[str], *, cwd: Path, prefix: str = "[vite] ") -> i
         if text:
             print(prefix + text, file=sys.stderr, flush=True)
     return process.wait()
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root.resolve())) or "."
-    except ValueError:
-        return str(path)

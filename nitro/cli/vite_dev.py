@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from ..config.frontend import Frontend
 from ..runtime.workers import end_with_parent
@@ -176,10 +175,3 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root)) or "."
-    except ValueError:
-        return str(path)

@@ -83,6 +83,13 @@ class Frontend:
                 return candidate
         return None
 
+    def shown_from(self, project: Path) -> str:
+        """Its folder as the logs show it: relative to the `project` root when inside it."""
+        try:
+            return str(self.root.relative_to(project.resolve())) or "."
+        except ValueError:
+            return str(self.root)
+
     @property
     def install_hint(self) -> str:
         return f"cd {self.root} && {self.package_manager} install"
