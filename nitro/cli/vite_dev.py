@@ -120,9 +120,6 @@ class ViteDevServer:
         finally:
             connection.close()
 
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def stop(self) -> None:
         """Stop Vite's whole process group: SIGTERM, then SIGKILL after a grace period."""
         process = self.process
