@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..config.frontend import Frontend
+from ..config.frontend import Frontend, vite_base_args
 from ..runtime.workers import end_with_parent
 
 __all__ = ["ViteDevServer", "ViteStartError"]
@@ -69,9 +69,7 @@ class ViteDevServer:
 
     def command(self) -> list[str]:
         args = ["--host", "127.0.0.1", "--port", str(self.port), "--strictPort"]
-        args += ["--clearScreen", "false"]
-        if self.base != "/":
-            args += ["--base", self.base.rstrip("/") + "/"]
+        args += ["--clearScreen", "false", *vite_base_args(self.base)]
         return self.frontend.command(*args, *self.frontend.dev_args)
 
     def start(self, timeout: float = START_TIMEOUT) -> None:

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from .options import VITE_OPTIONS, ConfigError, NitroConfig
 
-__all__ = ["VITE_CONFIG_FILES", "Frontend", "MissingToolError", "find_frontend"]
+__all__ = [
+    "VITE_CONFIG_FILES",
+    "Frontend",
+    "MissingToolError",
+    "find_frontend",
+    "vite_base_args",
+]
 
 VITE_CONFIG_FILES = (
     "vite.config.js",
@@ -116,6 +122,12 @@ class Frontend:
 
     def _uses_plug_n_play(self) -> bool:
         return any((folder / ".pnp.cjs").is_file() for folder in (self.root, *self.root.parents))
+
+
+def vite_base_args(base_url: str) -> list[str]:
+    """Vite's ``--base`` for nitro's `base_url` (none for ``/``): dev and build serve the
+    front-end under the same path as the app, with the trailing slash Vite expects."""
+    return [] if base_url == "/" else ["--base", base_url.rstrip("/") + "/"]
 
 
 def find_frontend(root: Path, config: NitroConfig) -> Frontend | None:
