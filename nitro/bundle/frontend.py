@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..config import NitroConfig
-from ..config.frontend import Frontend, MissingToolError, find_frontend
+from ..config.frontend import Frontend, MissingToolError, find_frontend, vite_base_args
 from ..core.utils.static import PublicDir
 from .output import BuildError
 
@@ -47,11 +47,9 @@ def build_frontend(
         frontend.check_installed()
     except MissingToolError as exc:
         raise BuildError(str(exc)) from None
-    args = ["build", "--outDir", str(staged), "--emptyOutDir"]
-    if config.base_url != "/":
-        args += ["--base", config.base_url.rstrip("/") + "/"]  # Vite's base is nitro's
+    args = ["build", "--outDir", str(staged), "--emptyOutDir", *vite_base_args(config.base_url)]
     command = frontend.command(*args, *frontend.build_args)
-    log(f"building the front-end in {_shown(frontend.root, root)}: {' '.join(command)}")
+    log(f"building the front-end in {frontend.shown_from(root)}: {' '.join(command)}")
     code = run_prefixed(command, cwd=frontend.root)
     if code != 0:
         raise BuildError(
@@ -91,10 +89,3 @@ def run_prefixed(command: list[str], *, cwd: Path, prefix: str = "[vite] ") -> i
         if text:
             print(prefix + text, file=sys.stderr, flush=True)
     return process.wait()
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root.resolve())) or "."
-    except ValueError:
-        return str(path)

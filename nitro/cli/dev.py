@@ -143,7 +143,7 @@ def start_vite(root: Path) -> ViteDevServer | None:
     from ..runtime.frontend import VITE_URL_ENV
     from ._errors import ProjectError
     from ._project import log
-    from .vite_dev import ViteDevServer, ViteStartError, free_port, shown
+    from .vite_dev import ViteDevServer, ViteStartError, free_port
 
     try:
         config = load_config(root)
@@ -154,7 +154,7 @@ def start_vite(root: Path) -> ViteDevServer | None:
         os.environ.pop(VITE_URL_ENV, None)
         return None
     vite = ViteDevServer(frontend, port=free_port(), base=config.base_url)
-    log(f"starting Vite in {shown(frontend.root, root)}: {' '.join(vite.command())}")
+    log(f"starting Vite in {frontend.shown_from(root)}: {' '.join(vite.command())}")
     started = time.perf_counter()
     try:
         vite.start()

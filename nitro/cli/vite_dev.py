@@ -23,9 +23,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from ..config.frontend import Frontend
+from ..config.frontend import Frontend, vite_base_args
+from ..runtime.workers import end_with_parent
 
 __all__ = ["ViteDevServer", "ViteStartError"]
 
@@ -69,9 +69,7 @@ class ViteDevServer:
 
     def command(self) -> list[str]:
         args = ["--host", "127.0.0.1", "--port", str(self.port), "--strictPort"]
-        args += ["--clearScreen", "false"]
-        if self.base != "/":
-            args += ["--base", self.base.rstrip("/") + "/"]
+        args += ["--clearScreen", "false", *vite_base_args(self.base)]
         return self.frontend.command(*args, *self.frontend.dev_args)
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
@@ -85,7 +83,8 @@ class ViteDevServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             process_group=0,  # its own group: stopped as a whole, not by the terminal's ^C
-            preexec_fn=_die_with_parent,
+            # Linux: SIGTERMed when `nitro dev` dies, even by SIGKILL: no Vite left behind.
+            preexec_fn=end_with_parent,
             env=_color_env(),
         )
         self._reader = threading.Thread(target=self._copy_output, name="vite-output", daemon=True)
@@ -118,9 +117,6 @@ class ViteDevServer:
             return False
         finally:
             connection.close()
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
         """Stop Vite's whole process group: SIGTERM, then SIGKILL after a grace period."""
@@ -166,18 +162,6 @@ def _to_stderr(text: str) -> None:
     print(f"[vite] {text}", file=sys.stderr, flush=True)
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM it when `nitro dev` dies (Linux prctl
-    PR_SET_PDEATHSIG), so even a SIGKILLed `nitro dev` leaves no Vite behind."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
-
-
 def free_port() -> int:
     """A port of 127.0.0.1 that is free now (Vite is told it with --strictPort)."""
     import socket
@@ -186,10 +170,3 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root)) or "."
-    except ValueError:
-        return str(path)

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from .options import VITE_OPTIONS, ConfigError, NitroConfig
 
-__all__ = ["VITE_CONFIG_FILES", "Frontend", "MissingToolError", "find_frontend"]
+__all__ = [
+    "VITE_CONFIG_FILES",
+    "Frontend",
+    "MissingToolError",
+    "find_frontend",
+    "vite_base_args",
+]
 
 VITE_CONFIG_FILES = (
     "vite.config.js",
@@ -83,6 +89,13 @@ class Frontend:
                 return candidate
         return None
 
+    def shown_from(self, project: Path) -> str:
+        """Its folder as the logs show it: relative to the `project` root when inside it."""
+        try:
+            return str(self.root.relative_to(project.resolve())) or "."
+        except ValueError:
+            return str(self.root)
+
     @property
     def install_hint(self) -> str:
         return f"cd {self.root} && {self.package_manager} install"
@@ -109,6 +122,12 @@ class Frontend:
 
     def _uses_plug_n_play(self) -> bool:
         return any((folder / ".pnp.cjs").is_file() for folder in (self.root, *self.root.parents))
+
+
+def vite_base_args(base_url: str) -> list[str]:
+    """Vite's ``--base`` for nitro's `base_url` (none for ``/``): dev and build serve the
+    front-end under the same path as the app, with the trailing slash Vite expects."""
+    return [] if base_url == "/" else ["--base", base_url.rstrip("/") + "/"]
 
 
 def find_frontend(root: Path, config: NitroConfig) -> Frontend | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -26,11 +28,13 @@ __all__ = [
     "ServerPlan",
     "available_cpus",
     "cgroup_cpu_limit",
+    "end_with_parent",
     "local_publish_warning",
     "server_plan",
 ]
 
 WORKERS_ENV = ("NITRO_WORKERS", "WEB_CONCURRENCY")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class ServerPlan(NamedTuple):
@@ -125,3 +129,17 @@ def local_publish_warning(root: Path, manifest: Manifest, workers: int) -> str |
         "reaches only the peers connected to the same worker; set "
         "websocket={'redis_url': '{{REDIS_URL}}'} in nitro.config.py to reach them all"
     )
+
+
+def end_with_parent() -> None:
+    """Linux: this process gets SIGTERM when its parent dies, even by SIGKILL, so no
+    orphan outlives it (a server worker still holding the port, a Vite dev server).
+    Elsewhere, or without prctl, nothing: the parent's own stop still ends it."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass

@@ -25,7 +25,6 @@ import functools
 import logging
 import os
 import signal
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,12 @@ from typing import Any
 from nitro.core.app import NitroApp
 from nitro.core.manifest import Manifest
 from nitro.runtime.app import load_app, shutdown_timeout
-from nitro.runtime.workers import ServerPlan, local_publish_warning, server_plan
+from nitro.runtime.workers import (
+    ServerPlan,
+    end_with_parent,
+    local_publish_warning,
+    server_plan,
+)
 
 __all__ = ["create_app", "main", "serve", "worker_app"]
 
@@ -41,8 +45,6 @@ SERVER_DIR_ENV = "NITRO_SERVER_DIR"
 """Where uvicorn's workers (fresh interpreters) find the build: set by `main`."""
 
 logger = logging.getLogger("nitro")
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def create_app(server: Path, *, scheduler: bool = False) -> NitroApp:
@@ -103,7 +105,9 @@ def main(server: Path, options: Mapping[str, Any] | None = None) -> None:
 
 def worker_app(server: str | None = None) -> NitroApp:
     """One worker's app, schedule included (called in each worker process)."""
-    _end_with_the_supervisor()
+    # On Linux: SIGTERM when the supervisor dies, even by SIGKILL, so no orphaned worker
+    # keeps serving the port (neither engine's workers notice alone).
+    end_with_parent()
     app = create_app(Path(server or os.environ[SERVER_DIR_ENV]), scheduler=True)
     _tune_gc()
     return app
@@ -135,19 +139,6 @@ def _tune_gc() -> None:
 
     gc.freeze()
     gc.set_threshold(GC_YOUNGEST_THRESHOLD, *gc.get_threshold()[1:])
-
-
-def _end_with_the_supervisor() -> None:
-    """Linux: this worker gets SIGTERM when its supervisor dies, even by SIGKILL, so
-    no orphaned worker keeps serving the port (neither engine's workers notice alone)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # no prctl: the supervisor's stop still ends us
-        pass
 
 
 def _exit_now(signum: int, frame: object) -> None:
