@@ -62,20 +62,3 @@ class AppSettings(Options):
             raise ValueError("shutdown_timeout must be a number of seconds >= 0")
         if not isinstance(self.sync_to_thread, bool):
             raise ValueError("sync_to_thread must be True or False")
-
-
-def shutdown_timeout_from(environ: Mapping[str, str]) -> float:
-    """`NITRO_SHUTDOWN_TIMEOUT` (seconds), else the default; anything else is an error
-    naming the variable."""
-    raw = environ.get("NITRO_SHUTDOWN_TIMEOUT")
-    if raw is None or raw.strip() == "":
-        return DEFAULT_SHUTDOWN_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:  # also NaN
-        raise ValueError(
-            f"[nitro] NITRO_SHUTDOWN_TIMEOUT must be seconds (a number >= 0), got {raw!r}"
-        )
-    return value

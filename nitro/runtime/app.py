@@ -17,6 +17,7 @@ from ..core.loader import ModuleRef
 from ..core.manifest import OPENAPI_FILE, Manifest, PresetRecord
 from ..core.router import RouteConflictError
 from ..core.runtime_config import RuntimeConfig, apply_env
+from ..core.settings import DEFAULT_SHUTDOWN_TIMEOUT
 from ..core.sync import set_max_threads
 from ..core.utils.static import DirectoryAssets, ManifestAssets, PublicDir
 from .database import create_databases, dispose_databases
@@ -223,7 +224,7 @@ def shutdown_timeout(environ: Mapping[str, str]) -> float:
     """
     raw = environ.get("NITRO_SHUTDOWN_TIMEOUT", "").strip()
     if not raw:
-        return 30.0
+        return DEFAULT_SHUTDOWN_TIMEOUT
     try:
         seconds = float(raw)
     except ValueError:
