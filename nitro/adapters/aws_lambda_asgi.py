@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message
 
-__all__ = ["Headers", "UnexpectedMessageError", "run_http"]
+__all__ = ["FAILED", "Headers", "UnexpectedMessageError", "run_http"]
 
 logger = logging.getLogger("nitro")
 
@@ -25,7 +25,8 @@ class UnexpectedMessageError(RuntimeError):
     anything after the end)."""
 
 
-_FAILED: tuple[int, Headers, bytes] = (
+# The answer while nothing of the app's response has reached the client.
+FAILED: tuple[int, Headers, bytes] = (
     500,
     [(b"content-type", b"text/plain; charset=utf-8")],
     b"Internal Server Error",
@@ -41,6 +42,11 @@ async def run_http(app: ASGIApp, scope: dict[str, Any], body: bytes) -> tuple[in
     of order or an app that returns mid-response gives a plain 500 instead of a torn
     or doubled answer.
     """
+    # `aws_lambda_stream.stream_http` runs the same cycle with a sink in place of
+    # `chunks`. Kept apart: one cycle taking the body through a callback and its state
+    # in one object cost about 0.5 us more per request (the cycle alone: 2.2 -> 2.7 us;
+    # a warm invocation is ~18.5 us, so ~3%; busy 2-core machine) on Lambda's hot path,
+    # and what a failure gives differs once bytes are out (a buffer still becomes a 500).
     loop = asyncio.get_running_loop()
     done = loop.create_future()  # set when the response is complete
     status = 0
@@ -84,7 +90,7 @@ async def run_http(app: ASGIApp, scope: dict[str, Any], body: bytes) -> tuple[in
     except Exception:
         if not done.done():
             logger.exception("[nitro:aws-lambda] the app failed")
-            return _FAILED
+            return FAILED
         logger.exception("[nitro:aws-lambda] the app failed after its response was complete")
     finally:
         complete = done.done()
@@ -92,5 +98,5 @@ async def run_http(app: ASGIApp, scope: dict[str, Any], body: bytes) -> tuple[in
             done.set_result(None)  # release a receive() still waiting for the end
     if not complete:
         logger.error("[nitro:aws-lambda] the app returned without completing its response")
-        return _FAILED
+        return FAILED
     return status, headers, b"".join(chunks)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.types import ASGIApp, Message
 
-from .aws_lambda_asgi import UnexpectedMessageError
+from .aws_lambda_asgi import FAILED, Headers, UnexpectedMessageError
 from .aws_lambda_http import HttpApiV2, request_body, scope_for
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def is_function_url(event: dict[str, Any]) -> bool:
     )
 
 
-def prelude(event: dict[str, Any], status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
+def prelude(event: dict[str, Any], status: int, headers: Headers) -> bytes:
     """The JSON prelude and its delimiter: HTTP API v2's header rules (repeats joined,
     ``set-cookie`` as ``cookies``)."""
     shaped = HttpApiV2.response(event, status, headers, b"")
@@ -83,10 +83,14 @@ async def stream_http(
     stream ends with an error (`sink.fail`): the client sees a torn response, which
     is what a server does too.
     """
+    # the cycle of `aws_lambda_asgi.run_http` (see there why the two are not one)
     loop = asyncio.get_running_loop()
     done = loop.create_future()
-    state: dict[str, Any] = {"status": 0, "headers": [], "started": False, "written": False}
+    status = 0
+    headers: Headers = []
     sent_body = False
+    started = False
+    written = False  # the prelude went out: a failure can no longer be a 500
 
     async def receive() -> Message:
         nonlocal sent_body
@@ -99,17 +103,18 @@ async def stream_http(
         return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
+        nonlocal status, headers, started, written
         kind = message["type"]
-        if kind == "http.response.start" and not state["started"]:
-            state["started"] = True
-            state["status"] = message["status"]
-            state["headers"] = [(bytes(k), bytes(v)) for k, v in message.get("headers", ())]
-        elif kind == "http.response.body" and state["started"] and not done.done():
+        if kind == "http.response.start" and not started:
+            started = True
+            status = message["status"]
+            headers = [(bytes(k), bytes(v)) for k, v in message.get("headers", ())]
+        elif kind == "http.response.body" and started and not done.done():
             chunk = message.get("body", b"")
             more = message.get("more_body", False)
-            if not state["written"]:
-                state["written"] = True
-                sink.write(prelude(event, state["status"], state["headers"]) + chunk, more)
+            if not written:
+                written = True
+                sink.write(prelude(event, status, headers) + chunk, more)
             elif chunk or not more:
                 sink.write(chunk, more)
             if not more:
@@ -129,13 +134,13 @@ async def stream_http(
             done.set_result(None)
     if complete:
         return
-    if state["written"]:
+    if written:
         sink.fail(failure or RuntimeError("the app returned without completing its response"))
         return
     if failure is None:
         logger.error("[nitro:aws-lambda] the app returned without completing its response")
-    headers = [(b"content-type", b"text/plain; charset=utf-8")]
-    sink.write(prelude(event, 500, headers) + b"Internal Server Error", False)
+    failed_status, failed_headers, failed_body = FAILED
+    sink.write(prelude(event, failed_status, failed_headers) + failed_body, False)
 
 
 def stream_function_url(

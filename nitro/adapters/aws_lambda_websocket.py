@@ -138,10 +138,9 @@ def _request(app: NitroApp, record: dict[str, Any], context: dict[str, Any]) -> 
 
 
 def _query(event: dict[str, Any]) -> str:
-    multi = event.get("multiValueQueryStringParameters")
-    if multi:
-        return urlencode([(k, v) for k, values in multi.items() for v in values])
-    return urlencode(list((event.get("queryStringParameters") or {}).items()))
+    # as `RestApiV1.target` encodes it: `doseq` takes the lists and the single values
+    params = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
+    return urlencode(params or {}, doseq=True)
 
 
 def _headers(event: dict[str, Any]) -> list[tuple[str, str]]:

@@ -60,6 +60,11 @@ def _topic_base(namespace: str, topic: str) -> str:
     return f"topics:{digest}"
 
 
+def _member_key(namespace: str, topic: str, connection_id: str) -> str:
+    """The key saying `connection_id` is subscribed to `topic` (under `_topic_base`)."""
+    return f"{_topic_base(namespace, topic)}:{quote(connection_id, safe='')}"
+
+
 class ManagementApi:
     """`post_to_connection` and `delete_connection` of one WebSocket API's stage.
 
@@ -159,7 +164,7 @@ class StorageHub(Hub):
         """Write the subscriptions noted since the last flush, in order."""
         changes, self._changes = self._changes, []
         for add, namespace, topic, connection_id in changes:
-            key = f"{_topic_base(namespace, topic)}:{quote(connection_id, safe='')}"
+            key = _member_key(namespace, topic, connection_id)
             if add:
                 await self.store.set_item(key, 1)
             else:
@@ -190,8 +195,7 @@ class StorageHub(Hub):
                 except Gone:
                     # this topic's key first: the record's list of topics may miss it
                     # (two containers updating one connection's record at once)
-                    member = f"{_topic_base(namespace, topic)}:{quote(connection_id, safe='')}"
-                    await self.store.remove_item(member)
+                    await self.store.remove_item(_member_key(namespace, topic, connection_id))
                     await self.drop(connection_id)
                 except Exception:
                     logger.exception("[nitro:websocket] could not post to %s", connection_id)
@@ -201,11 +205,10 @@ class StorageHub(Hub):
     async def drop(self, connection_id: str) -> None:
         """Forget a connection: its subscriptions, then its record."""
         record = await self.store.get_item(connection_key(connection_id))
-        quoted = quote(connection_id, safe="")
         if record is not None:
+            namespace = record.get("namespace", "")
             for topic in record.get("topics", ()):
-                base = _topic_base(record.get("namespace", ""), topic)
-                await self.store.remove_item(f"{base}:{quoted}")
+                await self.store.remove_item(_member_key(namespace, topic, connection_id))
         await self.store.remove_item(connection_key(connection_id))
 
     async def start(self) -> None:  # nothing to start: storage connects lazily

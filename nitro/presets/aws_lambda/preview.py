@@ -141,6 +141,22 @@ def http_v2_event(
     return event
 
 
+def _send_head(
+    client: BaseHTTPRequestHandler, answer: dict[str, Any], framing: str, value: str
+) -> None:
+    """The status line and headers of `answer` (a buffered answer or a stream's prelude:
+    ``statusCode``, ``headers``, ``cookies``), framed by this server's own `framing`
+    header (the app's framing headers are dropped: the preview decides them)."""
+    client.send_response(int(answer.get("statusCode", 200)))
+    for key, header in (answer.get("headers") or {}).items():
+        if key.lower() not in ("content-length", "connection", "transfer-encoding"):
+            client.send_header(key, header)
+    for cookie in answer.get("cookies") or []:
+        client.send_header("set-cookie", cookie)
+    client.send_header(framing, value)
+    client.end_headers()
+
+
 class _ClientStream:
     """A streamed answer (prelude, 8 NULs, body: `aws_lambda_stream`) relayed to the
     preview's client as a chunked HTTP response, each write as it comes."""
@@ -155,15 +171,7 @@ class _ClientStream:
         if not self.started:
             self.started = True
             prelude, _, data = data.partition(b"\0" * 8)
-            meta = json.loads(prelude)
-            client.send_response(int(meta.get("statusCode", 200)))
-            for key, value in (meta.get("headers") or {}).items():
-                if key.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    client.send_header(key, value)
-            for cookie in meta.get("cookies") or []:
-                client.send_header("set-cookie", cookie)
-            client.send_header("transfer-encoding", "chunked")
-            client.end_headers()
+            _send_head(client, json.loads(prelude), "transfer-encoding", "chunked")
         if client.command == "HEAD":
             self.ended = not more
             return
@@ -232,14 +240,7 @@ def main(server_dir: str) -> None:
         def reply(self, answer: dict[str, Any]) -> None:
             raw = answer.get("body") or ""
             payload = base64.b64decode(raw) if answer.get("isBase64Encoded") else raw.encode()
-            self.send_response(int(answer.get("statusCode", 200)))
-            for key, value in (answer.get("headers") or {}).items():
-                if key.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(key, value)
-            for cookie in answer.get("cookies") or []:
-                self.send_header("set-cookie", cookie)
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
+            _send_head(self, answer, "content-length", str(len(payload)))
             if self.command != "HEAD":
                 self.wfile.write(payload)
 

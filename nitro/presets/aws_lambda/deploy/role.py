@@ -14,12 +14,12 @@ from .plan import Change
 from .session import Aws, Resource
 from .spec import Spec
 
-__all__ = ["plan_role", "plan_role_removal"]
+__all__ = ["plan_role", "plan_role_removal", "policy_document"]
 
 KIND = "iam-role"
 
 
-def _document(value: Any) -> Any:
+def policy_document(value: Any) -> Any:
     """IAM returns policy documents decoded (boto3) or as URL-encoded JSON text."""
     if isinstance(value, str):
         from urllib.parse import unquote
@@ -59,13 +59,13 @@ def plan_role(aws: Aws, names: Names, spec: Spec, log: Callable[[str], None]) ->
 
         return Change("create", KIND, names.role, apply=create)
     fields: list[str] = []
-    trust = _document(found["Role"].get("AssumeRolePolicyDocument"))
+    trust = policy_document(found["Role"].get("AssumeRolePolicyDocument"))
     if trust != trust_policy:
         fields.append("trust policy")
     current = role.call(
         "read", "get_role_policy", PolicyName=wanted.policy_name, missing=("NoSuchEntity",)
     )
-    if current is None or _document(current["PolicyDocument"]) != policy:
+    if current is None or policy_document(current["PolicyDocument"]) != policy:
         fields.append("policy")
     if not fields:
         return Change("unchanged", KIND, names.role)

@@ -26,6 +26,7 @@ from typing import Any
 from .alias import add_permission, alias_statements
 from .names import Names
 from .plan import Change
+from .role import policy_document
 from .session import Aws
 from .spec import Spec
 
@@ -241,7 +242,7 @@ def plan_websocket(aws: Aws, names: Names, spec: Spec) -> list[Change]:
             PolicyDocument=json.dumps(_policy(names, api_id())),
         )  # fmt: skip
 
-    policy_ok = found is not None and _document(found["PolicyDocument"]) == _policy(
+    policy_ok = found is not None and policy_document(found["PolicyDocument"]) == _policy(
         names, str(state["api"])
     )
     changes.append(
@@ -282,14 +283,6 @@ def _route_change(
             )  # fmt: skip
 
     return Change("create" if route is None else "update", "websocket-route", label, apply=apply)
-
-
-def _document(value: Any) -> Any:
-    if isinstance(value, str):
-        from urllib.parse import unquote
-
-        return json.loads(unquote(value))
-    return value
 
 
 def plan_websocket_removal(aws: Aws, names: Names) -> list[Change]:
