@@ -482,7 +482,7 @@ def test_arm64_builds_vendor_aarch64_wheels(tmp_path: Path) -> None:
 # --- sync handlers: inline, no thread, no anyio (issue 15) ---
 
 THREAD_PROBE = r"""
-import importlib, json, sys, threading
+import importlib, json, os, sys, threading
 started = []
 original = threading.Thread.start
 def counting_start(self):
@@ -498,6 +498,14 @@ print(json.dumps({
     "anyio": sorted(m for m in sys.modules if m == "anyio" or m.startswith("anyio.")),
     "threads_started": started,
     "threads_alive": threading.active_count(),
+    # run with -B: a module without its .pyc was compiled from source, as it would be
+    # on every cold start (Lambda's code root is read-only)
+    "compiled": sorted(
+        name
+        for name, module in list(sys.modules.items())
+        if (getattr(module, "__file__", None) or "").startswith(sys.argv[1])
+        and not os.path.exists(module.__cached__)
+    ),
 }))
 """
 
@@ -509,7 +517,8 @@ def test_a_sync_handler_runs_inline_with_no_thread_and_no_anyio(
     """What Lambda runs: one request at a time, so by default a `def` handler runs on
     the handler's thread; 200 invocations start no thread and never import anyio. With
     ``sync_to_thread=True`` it runs on one worker thread, reused by every invocation
-    (anyio's started a thread per invocation: each is its own run_until_complete)."""
+    (anyio's started a thread per invocation: each is its own run_until_complete).
+    Every module a cold start and its first request load has bytecode in the zip."""
     config = "" if sync_to_thread is None else f"sync_to_thread={sync_to_thread}"
     root = tiny_project(tmp_path / "app", config=config)
     (root / "routes" / "users").mkdir()
@@ -526,6 +535,7 @@ def test_a_sync_handler_runs_inline_with_no_thread_and_no_anyio(
     probe = subprocess.run(
         [
             str(lambda_python()),
+            "-B",
             "-c",
             THREAD_PROBE,
             str(root / ".output" / "server"),
@@ -539,6 +549,7 @@ def test_a_sync_handler_runs_inline_with_no_thread_and_no_anyio(
     assert probe.returncode == 0, probe.stderr
     seen = json.loads(probe.stdout.strip().splitlines()[-1])
     assert seen["bodies"] == ['{"id":"7"}']
+    assert seen["compiled"] == []
     if sync_to_thread is None:
         assert seen == {**seen, "anyio": [], "threads_started": [], "threads_alive": 1}
     else:
