@@ -214,9 +214,7 @@ class Router(Generic[T]):
             # param child), without recursion. When it ends on a handler for the method,
             # that is the full search's answer too; otherwise fall back to the search.
             node = self._root
-            i = 1
-            while i < n:
-                seg = segs[i]
+            for seg in segs[1:]:
                 child = node.static.get(seg)
                 if child is None:
                     child = node.param
@@ -224,11 +222,14 @@ class Router(Generic[T]):
                         break
                     values.append(seg)
                 node = child
-                i += 1
             else:
-                entry = _pick(node.handlers, method) if node.handlers else None
+                handlers = node.handlers
+                entry = handlers.get(method) or (_pick(handlers, method) if handlers else None)
                 if entry is not None:
-                    return entry.value, _params(entry.names, values)
+                    names = entry.names
+                    if len(names) == 1:  # the common case, several times cheaper than zip
+                        return entry.value, {names[0]: values[0]}
+                    return entry.value, _params(names, values)
             values.clear()
             entry = _search(self._root, segs, 1, n, method, values)
             if entry is not None:
