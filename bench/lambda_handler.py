@@ -360,8 +360,12 @@ def measure(workdir: Path, runs: int, repeat: int, quick: bool) -> dict[str, Any
     firsts: dict[str, list[float]] = {key: [] for key in found}
     for _, module, paths, flags in found.values():
         cold_start(python, module, paths, flags)  # warm-up: page cache
-    for _ in range(runs):  # interleaved, so drift hits every variant alike
-        for key, (_, module, paths, flags) in found.items():
+    # Interleaved, so drift hits every variant alike; every other round in reverse, so
+    # no variant always runs right after the same one (a fixed order showed two
+    # identical builds 4% apart).
+    for run in range(runs):
+        order = list(found.items())
+        for key, (_, module, paths, flags) in order if run % 2 == 0 else reversed(order):
             imported, first = cold_start(python, module, paths, flags)
             samples[key].append(imported)
             firsts[key].append(first)
