@@ -148,7 +148,8 @@ class LambdaHandler:
         )
 
     def start(self) -> None:
-        """Start the app once per container (the first invocation does it)."""
+        """Start the app once per container: the build's entry does it at import (Lambda's
+        init phase); otherwise the first invocation does."""
         if self.started:
             return
         assert self.nitro is not None

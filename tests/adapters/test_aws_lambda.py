@@ -492,12 +492,17 @@ threading.Thread.start = counting_start
 sys.path.insert(0, sys.argv[1])
 handler = importlib.import_module("index").handler
 event = json.loads(sys.argv[2])
-answers = [handler(event, None) for _ in range(200)]
+imported = set(sys.modules)
+answers = [handler(event, None)]
+first_imports = sorted(set(sys.modules) - imported)
+answers += [handler(event, None) for _ in range(199)]
 print(json.dumps({
     "bodies": sorted({a["body"] for a in answers}),
     "anyio": sorted(m for m in sys.modules if m == "anyio" or m.startswith("anyio.")),
     "threads_started": started,
     "threads_alive": threading.active_count(),
+    # what the first invocation imported besides the project's route module
+    "first_imports": [m for m in first_imports if not m.startswith("_nitro_project_")],
     # run with -B: a module without its .pyc was compiled from source, as it would be
     # on every cold start (Lambda's code root is read-only)
     "compiled": sorted(
@@ -518,7 +523,9 @@ def test_a_sync_handler_runs_inline_with_no_thread_and_no_anyio(
     the handler's thread; 200 invocations start no thread and never import anyio. With
     ``sync_to_thread=True`` it runs on one worker thread, reused by every invocation
     (anyio's started a thread per invocation: each is its own run_until_complete).
-    Every module a cold start and its first request load has bytecode in the zip."""
+    Every module a cold start and its first request load has bytecode in the zip, and
+    the app starts at import (Lambda's init phase): the first invocation imports only
+    the route's module."""
     config = "" if sync_to_thread is None else f"sync_to_thread={sync_to_thread}"
     root = tiny_project(tmp_path / "app", config=config)
     (root / "routes" / "users").mkdir()
@@ -550,6 +557,7 @@ def test_a_sync_handler_runs_inline_with_no_thread_and_no_anyio(
     seen = json.loads(probe.stdout.strip().splitlines()[-1])
     assert seen["bodies"] == ['{"id":"7"}']
     assert seen["compiled"] == []
+    assert seen["first_imports"] == []
     if sync_to_thread is None:
         assert seen == {**seen, "anyio": [], "threads_started": [], "threads_alive": 1}
     else:

@@ -10,7 +10,7 @@ and calls this module::
 The app is loaded from the build's manifest, with what the preset recorded: the
 DynamoDB `data` mount, ``serverless`` (`wait_until` work ends before the invocation
 returns) and sync code inline (one request at a time per container: a thread hop
-is pure cost). EventBridge rules that send the "Scheduled Event" envelope are
+is pure cost), and started there, in Lambda's init phase. EventBridge rules that send the "Scheduled Event" envelope are
 matched to their cron by the rule-name suffix the build recorded, and the project's
 own event sources (``aws_lambda={"event_sources": ["lib.kinesis:KinesisRecords"]}``)
 are asked before the built-in ones.
@@ -19,11 +19,12 @@ are asked before the built-in ones.
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 from typing import Any
 
 from nitro.adapters.aws_lambda import EventSource, LambdaHandler
-from nitro.runtime.app import load_app, preset_record
+from nitro.runtime.app import IMPORT_CHECK_ENV, load_app, preset_record
 
 __all__ = ["create_handler", "event_source", "stream_function_url"]
 
@@ -36,7 +37,14 @@ def create_handler(code_root: Path) -> LambdaHandler:
     record = preset_record(app)
     schedules = {s.trigger: s.cron for s in record.schedules}
     sources = [event_source(ref) for ref in record.options.get("event_sources", ())]
-    return LambdaHandler(app, schedules=schedules, sources=sources)
+    handler = LambdaHandler(app, schedules=schedules, sources=sources)
+    if os.environ.get(IMPORT_CHECK_ENV) != "1":  # the build imports the entry, never starts it
+        # Start in Lambda's init phase, as Nitro's entry does (its plugins run when the
+        # module loads): the first invocation then costs what a warm one does, a start-up
+        # failure is reported as the init error it is, and a SnapStart snapshot holds
+        # the started app.
+        handler.start()
+    return handler
 
 
 def event_source(ref: str) -> type[EventSource]:
