@@ -30,6 +30,7 @@ from .lazy_route import LazyRoute
 from .lifespan import AppLifespan, serve_lifespan
 from .loader import LoadError, ModuleRef, describe, resolve
 from .manifest import RouteEntry
+from .observe import Observer, observer_for
 from .paths import canonical_path, strip_base
 from .response import PlainResponse, plain_response, send_response, starlette_response, to_response
 from .route_rules import RouteRules, add_rule_headers, apply_rules, rule_cache
@@ -44,7 +45,6 @@ from .utils.static import PublicLookup, serve_public
 
 if TYPE_CHECKING:
     from .database import Database
-    from .observe import Observer
     from .pubsub import Hub
     from .response import AnyResponse
     from .scheduler import Scheduler
@@ -204,8 +204,6 @@ class NitroApp:
             if self.scheduler is not None:
                 self.scheduler.start()
             if self.observer is None:
-                from .observe import observer_for
-
                 self.observer = observer_for(self)
             self._started = True
             app_started(self)

@@ -28,11 +28,10 @@ PROVIDED_BY_RUNTIME = ["boto3", "botocore", "s3transfer", "jmespath"]
 ZIP_LIMIT = 50 * 1024 * 1024  # a .zip uploaded directly (through S3: up to UNZIPPED_LIMIT)
 UNZIPPED_LIMIT = 250 * 1024 * 1024  # the code root, layers included
 # What nitro imports on a request's first need rather than at start (Starlette's
-# responses for hooks, streams and files; its requests for forms and `event.request`;
-# the observer that `NitroApp.startup` looks up, on the first invocation): compiled with
-# the start-up set, so that request does not compile them on a read-only code root
-# (observe alone took 2 of a hello app's 60 ms cold start).
-LOADED_ON_FIRST_USE = ("starlette.responses", "starlette.requests", "nitro.core.observe")
+# responses for hooks, streams and files; its requests for forms and `event.request`):
+# compiled with the start-up set, so that request does not compile them on a
+# read-only code root.
+LOADED_ON_FIRST_USE = ("starlette.responses", "starlette.requests")
 
 
 def package(
