@@ -50,7 +50,7 @@ class BuildContext:
         """What the app needs where it runs, for `target`: the project's dependencies
         (the versions of its lock file when it has one) and what nitro adds for the
         features it uses; says which file it read."""
-        from ..bundle.vendor import target_requirements
+        from ..bundle.requirements import target_requirements
         from ..runtime.secrets import secret_requirements
 
         found = target_requirements(

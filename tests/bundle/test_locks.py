@@ -18,7 +18,8 @@ import pytest
 
 from nitro.bundle.locks import find_lock
 from nitro.bundle.output import BuildError
-from nitro.bundle.vendor import NITRO_RUNTIME, find_python
+from nitro.bundle.requirements import NITRO_RUNTIME
+from nitro.bundle.vendor import find_python
 
 from helpers import nitro_cli, require_service
 

@@ -9,17 +9,8 @@ from pathlib import Path
 import pytest
 
 from nitro.bundle.output import BuildError, import_check
-from nitro.bundle.vendor import (
-    NITRO_RUNTIME,
-    Target,
-    copy_nitro,
-    dir_size,
-    find_python,
-    project_requirements,
-    runtime_requirements,
-    vendor,
-    zip_dir,
-)
+from nitro.bundle.requirements import NITRO_RUNTIME, project_requirements, runtime_requirements
+from nitro.bundle.vendor import Target, copy_nitro, dir_size, find_python, vendor, zip_dir
 from nitro.config import NitroConfig
 
 from helpers import FIXTURE, require_service

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from nitro.bundle.output import BuildError, import_check
-from nitro.bundle.vendor import NITRO_RUNTIME, Target, copy_nitro, find_python, vendor
+from nitro.bundle.requirements import NITRO_RUNTIME
+from nitro.bundle.vendor import Target, copy_nitro, find_python, vendor
 
 from helpers import nitro_cli, require_service
 

@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from ...bundle.output import BuildError, check_options, write_nitro_json
-from ...bundle.vendor import Target, mounted_modules, project_name
+from ...bundle.requirements import mounted_modules, project_name
+from ...bundle.vendor import Target
 from ...core.manifest import Schedule
 from ..base import BuildContext, Preset
 from ..cron import to_eventbridge

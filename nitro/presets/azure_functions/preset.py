@@ -33,16 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from ...bundle.output import BuildError, check_options, import_check, write_nitro_json
-from ...bundle.vendor import (
-    Target,
-    copy_nitro,
-    dir_size,
-    find_python,
-    megabytes,
-    project_name,
-    vendor,
-    write_requirements,
-)
+from ...bundle.requirements import project_name, write_requirements
+from ...bundle.vendor import Target, copy_nitro, dir_size, find_python, megabytes, vendor
 from ...core.manifest import Schedule
 from ..base import BuildContext, Preset
 from ..cron import CronError, to_ncrontab

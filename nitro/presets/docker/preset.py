@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 
 from ...bundle.output import check_options, import_check, write_nitro_json
-from ...bundle.vendor import Target, copy_nitro, machine_arch, project_name, write_requirements
+from ...bundle.requirements import project_name, write_requirements
+from ...bundle.vendor import Target, copy_nitro, machine_arch
 from ..base import BuildContext, Preset
 from ..server.preset import preview, write_server_output
 

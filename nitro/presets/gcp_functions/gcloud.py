@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ...bundle.output import BuildError, check_options
-from ...bundle.vendor import project_name
+from ...bundle.requirements import project_name
 from ...config import NitroConfig
 from ..cron import CronError, to_unix
 

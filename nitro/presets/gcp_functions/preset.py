@@ -31,16 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from ...bundle.output import BuildError, import_check, write_nitro_json
-from ...bundle.vendor import (
-    Target,
-    copy_nitro,
-    dir_size,
-    find_python,
-    megabytes,
-    vendor,
-    write_requirements,
-    zip_dir,
-)
+from ...bundle.requirements import write_requirements
+from ...bundle.vendor import Target, copy_nitro, dir_size, find_python, megabytes, vendor, zip_dir
 from ...core.manifest import Schedule
 from ..base import BuildContext, Preset
 from .gcloud import GcpOptions, deploy_commands, options, schedule_jobs, topic

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ....bundle.vendor import project_name
+from ....bundle.requirements import project_name
 from ...errors import DeployError
 from .names import Names
 from .session import error_code, open_aws

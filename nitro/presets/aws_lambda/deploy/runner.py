@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ....bundle.vendor import project_name
+from ....bundle.requirements import project_name
 from ....config import NitroConfig
 from .alias import plan_alias, plan_rollback
 from .bucket import plan_bucket, plan_bucket_removal, via_s3
