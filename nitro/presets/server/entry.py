@@ -76,7 +76,8 @@ def main(server: Path, options: Mapping[str, Any] | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _exit_now)
     manifest = Manifest.read(server / "manifest.json")
-    _configure_logging(log_config())
+    logging_config = log_config()
+    _configure_logging(logging_config)
     logger.info("[nitro] serving with %d %s worker(s)", plan.workers, plan.engine)
     warning = local_publish_warning(server / "app", manifest, plan.workers)
     if warning:
@@ -91,7 +92,7 @@ def main(server: Path, options: Mapping[str, Any] | None = None) -> None:
             workers=plan.workers,
             host=host,
             port=port,
-            log_config=log_config(),
+            log_config=logging_config,
             shutdown_timeout=stop_after,
         )
     else:
