@@ -96,5 +96,51 @@ class _Loader:
     def __call__(self) -> ASGIApp:
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-        wrapped: Any = ProxyHeadersMiddleware(self.load(), trusted_hosts=self.trusted)  # type: ignore[arg-type]
+        app = self.load()
+        wrapped: Any = ProxyHeadersMiddleware(app, trusted_hosts=self.trusted)  # type: ignore[arg-type]
+        wrapped.app = _RepeatedStops(app, wrapped)
         return wrapped
+
+
+class _RepeatedStops:
+    """Stands before the app until its lifespan starts, and then makes a stop signal
+    repeat every `REPEAT_STOP_SECONDS` until the worker exits.
+
+    granian (2.8) can lose the stop that reaches a worker just as it begins serving:
+    the worker logs "Started" and serves on, and the supervisor waits for it until its
+    kill timeout (the shutdown timeout + 5 s). A repeat reaches the worker once it
+    waits for one; a worker already stopping takes it as the same stop. The lifespan
+    starts after granian set the worker's handlers (which this chains), before it
+    serves; then this steps aside, so requests never pass through it.
+    """
+
+    def __init__(self, app: ASGIApp, proxy: Any) -> None:
+        self.app = app
+        self.proxy = proxy
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            _repeat_stop_signals()
+            self.proxy.app = self.app
+        await self.app(scope, receive, send)
+
+
+REPEAT_STOP_SECONDS = 1.0
+
+
+def _repeat_stop_signals() -> None:
+    import signal
+    import threading
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(sig)
+        if not callable(handler):
+            continue
+
+        def repeating(signum: int, frame: Any, handler: Callable[..., Any] = handler) -> None:
+            handler(signum, frame)
+            again = threading.Timer(REPEAT_STOP_SECONDS, os.kill, (os.getpid(), signum))
+            again.daemon = True
+            again.start()
+
+        signal.signal(sig, repeating)
